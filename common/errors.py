@@ -1,0 +1,82 @@
+"""The errors exifq reports, each with the code a failed job carries.
+
+Media functions, the URL loader and the API raise these; a task turns one into
+a ``failed`` job with ``{"code", "message"}``, the API into an HTTP status with
+``{"success": false, "error": message}``. Anything else escaping is our bug.
+"""
+
+from __future__ import annotations
+
+
+class ExifqError(Exception):
+    """Base class: a problem with the client's input that we can name."""
+
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class BadRequest(ExifqError):
+    """A parameter is missing or malformed."""
+
+    code = "bad_request"
+    http_status = 400
+
+
+class UnsupportedFormat(ExifqError):
+    """The bytes are not an image format we handle (whatever the file name says)."""
+
+    code = "unsupported_format"
+    http_status = 415
+
+
+class CorruptImage(ExifqError):
+    """The format is known but the file is truncated or malformed."""
+
+    code = "corrupt_image"
+    http_status = 422
+
+
+class TooLarge(ExifqError):
+    """The file is bigger than ``MAX_UPLOAD_BYTES``."""
+
+    code = "too_large"
+    http_status = 413
+
+
+class DecompressionBomb(ExifqError):
+    """The declared pixel count is beyond ``MAX_IMAGE_PIXELS`` (or XML/zlib expands absurdly)."""
+
+    code = "decompression_bomb"
+    http_status = 413
+
+
+class UrlForbidden(ExifqError):
+    """The URL's scheme or resolved address is not allowed (SSRF guard)."""
+
+    code = "url_forbidden"
+    http_status = 400
+
+
+class UrlFetchFailed(ExifqError):
+    """The URL could not be fetched (connection, HTTP status, redirects)."""
+
+    code = "url_fetch_failed"
+    http_status = 400
+
+
+class Timeout(ExifqError):
+    """The job or the fetch ran out of time."""
+
+    code = "timeout"
+    http_status = 504
+
+
+class TransientError(Exception):
+    """A fault on our side that may pass (storage or network): retry, don't fail the job."""

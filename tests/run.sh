@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (ExifTool from Debian, the package with its
+# test extras from PyPI), then runs ruff and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v exiftool >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y libimage-exiftool-perl \
+        || { $SUDO apt-get update && $SUDO apt-get install -y libimage-exiftool-perl; }
+fi
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+python3 -m ruff check .
+python3 -m pytest "$@"

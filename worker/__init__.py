@@ -1,0 +1,1 @@
+"""Celery workers and the media operations they run."""

@@ -1,0 +1,93 @@
+"""Open images with Pillow safely: type checked first, pixel bombs refused, errors named."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from functools import cache
+
+from PIL import Image, UnidentifiedImageError
+
+from common.errors import CorruptImage, DecompressionBomb
+
+from .formats import Format, require_format
+
+DEFAULT_MAX_PIXELS = 100_000_000
+
+# The Pillow plugins each sniffed format may open with (JPEG files with an MPF
+# index open as MPO).
+_PLUGINS: dict[str, tuple[str, ...]] = {
+    "jpg": ("JPEG", "MPO"),
+    "png": ("PNG",),
+    "gif": ("GIF",),
+    "webp": ("WEBP",),
+    "tiff": ("TIFF",),
+    "heic": ("HEIF",),
+    "heif": ("HEIF",),
+    "avif": ("AVIF", "HEIF"),
+    "bmp": ("BMP",),
+}
+
+# What Pillow and its decoders raise on malformed input.
+DECODE_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    struct.error,
+    zlib.error,
+)
+
+
+@cache
+def _configure_pillow() -> None:
+    """Register HEIF/AVIF support and switch off Pillow's global bomb limit (we check our own)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    Image.MAX_IMAGE_PIXELS = None
+
+
+def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Image.Image, Format]:
+    """Open ``data`` lazily (header only) and return the image and its sniffed format.
+
+    Raises ``UnsupportedFormat`` when the bytes are no image we handle,
+    ``DecompressionBomb`` when width × height exceeds ``max_pixels`` and
+    ``CorruptImage`` when Pillow cannot read the header.
+    """
+    fmt = require_format(data)
+    _configure_pillow()
+    try:
+        image = Image.open(io.BytesIO(data), formats=_PLUGINS[fmt.name])
+    except Image.DecompressionBombError as exc:
+        raise DecompressionBomb(str(exc)) from None
+    except DECODE_ERRORS as exc:
+        raise CorruptImage(f"cannot read {fmt.name} image: {exc}") from None
+    check_pixel_count(image.width, image.height, max_pixels)
+    return image, fmt
+
+
+def check_pixel_count(width: int, height: int, max_pixels: int) -> None:
+    """Refuse an image whose declared size is beyond ``max_pixels``, before any pixel is decoded."""
+    if width <= 0 or height <= 0:
+        raise CorruptImage(f"invalid image size {width}x{height}")
+    if width * height > max_pixels:
+        raise DecompressionBomb(
+            f"image is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}"
+        )
+
+
+def load_pixels(image: Image.Image) -> Image.Image:
+    """Decode the current frame; truncation and corruption become ``CorruptImage``."""
+    try:
+        image.load()
+    except Image.DecompressionBombError as exc:
+        raise DecompressionBomb(str(exc)) from None
+    except DECODE_ERRORS as exc:
+        raise CorruptImage(f"cannot decode image data: {exc}") from None
+    return image
