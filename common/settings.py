@@ -6,9 +6,9 @@ reads ``os.environ`` anywhere else.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
 
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
-    STORAGE: Literal["s3", "local"] = "local"
+    REDIS_KEY_PREFIX: str = Field("exifq:", description="prefix of every Redis key exifq uses")
+    STORAGE: str = Field(
+        "local", pattern=r"^[a-z][a-z0-9_]*$", description="a module of common.storage"
+    )
     S3_ENDPOINT_URL: str | None = None
     S3_BUCKET: str = "exifq"
     S3_REGION: str = "us-east-1"
@@ -37,6 +40,16 @@ class Settings(BaseSettings):
     URL_MAX_REDIRECTS: int = Field(5, ge=0)
     ALLOW_PRIVATE_URLS: bool = False
 
+    # Workers (see worker/app.py for how these become Celery settings).
+    WORKER_CONCURRENCY: int | None = Field(None, gt=0, description="default: the CPU count")
+    WORKER_MAX_MEMORY_PER_CHILD: int = Field(1_048_576, gt=0, description="KiB")
+    TASK_SOFT_TIME_LIMIT: float = Field(60.0, gt=0)
+    TASK_TIME_LIMIT: float = Field(90.0, gt=0)
+    TASK_MAX_RETRIES: int = Field(5, ge=0, description="retries of transient faults")
+    TASK_MAX_DELIVERIES: int = Field(3, ge=1, description="starts of one job before worker_lost")
+    BROKER_VISIBILITY_TIMEOUT: int = Field(300, gt=0, description="seconds")
+    SWEEP_INTERVAL_SECONDS: int = Field(3600, gt=0)
+
     # Client side of the command line (``exifq extract FILE`` against a server).
     EXIFQ_URL: str = "http://127.0.0.1:8000"
     EXIFQ_API_KEY: str | None = None
@@ -50,3 +63,10 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the environment (``overrides`` win, for tests and the CLI)."""
     return Settings(**overrides)
+
+
+def child_environment(**overrides: object) -> dict[str, str]:
+    """The environment for a process exifq starts: ours, with ``overrides`` as settings."""
+    env = dict(os.environ)
+    env.update({name: str(value) for name, value in overrides.items() if value is not None})
+    return env

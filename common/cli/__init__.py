@@ -18,8 +18,12 @@ def _csv(value: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from common.cli import dev, serve
+
     parser = argparse.ArgumentParser(prog="exifq", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    dev.add_arguments(commands)
+    serve.add_arguments(commands)
 
     extract = commands.add_parser("extract", help="read metadata from images")
     extract.add_argument("files", nargs="+", metavar="FILE")
@@ -77,12 +81,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
     if args.command in ("extract", "strip", "hash"):
-        if not args.local:
-            print("exifq: only --local is available until the service lands", file=sys.stderr)
-            return 2
-        from common.cli import local
+        if args.local:
+            from common.cli import local
 
-        return local.run(args, settings)
+            return local.run(args, settings)
+        from common.cli import client
+
+        return client.run(args, settings)
+    if args.command == "dev":
+        from common.cli import dev
+
+        return dev.run(args, settings)
+    if args.command in ("api", "worker", "beat"):
+        from common.cli import serve
+
+        return serve.run(args, settings)
     raise AssertionError(args.command)  # argparse only accepts the commands above
 
 

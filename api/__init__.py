@@ -1,0 +1,67 @@
+"""The Flask API: ``create_app()`` builds it (gunicorn runs ``api:create_app()``).
+
+Blueprints, one concern each: ``jobs`` (submit, status), ``downloads``,
+``distance``, ``health``, ``openapi``; ``/metrics`` is added by ``metrics``.
+Dependencies come from settings unless a test injects them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Flask
+
+from api import distance, downloads, health, jobs, openapi
+from api.errors import register_error_handlers
+from api.metrics import init_metrics
+from api.services import Services, celery_enqueue
+from common.clock import Clock, SystemClock
+from common.jobs import JobStore
+from common.redis_client import redis_client
+from common.settings import Settings, load_settings
+from common.storage import Storage, get_storage
+from worker.app import QUEUE
+
+log = logging.getLogger(__name__)
+
+# Room for the multipart framing around a file of MAX_UPLOAD_BYTES; the file
+# itself is then checked against the exact limit.
+MULTIPART_ALLOWANCE = 64 * 1024
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    jobs_store: JobStore | None = None,
+    storage: Storage | None = None,
+    enqueue: Callable[[str], None] | None = None,
+    clock: Clock | None = None,
+) -> Flask:
+    """The API for ``settings`` (read from the environment when omitted); connects lazily."""
+    settings = settings or load_settings()
+    clock = clock or SystemClock()
+    svc = Services(
+        settings=settings,
+        jobs=jobs_store
+        or JobStore(
+            redis_client(settings),
+            prefix=settings.REDIS_KEY_PREFIX,
+            ttl=settings.RESULT_TTL_SECONDS,
+            clock=clock,
+        ),
+        storage=storage or get_storage(settings),
+        enqueue=enqueue or celery_enqueue(settings),
+        clock=clock,
+    )
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
+    app.json.sort_keys = False
+    app.extensions["exifq"] = svc
+    for blueprint in (distance.bp, jobs.bp, downloads.bp, health.bp, openapi.bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
+    init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")
+    if not settings.api_keys:
+        log.warning("API_KEYS is empty: the API is open to anyone who can reach it")
+    return app

@@ -1,0 +1,133 @@
+"""Read a job submission: the input (multipart ``file`` or ``url``), the options and ``wait``.
+
+Parameters come from the query string, form fields and a JSON object body,
+in that order of precedence (later wins). The upload's type is sniffed from
+its first bytes (415 when it is no image we handle) and its size checked
+(413); options are validated by ``common.options`` (400).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+from flask import Request
+from werkzeug.datastructures import FileStorage
+
+from common.errors import BadRequest, TooLarge
+from common.options import extract_options, hash_options, strip_options, to_json
+from worker.media.formats import Format, require_format
+
+MAX_WAIT_SECONDS = 30
+MAX_URL_LENGTH = 2048
+_META_PARAMS = {"key", "wait", "url", "file"}
+
+# Job op → its option names and the function that validates them.
+_OPTION_PARSERS: dict[str, tuple[tuple[str, ...], Callable]] = {
+    "extract": (("pixels",), extract_options),
+    "remove": (("keep", "drop"), strip_options),
+    "hash": (("types", "fast"), hash_options),
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated job request."""
+
+    options: dict  # JSON-safe, as ``common.options.to_json`` gives
+    wait: float
+    upload: IO[bytes] | None = None  # positioned at its first byte
+    upload_format: Format | None = None
+    size: int | None = None
+    file_name: str = ""
+    url: str | None = None
+
+
+def request_params(request: Request) -> dict:
+    """Query string, then form fields, then a JSON object body, merged (later wins)."""
+    params: dict = dict(request.args.items())
+    params.update(request.form.items())
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise BadRequest("the JSON body must be an object")
+        params.update(body)
+    return params
+
+
+def parse_wait(value: object) -> float:
+    """``wait`` in seconds, 0 to 30."""
+    if value is None or value == "":
+        return 0.0
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"wait must be a number of seconds, not {value!r}") from None
+    if not 0 <= seconds <= MAX_WAIT_SECONDS:
+        raise BadRequest(f"wait must be between 0 and {MAX_WAIT_SECONDS} seconds")
+    return seconds
+
+
+def parse_options(op: str, params: dict) -> dict:
+    """The op's options from ``params``; unknown parameter names are a 400."""
+    names, parser = _OPTION_PARSERS[op]
+    unknown = sorted(set(params) - set(names) - _META_PARAMS)
+    if unknown:
+        allowed = ", ".join((*names, "url", "wait", "key"))
+        raise BadRequest(f"unknown parameter: {', '.join(unknown)} (allowed: {allowed})")
+    return to_json(parser(**{name: params[name] for name in names if name in params}))
+
+
+def clean_file_name(name: str | None, default: str = "upload") -> str:
+    """The client's file name without directories or control characters (at most 255)."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    printable = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    return printable.strip()[:255] or default
+
+
+def _size_of(stream: IO[bytes]) -> int:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def read_upload(file: FileStorage, max_bytes: int) -> tuple[IO[bytes], Format, int]:
+    """The upload's stream (at byte 0), sniffed format and size; 415 / 413 when refused."""
+    stream = file.stream
+    fmt = require_format(stream.read(32))
+    size = _size_of(stream)
+    if size > max_bytes:
+        raise TooLarge(f"file too large (limit {max_bytes} bytes)")
+    return stream, fmt, size
+
+
+def check_url(value: object) -> str:
+    """A URL string worth handing to the worker's loader (which decides what it may reach)."""
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest("url must be a non-empty string")
+    url = value.strip()
+    if len(url) > MAX_URL_LENGTH or re.search(r"[\x00-\x20\x7f]", url):
+        raise BadRequest("url is too long or contains spaces or control characters")
+    return url
+
+
+def read_submission(op: str, request: Request, max_upload_bytes: int) -> Submission:
+    """Validate a ``POST /api/v1/{op}`` request."""
+    params = request_params(request)
+    options = parse_options(op, params)
+    wait = parse_wait(params.get("wait"))
+    file = request.files.get("file")
+    url = params.get("url")
+    if file is not None and url is not None:
+        raise BadRequest("send either a file or a url, not both")
+    if file is not None:
+        stream, fmt, size = read_upload(file, max_upload_bytes)
+        name = clean_file_name(file.filename)
+        return Submission(options, wait, stream, fmt, size, name)
+    if url is not None:
+        return Submission(options, wait, url=check_url(url))
+    raise BadRequest("send a multipart 'file' or a 'url'")

@@ -1,0 +1,133 @@
+"""``POST /api/v1/{extract|remove|hash}`` and ``GET /api/v1/{op}/{uuid}``: submit and poll jobs.
+
+Submitting streams the upload into storage at ``uploads/{uuid}`` (file bytes
+never go through Redis), writes the ``queued`` job record, sends the task
+carrying only the UUID, and answers 202. With ``?wait=N`` (≤ 30 s) the
+request blocks on the job's completion channel and answers 200 with the
+finished job when it finishes in time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid as uuid_module
+
+from flask import Blueprint, request
+
+from api.auth import request_owner
+from api.errors import UNAVAILABLE
+from api.inputs import Submission, parse_wait, read_submission
+from api.services import Services, services
+from common.clock import isoformat
+from common.errors import ExifqError
+from common.jobs import COMPLETED, FAILED, Job, upload_key
+from common.storage import ObjectNotFound
+
+log = logging.getLogger(__name__)
+
+OPS = ("extract", "remove", "hash")
+bp = Blueprint("jobs", __name__)
+
+
+class JobNotFound(ExifqError):
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self) -> None:
+        super().__init__("Job not found or expired")
+
+
+def status_url(job: Job) -> str:
+    return f"/api/v1/{job.op}/{job.uuid}"
+
+
+def download_url(job: Job) -> str:
+    return f"/download-cleaned/{job.uuid}"
+
+
+def find_job(svc: Services, op: str, job_id: str) -> Job:
+    """The job, if it exists, is of ``op``, has not expired and belongs to the presented key."""
+    owner = request_owner(svc.settings.api_keys, required=False)
+    job = svc.jobs.get(job_id)
+    if (
+        job is None
+        or job.op != op
+        or job.expires_at <= svc.clock.now()
+        or (owner is not None and job.owner != owner)
+    ):
+        raise JobNotFound()
+    return job
+
+
+def job_body(svc: Services, job: Job) -> dict:
+    """The JSON a client sees for ``job``: status, and the result or error once finished."""
+    head = {"uuid": job.uuid, "status": job.status}
+    if job.status == FAILED:
+        return {"success": False, **head, "error": job.error}
+    if job.status != COMPLETED:
+        return {"success": True, **head, "statusUrl": status_url(job)}
+    try:
+        result = json.loads(svc.storage.get(job.result_key))
+    except ObjectNotFound:
+        raise JobNotFound() from None
+    body = {"success": True, **head, **result, "expiresAt": isoformat(job.expires_at)}
+    if job.cleaned_key:
+        body["downloadUrl"] = download_url(job)
+    return body
+
+
+def _create_job(svc: Services, op: str, submission: Submission, owner: str) -> Job:
+    """Store the upload, write the job record, send the task; undo what was done on failure."""
+    job_id = str(uuid_module.uuid4())
+    if submission.upload is not None:
+        svc.storage.put(
+            upload_key(job_id), submission.upload, content_type=submission.upload_format.mime
+        )
+    try:
+        job = svc.jobs.create(
+            op,
+            options=submission.options,
+            owner=owner,
+            source="url" if submission.url else "upload",
+            file_name=submission.file_name,
+            url=submission.url,
+            size=submission.size,
+            job_id=job_id,
+        )
+        svc.enqueue(job_id)
+    except Exception:
+        log.warning("job %s: could not be queued; removing it", job_id)
+        with contextlib.suppress(*UNAVAILABLE):
+            svc.jobs.delete(job_id)
+            if submission.upload is not None:
+                svc.storage.delete(upload_key(job_id))
+        raise
+    return job
+
+
+def _answer(svc: Services, job: Job, wait: float):
+    if wait > 0 and not job.finished:
+        job = svc.jobs.wait(job.uuid, wait) or job
+    if job.finished:
+        return job_body(svc, job), 200
+    return job_body(svc, job), 202
+
+
+@bp.post("/api/v1/<any(extract, remove, hash):op>")
+def submit(op: str):
+    svc = services()
+    owner = request_owner(svc.settings.api_keys, required=True)
+    submission = read_submission(op, request, svc.settings.MAX_UPLOAD_BYTES)
+    job = _create_job(svc, op, submission, owner)
+    log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
+    return _answer(svc, job, submission.wait)
+
+
+@bp.get("/api/v1/<any(extract, remove, hash):op>/<uuid:job_id>")
+def status(op: str, job_id: uuid_module.UUID):
+    svc = services()
+    job = find_job(svc, op, str(job_id))
+    body, _ = _answer(svc, job, parse_wait(request.args.get("wait")))
+    return body, 200

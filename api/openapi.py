@@ -1,0 +1,204 @@
+"""``GET /openapi.json`` (the OpenAPI 3.1 description of API v1) and ``GET /docs`` (a page for it).
+
+The page is self-contained (no CDN): it fetches the spec and lists every
+operation with its parameters and answers.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from common.options import HASH_TYPES, STRIP_GROUPS
+
+bp = Blueprint("openapi", __name__)
+
+_ERROR = {
+    "type": "object",
+    "required": ["success", "error"],
+    "properties": {"success": {"const": False}, "error": {"type": "string"}},
+}
+_JOB_ERROR = {
+    "type": "object",
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+}
+_JOB = {
+    "type": "object",
+    "required": ["success", "status", "uuid"],
+    "properties": {
+        "success": {"type": "boolean"},
+        "status": {"enum": ["queued", "processing", "completed", "failed"]},
+        "uuid": {"type": "string", "format": "uuid"},
+        "statusUrl": {"type": "string"},
+        "fileName": {"type": "string"},
+        "expiresAt": {"type": "string", "format": "date-time"},
+        "downloadUrl": {"type": "string", "description": "remove jobs only"},
+        "error": _JOB_ERROR,
+    },
+    "additionalProperties": True,
+}
+
+_OPTIONS = {
+    "extract": {
+        "pixels": {"type": "boolean", "default": True, "description": "compute pHash and colours"}
+    },
+    "remove": {
+        "keep": {"type": "string", "description": f"comma list of {', '.join(STRIP_GROUPS)}"},
+        "drop": {"type": "string", "description": "groups to remove even if kept by default"},
+    },
+    "hash": {
+        "types": {"type": "string", "description": f"comma list of {', '.join(HASH_TYPES)}"},
+        "fast": {"type": "boolean", "default": False},
+    },
+}
+_SUMMARY = {
+    "extract": "Read EXIF, IPTC, XMP, GPS, ICC and image facts",
+    "remove": "Remove metadata losslessly; download the cleaned file for 24 h",
+    "hash": "Perceptual and cryptographic hashes",
+}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _job_answer(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _JOB}}}
+
+
+def _param(name: str, where: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": where, "schema": schema, "description": description}
+
+
+_WAIT = _param(
+    "wait", "query", {"type": "number", "minimum": 0, "maximum": 30}, "seconds to wait for the end"
+)
+_UUID = {**_param("uuid", "path", {"type": "string", "format": "uuid"}), "required": True}
+
+
+def _submit(op: str) -> dict:
+    options = _OPTIONS[op]
+    multipart = {
+        "type": "object",
+        "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}, **options},
+    }
+    by_url = {
+        "type": "object",
+        "required": ["url"],
+        "properties": {"url": {"type": "string", "format": "uri"}, **options},
+    }
+    return {
+        "summary": _SUMMARY[op],
+        "operationId": f"submit_{op}",
+        "parameters": [_WAIT, *(_param(n, "query", s) for n, s in options.items())],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {"schema": multipart},
+                "application/json": {"schema": by_url},
+            },
+        },
+        "responses": {
+            "202": _job_answer("queued"),
+            "200": _job_answer("finished within ?wait"),
+            "400": _error("bad parameters"),
+            "401": _error("missing or invalid API key"),
+            "413": _error("file too large"),
+            "415": _error("not a supported image"),
+            "503": _error("Redis or storage unavailable"),
+        },
+    }
+
+
+def _status(op: str) -> dict:
+    return {
+        "summary": f"Status and result of a {op} job",
+        "operationId": f"status_{op}",
+        "parameters": [_UUID, _WAIT],
+        "responses": {"200": _job_answer("the job"), "404": _error("unknown or expired")},
+    }
+
+
+def _simple(summary: str, answers: dict, parameters: list | None = None) -> dict:
+    operation = {"summary": summary, "responses": answers}
+    if parameters:
+        operation["parameters"] = parameters
+    return {"get": operation}
+
+
+def build_spec() -> dict:
+    """The OpenAPI document."""
+    paths: dict = {}
+    for op in _OPTIONS:
+        paths[f"/api/v1/{op}"] = {"post": _submit(op)}
+        paths[f"/api/v1/{op}/{{uuid}}"] = {"get": _status(op)}
+    image = {"content": {"application/octet-stream": {}}, "description": "the cleaned file"}
+    paths["/download-cleaned/{uuid}"] = _simple(
+        "The cleaned file of a remove job (24 h)",
+        {"200": image, "404": _error("unknown or expired")},
+        [_UUID],
+    )
+    hex_param = {"type": "string", "pattern": "^[0-9a-fA-F]+$"}
+    paths["/api/v1/hash/distance"] = _simple(
+        "Hamming distance and similarity 1 - d/bits of two hashes",
+        {"200": {"description": "distance and similarity"}, "400": _error("bad hashes")},
+        [{**_param(n, "query", hex_param), "required": True} for n in ("a", "b")],
+    )
+    paths["/healthz"] = _simple("Liveness", {"200": {"description": "alive"}})
+    paths["/readyz"] = _simple(
+        "Readiness: Redis, storage and a live worker",
+        {"200": {"description": "ready"}, "503": {"description": "not ready"}},
+    )
+    paths["/metrics"] = _simple("Prometheus metrics", {"200": {"description": "text format"}})
+    paths["/openapi.json"] = _simple("This document", {"200": {"description": "OpenAPI 3.1"}})
+    paths["/docs"] = _simple("A page rendering this document", {"200": {"description": "HTML"}})
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "exifq API", "version": "1"},
+        "components": {
+            "securitySchemes": {
+                "header": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "query": {"type": "apiKey", "in": "query", "name": "key"},
+            }
+        },
+        "security": [{"header": []}, {"query": []}, {}],
+        "paths": paths,
+    }
+
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>exifq API</title>
+<style>body{font:15px system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}
+h2{font-size:1.05em;margin:1.6em 0 .3em}code{background:#f2f2f2;padding:0 .3em}
+.m{display:inline-block;width:4em;font-weight:bold}li{margin:.15em 0}</style></head>
+<body><h1>exifq API v1</h1><p>The machine-readable description:
+<a href="/openapi.json">/openapi.json</a>.</p><div id="ops">Loading…</div>
+<script>
+fetch("/openapi.json").then(r => r.json()).then(spec => {
+  const esc = s => String(s ?? "").replace(/[&<>"]/g, c => "&#" + c.charCodeAt(0) + ";");
+  let html = "";
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      html += `<h2><span class="m">${esc(method.toUpperCase())}</span><code>${esc(path)}</code>`
+        + ` ${esc(op.summary)}</h2><ul>`;
+      for (const p of op.parameters || [])
+        html += `<li><code>${esc(p.name)}</code> (${esc(p.in)}) ${esc(p.description)}</li>`;
+      for (const [code, answer] of Object.entries(op.responses || {}))
+        html += `<li>${esc(code)}: ${esc(answer.description)}</li>`;
+      html += "</ul>";
+    }
+  }
+  document.getElementById("ops").innerHTML = html;
+});
+</script></body></html>
+"""
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return build_spec()
+
+
+@bp.get("/docs")
+def docs():
+    return Response(_DOCS_PAGE, mimetype="text/html")

@@ -1,0 +1,40 @@
+"""The API's dependencies, built from settings unless a test passes its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+
+from common.clock import Clock
+from common.jobs import JobStore
+from common.settings import Settings
+from common.storage import Storage
+from worker.app import PROCESS_TASK, QUEUE, create_celery
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    jobs: JobStore
+    storage: Storage
+    enqueue: Callable[[str], None]  # sends the job's task to the workers
+    clock: Clock
+
+
+def services() -> Services:
+    """The running app's services."""
+    return current_app.extensions["exifq"]
+
+
+def celery_enqueue(settings: Settings) -> Callable[[str], None]:
+    """Send ``exifq.process(job_id)`` through the broker (the Celery app is built on first use)."""
+    sender = {}
+
+    def enqueue(job_id: str) -> None:
+        if "app" not in sender:
+            sender["app"] = create_celery(settings)
+        sender["app"].send_task(PROCESS_TASK, args=[job_id], queue=QUEUE)
+
+    return enqueue

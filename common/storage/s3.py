@@ -1,0 +1,175 @@
+"""Any S3-compatible endpoint as object storage (``STORAGE=s3``): AWS, MinIO, moto.
+
+``ensure_ready`` creates the bucket when it is missing and makes sure it
+carries a lifecycle rule that expires every object after one day (and aborts
+multipart uploads left behind), keeping rules others put on the bucket.
+Connection failures, timeouts, throttling and 5xx answers become
+``TransientError`` so the caller can retry; a missing key is ``ObjectNotFound``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from common.errors import TransientError
+from common.settings import Settings
+
+from . import ObjectNotFound, Storage, check_key
+
+LIFECYCLE_RULE_ID = "exifq-expire-after-1-day"
+LIFECYCLE_RULE = {
+    "ID": LIFECYCLE_RULE_ID,
+    "Status": "Enabled",
+    "Filter": {"Prefix": ""},
+    "Expiration": {"Days": 1},
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+}
+
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+_TRANSIENT_CODES = {
+    "SlowDown",
+    "Throttling",
+    "RequestTimeout",
+    "ServiceUnavailable",
+    "InternalError",
+}
+
+# Short timeouts and few botocore retries: the task's own retry with backoff
+# handles longer outages without holding a worker process.
+_CLIENT_CONFIG = Config(
+    connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"}
+)
+
+
+def _is_transient(exc: ClientError) -> bool:
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status >= 500 or error.get("Code") in _TRANSIENT_CODES
+
+
+@contextmanager
+def _s3_errors(key: str = ""):
+    """Turn botocore failures into ``ObjectNotFound`` / ``TransientError``."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in _MISSING:
+            raise ObjectNotFound(key) from None
+        if _is_transient(exc):
+            raise TransientError(f"storage: {exc}") from exc
+        raise
+    except BotoCoreError as exc:  # connection refused/reset, timeouts
+        raise TransientError(f"storage unreachable: {exc}") from exc
+
+
+class S3Storage(Storage):
+    def __init__(self, client, bucket: str, region: str) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.region = region
+
+    def ensure_ready(self) -> None:
+        with _s3_errors():
+            try:
+                self.client.head_bucket(Bucket=self.bucket)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in _MISSING:
+                    raise
+                self._create_bucket()
+            self._ensure_lifecycle_rule()
+
+    def _create_bucket(self) -> None:
+        args: dict = {"Bucket": self.bucket}
+        if self.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        try:
+            self.client.create_bucket(**args)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                raise
+
+    def lifecycle_rules(self) -> list[dict]:
+        """The bucket's lifecycle rules (empty when it has none)."""
+        with _s3_errors():
+            try:
+                answer = self.client.get_bucket_lifecycle_configuration(Bucket=self.bucket)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NoSuchLifecycleConfiguration":
+                    return []
+                raise
+        return answer.get("Rules", [])
+
+    def _ensure_lifecycle_rule(self) -> None:
+        rules = self.lifecycle_rules()
+        if LIFECYCLE_RULE in rules:
+            return
+        others = [rule for rule in rules if rule.get("ID") != LIFECYCLE_RULE_ID]
+        self.client.put_bucket_lifecycle_configuration(
+            Bucket=self.bucket, LifecycleConfiguration={"Rules": [*others, LIFECYCLE_RULE]}
+        )
+
+    def ping(self) -> None:
+        with _s3_errors():
+            try:
+                self.client.head_bucket(Bucket=self.bucket)
+            except ClientError as exc:
+                raise TransientError(f"storage: bucket {self.bucket}: {exc}") from exc
+
+    def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None) -> None:
+        extra = {"ContentType": content_type} if content_type else {}
+        with _s3_errors(key):
+            if isinstance(data, bytes | bytearray | memoryview):
+                self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, **extra)
+            else:
+                self.client.upload_fileobj(data, self.bucket, check_key(key), ExtraArgs=extra)
+
+    def open(self, key: str) -> BinaryIO:
+        with _s3_errors(key):
+            answer = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
+        return answer["Body"]
+
+    def get(self, key: str) -> bytes:
+        with _s3_errors(key):
+            answer = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
+            return answer["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        try:
+            with _s3_errors(key):
+                self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+        except ObjectNotFound:
+            return False
+        return True
+
+    def delete(self, key: str) -> None:
+        with _s3_errors(key):
+            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    def list_older_than(self, prefix: str, cutoff: float) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        )
+        with _s3_errors(prefix):
+            for page in pages:
+                for item in page.get("Contents", []):
+                    if item["LastModified"].timestamp() < cutoff:
+                        yield item["Key"]
+
+
+def create(settings: Settings) -> S3Storage:
+    session = boto3.session.Session(
+        aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
+        aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
+        region_name=settings.S3_REGION,
+    )
+    # MinIO and moto serve buckets by path; AWS picks its own style.
+    style = "path" if settings.S3_ENDPOINT_URL else "auto"
+    config = _CLIENT_CONFIG.merge(Config(s3={"addressing_style": style}))
+    client = session.client("s3", endpoint_url=settings.S3_ENDPOINT_URL, config=config)
+    return S3Storage(client, settings.S3_BUCKET, settings.S3_REGION)

@@ -1,0 +1,62 @@
+"""Fixtures for the service: real Redis, moto's S3 server, worker and API subprocesses.
+
+``stack`` is one running service (a worker with concurrency 2 and the API
+under gunicorn) shared by the tests of a session; tests that kill or starve
+components build their own with ``new_stack``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.service.stack import RedisServer, S3Server, Stack, delete_prefix
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def new_stack(redis_server, s3_server, tmp_path_factory) -> Iterator[Callable[..., Stack]]:
+    """Make a fresh stack (own key prefix and bucket); all are stopped at the end."""
+    made: list[Stack] = []
+
+    def make(s3_url: str | None = None, **overrides: object) -> Stack:
+        logs = tmp_path_factory.mktemp("logs")
+        stack = Stack(redis_server.url, s3_url or s3_server.url, logs, overrides=overrides)
+        made.append(stack)
+        return stack
+
+    yield make
+    for stack in made:
+        stack.stop()
+        delete_prefix(stack.redis_url, stack.prefix)
+
+
+@pytest.fixture(scope="session")
+def stack(new_stack) -> Stack:
+    """The shared service: one worker (concurrency 2) and the API."""
+    service = new_stack()
+    service.start_worker(concurrency=2)
+    service.api_url = service.start_api()
+    return service
+
+
+def upload(path_or_bytes: Path | bytes, name: str = "image.jpg") -> dict:
+    """``files=`` for requests: a multipart ``file`` field."""
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else path_or_bytes.read_bytes()
+    return {"file": (name, io.BytesIO(data))}

@@ -1,0 +1,142 @@
+"""The Celery application, built from settings (``celery -A worker.app worker`` works as is).
+
+Delivery guarantees, and why each setting is what it is:
+
+- ``task_acks_late`` + ``task_reject_on_worker_lost``: a message is acknowledged
+  only after its task finished, so a crashed worker process loses nothing; the
+  task is idempotent (see ``worker.pipeline``) and the job store refuses to move
+  a finished job, so a second run changes nothing.
+- ``worker_prefetch_multiplier=1``: a worker holds no more messages than it
+  runs, so a killed worker strands at most ``concurrency`` of them.
+- Redis transport: an unacknowledged message returns to the queue once it is
+  older than ``visibility_timeout``, found by a sweep that runs every
+  ``unacked_restore_interval`` seconds on every ``unacked_restore_throttle``-th
+  call (kombu defaults 10 and 10: about 100 s between sweeps). We sweep every
+  ``visibility_timeout / 10`` seconds (1–10 s) with throttle 1, so a message
+  held by a SIGKILLed worker runs again after about the visibility timeout.
+- The visibility timeout also runs while a task executes or waits for its
+  retry countdown, so it must exceed the hard time limit plus the longest
+  countdown; :func:`retry_countdown` caps countdowns to keep that true, and
+  :func:`create_celery` refuses settings that break it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+
+import redis
+from celery import Celery, bootsteps
+
+from common import heartbeat
+from common.redis_client import redis_client
+from common.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+QUEUE = "exifq"
+PROCESS_TASK = "exifq.process"
+SWEEP_TASK = "exifq.sweep"
+
+
+def restore_interval(visibility_timeout: float) -> float:
+    """Seconds between sweeps for unacknowledged messages: a tenth of the timeout, 1–10 s."""
+    return min(10.0, max(1.0, visibility_timeout / 10))
+
+
+def retry_countdown(retries: int, settings: Settings) -> float:
+    """Exponential backoff 1, 2, 4, ... s, capped so countdown + hard limit < visibility timeout."""
+    room = settings.BROKER_VISIBILITY_TIMEOUT - settings.TASK_TIME_LIMIT
+    return min(2.0**retries, max(0.5, room / 2))
+
+
+def check_limits(settings: Settings) -> None:
+    """Refuse time limits that would let the broker redeliver a task that is still running."""
+    if settings.TASK_SOFT_TIME_LIMIT >= settings.TASK_TIME_LIMIT:
+        raise ValueError("TASK_SOFT_TIME_LIMIT must be below TASK_TIME_LIMIT")
+    if settings.TASK_TIME_LIMIT + 1 >= settings.BROKER_VISIBILITY_TIMEOUT:
+        raise ValueError("BROKER_VISIBILITY_TIMEOUT must exceed TASK_TIME_LIMIT (by 1 s or more)")
+
+
+def celery_config(settings: Settings) -> dict:
+    """Celery settings (lower-case names) for ``settings``."""
+    visibility = settings.BROKER_VISIBILITY_TIMEOUT
+    return {
+        "broker_url": settings.REDIS_URL,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {
+            "visibility_timeout": visibility,
+            "unacked_restore_interval": restore_interval(visibility),
+            "unacked_restore_throttle": 1,
+            "global_keyprefix": settings.REDIS_KEY_PREFIX,
+            "socket_connect_timeout": 5,
+        },
+        "task_default_queue": QUEUE,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,  # results live in the job store and object storage
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_acks_on_failure_or_timeout": True,
+        "task_soft_time_limit": settings.TASK_SOFT_TIME_LIMIT,
+        "task_time_limit": settings.TASK_TIME_LIMIT,
+        "worker_prefetch_multiplier": 1,
+        "worker_max_memory_per_child": settings.WORKER_MAX_MEMORY_PER_CHILD,
+        "worker_concurrency": settings.WORKER_CONCURRENCY,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "worker_send_task_events": False,
+        "beat_schedule": {
+            "sweep-expired-objects": {
+                "task": SWEEP_TASK,
+                "schedule": float(settings.SWEEP_INTERVAL_SECONDS),
+                "options": {"expires": float(settings.SWEEP_INTERVAL_SECONDS)},
+            }
+        },
+    }
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Stamps the worker's name in Redis every few seconds (``/readyz`` counts live workers)."""
+
+    requires = ("celery.worker.components:Timer",)
+
+    def __init__(self, worker, **kwargs) -> None:
+        self.timer_ref = None
+        self.client = None
+
+    def start(self, worker) -> None:
+        settings = worker.app.exifq_settings
+        self.client = redis_client(settings)
+        self.prefix = settings.REDIS_KEY_PREFIX
+        self._stamp(worker)
+        self.timer_ref = worker.timer.call_repeatedly(
+            heartbeat.INTERVAL, self._stamp, (worker,), priority=10
+        )
+
+    def _stamp(self, worker) -> None:
+        try:
+            heartbeat.stamp(self.client, self.prefix, worker.hostname, time.time())
+        except redis.RedisError as exc:  # Redis away: the broker connection reports it too
+            log.warning("heartbeat failed: %s", exc)
+
+    def stop(self, worker) -> None:
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+            self.timer_ref = None
+        if self.client is not None:
+            with contextlib.suppress(redis.RedisError):
+                heartbeat.forget(self.client, self.prefix, worker.hostname)
+
+
+def create_celery(settings: Settings) -> Celery:
+    """The Celery app for ``settings``; connects to nothing until it is used."""
+    check_limits(settings)
+    app = Celery("exifq", include=["worker.tasks"])
+    app.config_from_object(celery_config(settings))
+    app.exifq_settings = settings
+    app.steps["worker"].add(Heartbeat)
+    return app
+
+
+app = create_celery(load_settings())

@@ -1,0 +1,117 @@
+"""One job, start to finish: load the input, run the operation, store the output, finish the job.
+
+Running it twice gives the same outcome (Celery may deliver a message again):
+outputs are written under keys derived from the job's UUID before the job is
+marked finished, the job store ignores a second finish, and a delivery that
+finds the job already finished only removes the upload if it lingers. The
+order is: results → cleaned file → ``completed`` → delete upload.
+
+``ExifqError`` (bad input) fails the job with its code. ``TransientError``
+(storage or network) propagates so the task can retry. Anything else is our
+bug and propagates too; the task turns it into ``internal_error``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from common.errors import ExifqError
+from common.jobs import COMPLETED, FAILED, Job, cleaned_key, result_key, upload_key
+from common.options import extract_options, hash_options, strip_options
+from common.settings import Settings
+from common.storage import ObjectNotFound
+from worker import operations
+from worker.media.formats import sniff
+from worker.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MISSING = "missing"
+
+
+def _extract(data: bytes, name: str, options: dict, settings: Settings) -> operations.Outcome:
+    chosen = extract_options(**options)
+    return operations.run_extract(data, name, chosen, max_pixels=settings.MAX_IMAGE_PIXELS)
+
+
+def _strip(data: bytes, name: str, options: dict, settings: Settings) -> operations.Outcome:
+    return operations.run_strip(data, name, strip_options(keep=options.get("keep", ())))
+
+
+def _hash(data: bytes, name: str, options: dict, settings: Settings) -> operations.Outcome:
+    chosen = hash_options(**options)
+    return operations.run_hash(data, name, chosen, max_pixels=settings.MAX_IMAGE_PIXELS)
+
+
+# Job op (the API's path segment) → the operation it runs.
+OPERATIONS: dict[str, Callable[[bytes, str, dict, Settings], operations.Outcome]] = {
+    "extract": _extract,
+    "remove": _strip,
+    "hash": _hash,
+}
+
+
+def worker_lost(deliveries: int) -> dict:
+    """The error of a job whose message stopped its worker on every delivery."""
+    return {
+        "code": "worker_lost",
+        "message": f"the job stopped its worker {deliveries - 1} times and was given up",
+    }
+
+
+def process(rt: Runtime, job_id: str) -> str:
+    """Run job ``job_id``; return the status it ends in (or ``"missing"`` if it expired)."""
+    job = rt.jobs.start(job_id, rt.name)
+    if job is None:
+        log.warning("job %s: no record (expired or never created); message dropped", job_id)
+        return MISSING
+    if job.finished:
+        _discard_upload(rt, job)
+        return job.status
+    if job.deliveries > rt.settings.TASK_MAX_DELIVERIES:
+        return _fail(rt, job, worker_lost(job.deliveries))
+    try:
+        data, name = _load_input(rt, job)
+        outcome = OPERATIONS[job.op](data, name, job.options, rt.settings)
+    except ExifqError as exc:
+        return _fail(rt, job, exc.to_dict())
+    except ObjectNotFound:
+        error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
+        return _fail(rt, job, error)
+    _store_and_complete(rt, job, name, outcome)
+    _discard_upload(rt, job)
+    return COMPLETED
+
+
+def _load_input(rt: Runtime, job: Job) -> tuple[bytes, str]:
+    """The job's image bytes and file name: from storage, or fetched by the SSRF-safe loader."""
+    if job.source == "url":
+        fetched = rt.fetch(job.url)
+        return fetched.data, fetched.name
+    return rt.storage.get(upload_key(job.uuid)), job.file_name
+
+
+def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: operations.Outcome) -> None:
+    results = result_key(job.uuid)
+    body = json.dumps(outcome.result, ensure_ascii=False).encode()
+    rt.storage.put(results, body, content_type="application/json")
+    cleaned = None
+    if outcome.cleaned is not None:
+        cleaned = cleaned_key(job.uuid, name)
+        fmt = sniff(outcome.cleaned[:32])
+        rt.storage.put(cleaned, outcome.cleaned, content_type=fmt.mime if fmt else None)
+    rt.jobs.complete(job.uuid, results, cleaned, file_name=name)
+
+
+def _fail(rt: Runtime, job: Job, error: dict) -> str:
+    rt.jobs.fail(job.uuid, error)
+    _discard_upload(rt, job)
+    return FAILED
+
+
+def _discard_upload(rt: Runtime, job: Job) -> None:
+    """Delete the uploaded original (privacy: it is kept only until processed)."""
+    if job.source == "upload":
+        rt.storage.delete(upload_key(job.uuid))

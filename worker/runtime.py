@@ -1,0 +1,63 @@
+"""What a worker process's tasks use: settings, job store, storage, URL loader, clock.
+
+Built once per process on first use (never at import, never in the parent
+before it forks its pool), so every pool process has its own connections.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from common.clock import Clock, SystemClock
+from common.jobs import JobStore
+from common.redis_client import redis_client
+from common.settings import Settings
+from common.storage import Storage, get_storage
+
+
+def _fetch_with(settings: Settings) -> Callable:
+    """``url -> Fetched`` through the SSRF-safe loader, with the policy ``settings`` give."""
+    from common.fetch import FetchPolicy, fetch_url
+
+    policy = FetchPolicy.from_settings(settings)
+    return lambda url: fetch_url(url, policy)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}/{os.getpid()}")
+
+    @cached_property
+    def jobs(self) -> JobStore:
+        return JobStore(
+            redis_client(self.settings),
+            prefix=self.settings.REDIS_KEY_PREFIX,
+            ttl=self.settings.RESULT_TTL_SECONDS,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def storage(self) -> Storage:
+        return get_storage(self.settings)
+
+    @cached_property
+    def fetch(self) -> Callable:
+        return _fetch_with(self.settings)
+
+
+_runtimes: dict[int, Runtime] = {}
+
+
+def runtime_for(settings: Settings) -> Runtime:
+    """This process's runtime for ``settings`` (a new one after a fork)."""
+    key = os.getpid()
+    if key not in _runtimes or _runtimes[key].settings is not settings:
+        _runtimes.clear()
+        _runtimes[key] = Runtime(settings)
+    return _runtimes[key]

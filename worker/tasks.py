@@ -1,0 +1,86 @@
+"""The Celery tasks: thin wrappers that turn outcomes of ``worker.pipeline`` into job states.
+
+Retries: a ``TransientError`` (storage or network) or a Redis connection
+fault retries with exponential backoff (``worker.app.retry_countdown``) up to
+``TASK_MAX_RETRIES`` times, then fails the job as ``service_unavailable``. Bad
+input (``ExifqError``) never retries. A soft time limit fails the job as
+``timeout``; a hard one (the pool kills the process) does the same from the
+worker's main process through ``on_failure``. Any other exception is our bug:
+logged with its traceback, the job fails as ``internal_error``, and the
+worker keeps serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import redis
+from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery import Task
+
+from common.errors import Timeout, TransientError
+from common.jobs import FAILED
+from worker import pipeline, sweeper
+from worker.app import PROCESS_TASK, SWEEP_TASK, app, retry_countdown
+from worker.runtime import Runtime, runtime_for
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
+
+
+def _runtime(task: Task) -> Runtime:
+    return runtime_for(task.app.exifq_settings)
+
+
+def _fail_quietly(rt: Runtime, job_id: str, error: dict) -> str:
+    """Fail the job; if even that is impossible (Redis away), log it and let the TTL end it."""
+    try:
+        rt.jobs.fail(job_id, error)
+    except TRANSIENT as exc:
+        log.error("job %s: could not record failure %s: %s", job_id, error["code"], exc)
+    return FAILED
+
+
+class JobTask(Task):
+    """Fails the job when the pool kills its process at the hard time limit."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        if isinstance(exc, TimeLimitExceeded) and args:
+            limit = self.app.exifq_settings.TASK_TIME_LIMIT
+            _fail_quietly(_runtime(self), args[0], Timeout(f"ran over {limit:g} s").to_dict())
+
+
+@app.task(name=PROCESS_TASK, bind=True, base=JobTask)
+def process_job(self: Task, job_id: str) -> str:
+    """Run job ``job_id`` (its record holds the operation, options and input)."""
+    rt = _runtime(self)
+    settings = rt.settings
+    try:
+        return pipeline.process(rt, job_id)
+    except SoftTimeLimitExceeded:
+        message = f"ran over {settings.TASK_SOFT_TIME_LIMIT:g} s"
+        return _fail_quietly(rt, job_id, Timeout(message).to_dict())
+    except TRANSIENT as exc:
+        if self.request.retries >= settings.TASK_MAX_RETRIES:
+            error = {"code": "service_unavailable", "message": f"storage or Redis failed: {exc}"}
+            return _fail_quietly(rt, job_id, error)
+        log.warning("job %s: transient fault, retrying: %s", job_id, exc)
+        with contextlib.suppress(*TRANSIENT):
+            rt.jobs.reset_deliveries(job_id)  # a retry is not a crash
+        countdown = retry_countdown(self.request.retries, settings)
+        raise self.retry(
+            exc=exc, countdown=countdown, max_retries=settings.TASK_MAX_RETRIES
+        ) from exc
+    except Exception:
+        log.exception("job %s: unexpected error", job_id)
+        error = {"code": "internal_error", "message": "the worker failed on this job"}
+        return _fail_quietly(rt, job_id, error)
+
+
+@app.task(name=SWEEP_TASK, bind=True)
+def sweep_expired(self: Task) -> int:
+    """Delete stored objects older than ``RESULT_TTL_SECONDS`` (scheduled by beat)."""
+    rt = _runtime(self)
+    return sweeper.sweep(rt.storage, rt.clock.now(), rt.settings.RESULT_TTL_SECONDS)
