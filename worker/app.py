@@ -13,7 +13,8 @@ Delivery guarantees, and why each setting is what it is:
   ``unacked_restore_interval`` seconds on every ``unacked_restore_throttle``-th
   call (kombu defaults 10 and 10: about 100 s between sweeps). We sweep every
   ``visibility_timeout / 10`` seconds (1–10 s) with throttle 1, so a message
-  held by a SIGKILLed worker runs again after about the visibility timeout.
+  held by a SIGKILLed worker runs again after about the visibility timeout
+  (measured in ``tests/service/test_faults.py``: 11 s with a 10 s timeout).
 - The visibility timeout also runs while a task executes or waits for its
   retry countdown, so it must exceed the hard time limit plus the longest
   countdown; :func:`retry_countdown` caps countdowns to keep that true, and
@@ -69,6 +70,9 @@ def celery_config(settings: Settings) -> dict:
             "visibility_timeout": visibility,
             "unacked_restore_interval": restore_interval(visibility),
             "unacked_restore_throttle": 1,
+            # The sweep's lock; kombu keeps it 300 s, so a worker killed mid-sweep
+            # would stop every sweep for 5 minutes. Restores are transactional anyway.
+            "unacked_mutex_expire": max(5, 3 * restore_interval(visibility)),
             "global_keyprefix": settings.REDIS_KEY_PREFIX,
             "socket_connect_timeout": 5,
         },

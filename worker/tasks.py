@@ -13,11 +13,12 @@ worker keeps serving.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 
 import redis
 from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery import Task
+from celery import Task, signals
 
 from common.errors import Timeout, TransientError
 from common.jobs import FAILED
@@ -28,6 +29,25 @@ from worker.runtime import Runtime, runtime_for
 log = logging.getLogger(__name__)
 
 TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
+MEDIA_MODULES = ("worker.media.extract", "worker.media.strip", "worker.media.hashes")
+
+
+@signals.worker_init.connect
+def preload_media(**_) -> None:
+    """Import the media cores in the parent, so pool processes fork with them loaded.
+
+    Otherwise each new pool process pays the imports (Pillow plugins, NumPy,
+    OpenCV) inside its first task, and that task's time limit.
+    """
+    for name in MEDIA_MODULES:
+        importlib.import_module(name)
+
+
+@signals.worker_process_init.connect
+def build_runtime(**_) -> None:
+    """Create this pool process's Redis and storage clients before its first task."""
+    rt = runtime_for(app.exifq_settings)
+    _ = rt.jobs, rt.storage
 
 
 def _runtime(task: Task) -> Runtime:

@@ -102,10 +102,16 @@ class S3Server:
 
     def start(self) -> S3Server:
         from moto.server import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, *args) -> None:
+                pass
 
         app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._server = make_server(
+            "127.0.0.1", self.port, app, threaded=True, request_handler=Quiet
+        )
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

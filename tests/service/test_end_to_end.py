@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 import requests
 
+from common.errors import ExifqError
 from common.options import extract_options, hash_options, strip_options
-from tests.conftest import corpus_files
+from tests.conftest import CORPUS, corpus_files
 from tests.service.conftest import upload
 from tests.service.stack import finished
 from worker import operations
@@ -51,3 +56,89 @@ def test_extract_job_equals_the_operation(stack, sample):
     expected = operations.run_extract(file.data, file.path.name, extract_options()).result
     assert result_of(body) == expected
     assert body["expiresAt"].endswith("Z")
+
+
+def test_remove_job_and_download_equal_the_strip_core(stack):
+    (file,) = _pick("exif-samples/jpg/Canon_40D.jpg")
+    body = finished(stack.api_url, submit(stack.api_url, "remove", file.data, "Canon 40D.jpg"))
+    assert body["status"] == "completed", body
+    expected = operations.run_strip(file.data, "Canon 40D.jpg", strip_options())
+    assert result_of(body) == expected.result
+    assert body["downloadUrl"] == f"/download-cleaned/{body['uuid']}"
+    download = requests.get(f"{stack.api_url}{body['downloadUrl']}")
+    assert download.status_code == 200
+    assert download.content == expected.cleaned
+    assert download.headers["Content-Type"] == "image/jpeg"
+    disposition = download.headers["Content-Disposition"]
+    assert disposition == "attachment; filename=\"Canon_40D.jpg\"; filename*=UTF-8''Canon%2040D.jpg"
+
+
+def test_hash_job_with_options_equals_the_operation(stack):
+    (file,) = _pick("Pillow/Tests/images/exif.png")
+    params = {"types": "phash,dhash,md5"}
+    body = finished(stack.api_url, submit(stack.api_url, "hash", file.data, "x.png", **params))
+    assert body["status"] == "completed", body
+    expected = operations.run_hash(file.data, "x.png", hash_options("phash,dhash,md5")).result
+    assert result_of(body) == expected
+
+
+def test_wait_answers_the_finished_job(stack):
+    (file,) = _pick("exiftool/t/images/GPS.jpg")
+    answer = requests.post(
+        f"{stack.api_url}/api/v1/extract", files=upload(file.data, "GPS.jpg"), params={"wait": 20}
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "completed"
+    assert result_of(body) == operations.run_extract(file.data, "GPS.jpg", extract_options()).result
+
+
+def test_corrupt_image_fails_with_the_core_code_and_the_worker_keeps_serving(stack):
+    (good,) = _pick("exif-samples/jpg/Canon_40D.jpg")
+    truncated = good.data[:200]  # a JPEG header with no image data
+    expected_error = _operation_error(
+        lambda: operations.run_extract(truncated, "t.jpg", extract_options())
+    )
+    failed = finished(stack.api_url, submit(stack.api_url, "extract", truncated, "t.jpg"))
+    assert failed == {
+        "success": False,
+        "uuid": failed["uuid"],
+        "status": "failed",
+        "error": expected_error,
+    }
+    after = finished(stack.api_url, submit(stack.api_url, "extract", good.data, "ok.jpg"))
+    assert after["status"] == "completed"
+
+
+def _operation_error(call) -> dict:
+    try:
+        call()
+    except ExifqError as exc:
+        return exc.to_dict()
+    raise AssertionError("the operation accepted the input")
+
+
+@pytest.fixture()
+def image_server(tmp_path):
+    """A loopback HTTP server serving the corpus (what a URL job fetches)."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(CORPUS))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("how", ["json", "form", "query"])
+def test_url_input_from_a_loopback_server(stack, image_server, how):
+    (file,) = _pick("exif-samples/jpg/Canon_40D.jpg")
+    url = f"{image_server}/{file.id}"
+    request = {"json": {"json": {"url": url}}, "form": {"data": {"url": url}}}.get(
+        how, {"params": {"url": url}}
+    )
+    answer = requests.post(f"{stack.api_url}/api/v1/extract", **request)
+    assert answer.status_code == 202, answer.text
+    body = finished(stack.api_url, answer.json())
+    assert body["status"] == "completed", body
+    expected = operations.run_extract(file.data, "Canon_40D.jpg", extract_options()).result
+    assert result_of(body) == expected
