@@ -84,8 +84,8 @@ def parse_options(op: str, params: dict) -> dict:
 def clean_file_name(name: str | None, default: str = "upload") -> str:
     """The client's file name without directories or control characters (at most 255)."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    printable = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    return printable.strip()[:255] or default
+    printable = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()[:255]
+    return printable if printable.strip(". ") else default
 
 
 def _size_of(stream: IO[bytes]) -> int:
