@@ -64,6 +64,7 @@ class ProcessGroup:
 
     def stop(self, grace: float = 15.0) -> None:
         """SIGTERM every group, wait up to ``grace`` seconds, then SIGKILL what is left."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
         for _, child in reversed(self.children):
             _signal_group(child.pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
@@ -143,12 +144,14 @@ def _ready(url: str) -> bool:
         return False
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
+def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Also for SIGINT: a shell starting us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     children = ProcessGroup()
     try:
         with redis_for_dev(settings, children) as redis_url:
