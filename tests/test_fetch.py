@@ -675,3 +675,10 @@ def test_a_hostile_response_is_a_clear_error(response: bytes, serve) -> None:
     with pytest.raises((UrlFetchFailed, UrlForbidden)) as caught:
         fetch_url(server.url("/a.jpg"), private())
     assert "\n" not in caught.value.message
+
+
+def test_the_next_resolved_address_is_tried_when_one_refuses(serve, fake_dns) -> None:
+    server = serve(answer(b"second address"))
+    fake_dns("multi.test", [["127.0.0.3", "127.0.0.1"]])  # nothing listens on 127.0.0.3
+    fetched = fetch_url(f"http://multi.test:{server.port}/a.jpg", private())
+    assert fetched.data == b"second address"

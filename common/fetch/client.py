@@ -11,6 +11,7 @@ request at a time with no pool, no proxy and no automatic redirects or retries.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -119,30 +120,32 @@ def _get(target: Target, policy: FetchPolicy, deadline: Deadline) -> _Reply:
 
 def _connect(target: Target, addresses: list[IPAddress], deadline: Deadline) -> HTTPConnection:
     """A connection to the first of ``addresses`` that accepts one (TLS set up for https)."""
-    refused: NewConnectionError | None = None
-    for address in addresses:
-        connection = _connection_to(target, address, deadline.remaining())
-        try:
-            connection.connect()
-        except NewConnectionError as exc:
-            refused = exc
-            connection.close()
-            continue
-        return connection
-    assert refused is not None
-    raise refused
+    *others, last = addresses
+    for address in others:
+        with contextlib.suppress(NewConnectionError):  # refused or unreachable: try the next
+            return _connected(target, address, deadline.remaining())
+    return _connected(target, last, deadline.remaining())
 
 
-def _connection_to(target: Target, address: IPAddress, timeout: float) -> HTTPConnection:
+def _connected(target: Target, address: IPAddress, timeout: float) -> HTTPConnection:
+    """A connected (for https: TLS-verified for the host name) connection to ``address``."""
+    connection: HTTPConnection
     if target.scheme == "https":
-        return HTTPSConnection(
+        connection = HTTPSConnection(
             str(address),
             target.port,
             timeout=timeout,
             server_hostname=target.resolvable_host,
             cert_reqs="CERT_REQUIRED",
         )
-    return HTTPConnection(str(address), target.port, timeout=timeout)
+    else:
+        connection = HTTPConnection(str(address), target.port, timeout=timeout)
+    try:
+        connection.connect()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def _request_headers(target: Target) -> dict[str, str]:
