@@ -15,7 +15,6 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from http.client import HTTPException
@@ -175,7 +174,7 @@ def _read_body(response: HTTPResponse, max_bytes: int, deadline: Deadline) -> by
     return b"".join(chunks)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _as_fetch_errors(target: Target, deadline: Deadline) -> Iterator[None]:
     """Turn network and protocol failures into ``Timeout`` or ``UrlFetchFailed``."""
     try:
