@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     URL_FETCH_TIMEOUT: float = Field(15.0, gt=0)
     URL_MAX_REDIRECTS: int = Field(5, ge=0)
     ALLOW_PRIVATE_URLS: bool = False
+    URL_TEST_ALLOWLIST: str = Field(
+        "", description="tests only: comma-separated ip:port endpoints URL inputs may reach"
+    )
 
     # Workers (see worker/app.py for how these become Celery settings).
     WORKER_CONCURRENCY: int | None = Field(None, gt=0, description="default: the CPU count")
