@@ -51,7 +51,7 @@ def new_stack(redis_server, s3_server, tmp_path_factory) -> Iterator[Callable[..
 def stack(new_stack) -> Stack:
     """The shared service: one worker (concurrency 2) and the API."""
     service = new_stack()
-    service.start_worker(concurrency=2)
+    service.start_worker()
     service.api_url = service.start_api()
     return service
 

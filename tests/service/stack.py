@@ -7,8 +7,9 @@
   workers speaks HTTP to it); it can be stopped and restarted on the same
   port to make storage unreachable for a while, keeping its objects.
 - Workers and the API: the very commands ``docker-compose.yml`` runs
-  (``exifq worker``, ``exifq api``), as subprocesses of ``python -m common.cli``
-  from the repository root, logging to files.
+  (``exifq worker ...``, ``exifq api ...``, read from the file; only the API's
+  ``--bind`` differs), as ``python -m common.cli ...`` from the repository
+  root (``exifq`` is ``common.cli:main``), logging to files.
 """
 
 from __future__ import annotations
@@ -29,12 +30,21 @@ from pathlib import Path
 
 import redis
 import requests
+import yaml
 
 from common import heartbeat
 from common.settings import child_environment
 
 REPO = Path(__file__).resolve().parents[2]
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def compose_command(service: str) -> list[str]:
+    """The arguments after ``exifq`` that ``docker-compose.yml`` runs for ``service``."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    command = compose["services"][service]["command"]
+    assert command[0] == "exifq", command
+    return command[1:]
 
 
 def free_port() -> int:
@@ -173,20 +183,21 @@ class Stack:
     def live_workers(self) -> int:
         return heartbeat.live_workers(self.redis(), self.prefix, time.time())
 
-    def start_worker(self, concurrency: int = 2, **more: object) -> subprocess.Popen:
-        """``exifq worker --concurrency N``; returns once it stamped its heartbeat."""
+    def start_worker(self, **more: object) -> subprocess.Popen:
+        """The compose file's worker; returns once it stamped its heartbeat."""
         before = self.live_workers()
-        argv = ["worker", "--concurrency", str(concurrency), "--loglevel", "WARNING"]
+        argv = [*compose_command("worker"), "--loglevel", "WARNING"]
         process = self._spawn("worker", argv, self.env(**more))
         wait_for(lambda: self.live_workers() > before or process.poll() is not None, 60, "worker")
         if process.poll() is not None:
             raise RuntimeError(f"worker exited with {process.returncode}; see {self.logs}")
         return process
 
-    def start_api(self, threads: int = 16, **more: object) -> str:
-        """``exifq api`` on a free loopback port; returns its base URL once it answers."""
+    def start_api(self, **more: object) -> str:
+        """The compose file's API on a free loopback port; its base URL once it answers."""
         port = free_port()
-        argv = ["api", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(threads)]
+        argv = compose_command("api")
+        argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
         process = self._spawn("api", argv, self.env(**more))
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: _healthy(url) or process.poll() is not None, 60, "API")

@@ -70,7 +70,7 @@ def stranded_jobs(stack) -> set[str]:
 
 def test_sigkilled_worker_loses_no_job_and_fails_none(new_stack):
     stack = new_stack(**FAST_REDELIVERY)
-    worker = stack.start_worker(concurrency=2)
+    worker = stack.start_worker()
     stack.api_url = stack.start_api()
     files = small_images(200)
     bodies = submit_all(stack.api_url, files)
@@ -84,7 +84,7 @@ def test_sigkilled_worker_loses_no_job_and_fails_none(new_stack):
     killed_at = time.monotonic()
     stranded = stranded_jobs(stack)
     assert stranded, "the killed worker held no message"
-    stack.start_worker(concurrency=2)
+    stack.start_worker()
 
     seen_failed = set()
 
@@ -124,9 +124,9 @@ def own_s3():
 
 def test_storage_unreachable_for_a_few_seconds_jobs_retry_and_complete(new_stack, own_s3):
     stack = new_stack(s3_url=own_s3.url)
-    worker = stack.start_worker(concurrency=2)
+    worker = stack.start_worker()
     stack.api_url = stack.start_api()
-    files = small_images(6)
+    files = small_images(4)
     # Hold the worker still while the jobs are queued, then take storage away.
     os.killpg(worker.pid, signal.SIGSTOP)
     bodies = submit_all(stack.api_url, files)

@@ -74,7 +74,7 @@ def guarded(new_stack):
     allowed = allowed_server(forbidden.port)
     allowed_port = allowed.server_address[1]
     stack = new_stack(ALLOW_PRIVATE_URLS="false", URL_TEST_ALLOWLIST=f"127.0.0.1:{allowed_port}")
-    stack.start_worker(concurrency=2)
+    stack.start_worker()
     stack.api_url = stack.start_api()
     yield stack, forbidden, f"http://127.0.0.1:{allowed_port}"
     allowed.shutdown()
