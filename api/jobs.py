@@ -61,15 +61,18 @@ def find_job(svc: Services, op: str, job_id: str) -> Job:
     return job
 
 
-def job_body(svc: Services, job: Job) -> dict:
-    """The JSON a client sees for ``job``: status, and the result or error once finished."""
+def job_body(svc: Services, job: Job, result_json: str = "") -> dict:
+    """The JSON a client sees for ``job``: status, and the result or error once finished.
+
+    The result is read from storage unless ``result_json`` (its text) is given.
+    """
     head = {"uuid": job.uuid, "status": job.status}
     if job.status == FAILED:
         return {"success": False, **head, "error": job.error}
     if job.status != COMPLETED:
         return {"success": True, **head, "statusUrl": status_url(job)}
     try:
-        result = json.loads(svc.storage.get(job.result_key))
+        result = json.loads(result_json or svc.storage.get(job.result_key))
     except ObjectNotFound:
         raise JobNotFound() from None
     body = {"success": True, **head, **result, "expiresAt": isoformat(job.expires_at)}
@@ -108,10 +111,12 @@ def _create_job(svc: Services, op: str, submission: Submission, owner: str) -> J
 
 
 def _answer(svc: Services, job: Job, wait: float):
+    notice = ""
     if wait > 0 and not job.finished:
-        job = svc.jobs.wait(job.uuid, wait) or job
+        waited, notice = svc.jobs.wait(job.uuid, wait)
+        job = waited or job
     if job.finished:
-        return job_body(svc, job), 200
+        return job_body(svc, job, notice), 200
     return job_body(svc, job), 202
 
 

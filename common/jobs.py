@@ -5,7 +5,9 @@ and a finished job never changes again, so a task that Celery delivers twice
 (``acks_late``) cannot undo what the first delivery decided. Each transition
 is a WATCH/MULTI transaction on the job's key (no Lua, so it also runs on
 fakeredis). Finishing publishes on the job's channel, which is what
-``wait()`` (the API's ``?wait=N``) blocks on instead of polling.
+``wait()`` (the API's ``?wait=N``) blocks on instead of polling; the message
+may carry a small result (a "notice") so the waiter need not fetch it from
+object storage.
 
 ``deliveries`` counts how often a worker started the job's current attempt;
 the worker fails the job as ``worker_lost`` when a message keeps killing its
@@ -203,22 +205,26 @@ class JobStore:
         cleaned_key: str | None = None,
         *,
         file_name: str | None = None,
+        notice: str = "",
     ) -> bool:
-        """Mark the job ``completed``; ``False`` if it was already finished (or is gone)."""
+        """Mark the job ``completed``; ``False`` if it was already finished (or is gone).
+
+        ``notice`` goes to whoever ``wait()``s on the job at that moment, nowhere else.
+        """
         fields = {"result_key": result_key, "cleaned_key": cleaned_key, "file_name": file_name}
-        return self._finish(job_id, COMPLETED, fields)
+        return self._finish(job_id, COMPLETED, fields, notice)
 
     def fail(self, job_id: str, error: dict) -> bool:
         """Mark the job ``failed`` with ``{"code", "message"}``; ``False`` if already finished."""
         return self._finish(job_id, FAILED, {"error": error})
 
-    def _finish(self, job_id: str, status: str, fields: dict) -> bool:
+    def _finish(self, job_id: str, status: str, fields: dict, notice: str = "") -> bool:
         now = self.clock.now()
         moved = self._update_unfinished(
             job_id, {**fields, "status": status, "updated_at": now, "finished_at": now}
         )
         if moved:
-            self.redis.publish(self.channel(job_id), status)
+            self.redis.publish(self.channel(job_id), f"{status}\n{notice}")
         return moved
 
     def _update_unfinished(self, job_id: str, fields: dict) -> bool:
@@ -235,14 +241,16 @@ class JobStore:
         key = self.key(job_id)
         return self.redis.transaction(transition, key, value_from_callable=True)
 
-    def wait(self, job_id: str, timeout: float) -> Job | None:
-        """The job once it is finished, or as it stands after ``timeout`` seconds.
+    def wait(self, job_id: str, timeout: float) -> tuple[Job | None, str]:
+        """The job once it is finished (or as it stands after ``timeout`` s), and the notice
+        published with its completion if this call received it (else ``""``).
 
         Subscribes to the job's channel before reading the record, so a finish
         between the read and the wait is not missed.
         """
         deadline = time.monotonic() + timeout
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        notice = ""
         try:
             pubsub.subscribe(self.channel(job_id))
             job = self.get(job_id)
@@ -251,8 +259,10 @@ class JobStore:
                 if remaining <= 0:
                     break
                 # Re-read at least every 5 s, in case a message was lost to a reconnect.
-                pubsub.get_message(timeout=min(remaining, 5.0))
+                message = pubsub.get_message(timeout=min(remaining, 5.0))
+                if message is not None:
+                    notice = message["data"].partition("\n")[2]
                 job = self.get(job_id)
-            return job
+            return job, notice
         finally:
             pubsub.close()

@@ -29,6 +29,7 @@ from worker.runtime import Runtime
 log = logging.getLogger(__name__)
 
 MISSING = "missing"
+NOTICE_MAX_BYTES = 256 * 1024
 
 
 def _extract(data: bytes, name: str, options: dict, settings: Settings) -> operations.Outcome:
@@ -102,7 +103,9 @@ def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: operations.Ou
         cleaned = cleaned_key(job.uuid, name)
         fmt = sniff(outcome.cleaned[:32])
         rt.storage.put(cleaned, outcome.cleaned, content_type=fmt.mime if fmt else None)
-    rt.jobs.complete(job.uuid, results, cleaned, file_name=name)
+    # A small result rides along with the completion message to ?wait= requests.
+    notice = body.decode() if len(body) <= NOTICE_MAX_BYTES else ""
+    rt.jobs.complete(job.uuid, results, cleaned, file_name=name, notice=notice)
 
 
 def _fail(rt: Runtime, job: Job, error: dict) -> str:

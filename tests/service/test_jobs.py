@@ -66,16 +66,21 @@ def test_missing_jobs(store):
     assert store.get("nope") is None
     assert store.start("nope", "w") is None
     assert not store.complete("nope", "results/nope.json")
-    assert store.wait("nope", 0.1) is None
+    assert store.wait("nope", 0.1) == (None, "")
 
 
-def test_wait_wakes_on_finish_and_times_out(store):
+def test_wait_wakes_on_finish_with_the_notice_and_times_out(store):
     job = new_job(store)
-    assert store.wait(job.uuid, 0.2).status == QUEUED
-    timer = threading.Timer(0.2, store.complete, args=[job.uuid, "results/r.json"])
-    timer.start()
-    assert store.wait(job.uuid, 10).status == COMPLETED
-    timer.join()
+    waited, notice = store.wait(job.uuid, 0.2)
+    assert (waited.status, notice) == (QUEUED, "")
+    finish = threading.Timer(
+        0.2, store.complete, [job.uuid, "results/r.json"], {"notice": '{"a": 1}'}
+    )
+    finish.start()
+    waited, notice = store.wait(job.uuid, 10)
+    assert (waited.status, notice) == (COMPLETED, '{"a": 1}')
+    finish.join()
+    assert store.wait(job.uuid, 10) == (waited, "")  # finished before: no notice, no waiting
 
 
 @pytest.mark.integration

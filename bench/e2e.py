@@ -1,0 +1,231 @@
+"""End-to-end throughput and latency of the service beside the same operation in-process.
+
+    python -m bench.e2e [--jobs 1000] [--clients 16]
+
+Starts a private Redis, moto's S3 server (a subprocess, on loopback), one
+worker (the compose file's command: one process, concurrency 2) and the API
+(the compose file's gunicorn command), then submits ``--jobs`` extract jobs
+for small corpus images over HTTP from ``--clients`` threads, each with
+``?wait=30`` so the answer arrives when the job is completed: that round trip
+is the submit-to-completed latency. Beside it, in the same run, the same
+operation on the same files in-process: a plain loop (the reference the
+target compares with) and a 2-process pool (what the worker's two processes
+could do with no pipeline at all). Prints jobs/s, p50/p99 latency, the ratio,
+CPU time per job of each part (everything shares the same cores) and peak
+memory. Timing on a shared 2-core machine is noisy: compare ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from common.options import extract_options
+from tests.conftest import corpus_files
+from tests.service.stack import RedisServer, Stack, free_port, wait_for
+from worker import operations
+
+MAX_FILE_BYTES = 40_000
+WARMUP_JOBS = 20
+
+
+def small_images() -> list[tuple[str, bytes]]:
+    """Corpus files under 40 kB that the extract core reads without error."""
+    chosen = []
+    for file in corpus_files():
+        if file.manifest["bytes"] > MAX_FILE_BYTES:
+            continue
+        try:
+            operations.run_extract(file.data, file.path.name, extract_options())
+        except Exception:
+            continue
+        chosen.append((file.path.name, file.data))
+    return chosen
+
+
+def extract(item: tuple[str, bytes]) -> None:
+    name, data = item
+    operations.run_extract(data, name, extract_options())
+
+
+def in_process(items: list[tuple[str, bytes]], processes: int) -> float:
+    """Jobs/s of the bare operation: a loop (1) or a process pool."""
+    started = time.perf_counter()
+    if processes == 1:
+        for item in items:
+            extract(item)
+    else:
+        with ProcessPoolExecutor(processes) as pool:
+            list(pool.map(extract, items, chunksize=8))
+    return len(items) / (time.perf_counter() - started)
+
+
+class S3Subprocess:
+    """moto's S3 server as its own process, so it does not share the benchmark's GIL."""
+
+    def __init__(self) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: _answers(self.url), 30, "moto server")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code < 500
+    except requests.RequestException:
+        return False
+
+
+def submit_and_wait(session: requests.Session, api_url: str, item: tuple[str, bytes]) -> float:
+    """One job, submit to completed, in seconds."""
+    name, data = item
+    started = time.perf_counter()
+    answer = session.post(
+        f"{api_url}/api/v1/extract", files={"file": (name, data)}, params={"wait": 30}, timeout=60
+    )
+    body = answer.json()
+    if answer.status_code != 200 or body.get("status") != "completed":
+        raise RuntimeError(f"job did not complete within 30 s: {answer.status_code} {body}")
+    return time.perf_counter() - started
+
+
+def through_service(api_url: str, items: list, clients: int) -> tuple[float, list[float]]:
+    sessions = [requests.Session() for _ in range(clients)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        latencies = list(
+            pool.map(
+                lambda pair: submit_and_wait(sessions[pair[0] % clients], api_url, pair[1]),
+                enumerate(items),
+            )
+        )
+    return len(items) / (time.perf_counter() - started), latencies
+
+
+def _proc_fields(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def process_group(leader: int) -> list[int]:
+    """The processes in ``leader``'s process group (Celery's pool, gunicorn's workers)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = _proc_fields(int(stat.parent.name))
+        if fields and int(fields[2]) == leader:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by the live processes ``pids``."""
+    ticks = sum(int(f[11]) + int(f[12]) for f in map(_proc_fields, pids) if f)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pids: list[int]) -> float:
+    """Sum of the peak resident memory (VmHWM) of the live processes ``pids``."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next(int(line.split()[1]) for line in status.splitlines() if "VmHWM" in line)
+    return total / 1024
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def run_service(items: list, clients: int) -> dict:
+    """Start the stack, warm it up, run the jobs; rates, latencies, CPU and memory by part."""
+    with tempfile.TemporaryDirectory(prefix="exifq-bench-") as workdir:
+        redis_server, s3 = RedisServer(Path(workdir)), S3Subprocess()
+        stack = Stack(redis_server.url, s3.url, Path(workdir))
+        try:
+            worker = stack.start_worker()
+            stack.api_url = stack.start_api()
+            parts = {
+                "worker": process_group(worker.pid),
+                "API": process_group(stack.processes[-1].pid),
+                "S3 (moto)": [s3.process.pid],
+                "Redis": [redis_server.process.pid] if redis_server.process else [],
+                "HTTP clients": [os.getpid()],
+            }
+            through_service(stack.api_url, items[:WARMUP_JOBS], clients)
+            before = {name: cpu_seconds(pids) for name, pids in parts.items()}
+            rate, latencies = through_service(stack.api_url, items, clients)
+            cpu = {name: cpu_seconds(pids) - before[name] for name, pids in parts.items()}
+            memory = {name: peak_rss_mib(parts[name]) for name in ("worker", "API")}
+        finally:
+            stack.stop()
+            s3.stop()
+            redis_server.stop()
+    return {"rate": rate, "latencies": latencies, "cpu": cpu, "memory": memory}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    args = parser.parse_args(argv)
+
+    files = small_images()
+    items = [files[i % len(files)] for i in range(args.jobs)]
+    print(f"{args.jobs} extract jobs over {len(files)} corpus images under 40 kB")
+    service = run_service(items, args.clients)
+    loop_rate = in_process(items, 1)
+    pool_rate = in_process(items, 2)
+    loop_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    rate, latencies = service["rate"], service["latencies"]
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    rows = [
+        (
+            "service (HTTP → Redis → worker → S3)",
+            rate,
+            f"p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms",
+        ),
+        ("in-process loop", loop_rate, f"service/loop = {rate / loop_rate:.2f}"),
+        ("in-process, 2 processes", pool_rate, f"service/2 processes = {rate / pool_rate:.2f}"),
+    ]
+    for name, jobs_per_s, note in rows:
+        print(f"{name:38} {jobs_per_s:8.1f} jobs/s   {note}")
+    spent = ", ".join(f"{k} {v / len(items) * 1e3:.1f}" for k, v in service["cpu"].items())
+    print(f"CPU ms per service job: {spent}")
+    print(
+        f"peak memory: worker {service['memory']['worker']:.0f} MiB (main + pool), "
+        f"API {service['memory']['API']:.0f} MiB (gunicorn), in-process loop {loop_mib:.0f} MiB"
+    )
+    kept = rate / loop_rate
+    print(
+        f"targets: ≥ 50% of in-process: {kept:.0%} {'met' if kept >= 0.5 else 'NOT met'}; "
+        f"p99 < 1 s: {'met' if p99 < 1 else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main())
