@@ -54,7 +54,7 @@ def create_app(
         enqueue=enqueue or celery_enqueue(settings),
         clock=clock,
     )
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
     app.extensions["exifq"] = svc

@@ -23,12 +23,13 @@ from api.services import Services, services
 from common.clock import isoformat
 from common.errors import ExifqError
 from common.jobs import COMPLETED, FAILED, Job, upload_key
+from common.options import OPERATIONS
 from common.storage import ObjectNotFound
 
 log = logging.getLogger(__name__)
 
-OPS = ("extract", "remove", "hash")
 bp = Blueprint("jobs", __name__)
+OP = f"<any({', '.join(OPERATIONS)}):op>"  # the path segment naming the operation
 
 
 class JobNotFound(ExifqError):
@@ -104,7 +105,8 @@ def _create_job(svc: Services, op: str, submission: Submission, owner: str) -> J
         log.warning("job %s: could not be queued; removing it", job_id)
         with contextlib.suppress(*UNAVAILABLE):
             svc.jobs.delete(job_id)
-            if submission.upload is not None:
+        if submission.upload is not None:
+            with contextlib.suppress(*UNAVAILABLE):
                 svc.storage.delete(upload_key(job_id))
         raise
     return job
@@ -120,7 +122,7 @@ def _answer(svc: Services, job: Job, wait: float):
     return job_body(svc, job), 202
 
 
-@bp.post("/api/v1/<any(extract, remove, hash):op>")
+@bp.post(f"/api/v1/{OP}")
 def submit(op: str):
     svc = services()
     owner = request_owner(svc.settings.api_keys, required=True)
@@ -130,7 +132,7 @@ def submit(op: str):
     return _answer(svc, job, submission.wait)
 
 
-@bp.get("/api/v1/<any(extract, remove, hash):op>/<uuid:job_id>")
+@bp.get(f"/api/v1/{OP}/<uuid:job_id>")
 def status(op: str, job_id: uuid_module.UUID):
     svc = services()
     job = find_job(svc, op, str(job_id))

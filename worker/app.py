@@ -106,6 +106,7 @@ class Heartbeat(bootsteps.StartStopStep):
     requires = ("celery.worker.components:Timer",)
 
     def __init__(self, worker, **kwargs) -> None:
+        super().__init__(worker, **kwargs)
         self.timer_ref = None
         self.client = None
 

@@ -13,16 +13,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from common.clock import Clock, SystemClock
+from common.fetch import Fetched, FetchPolicy, fetch_url
 from common.jobs import JobStore
 from common.redis_client import redis_client
 from common.settings import Settings
 from common.storage import Storage, get_storage
 
 
-def _fetch_with(settings: Settings) -> Callable:
+def _fetch_with(settings: Settings) -> Callable[[str], Fetched]:
     """``url -> Fetched`` through the SSRF-safe loader, with the policy ``settings`` give."""
-    from common.fetch import FetchPolicy, fetch_url
-
     policy = FetchPolicy.from_settings(settings)
     return lambda url: fetch_url(url, policy)
 
@@ -47,7 +46,7 @@ class Runtime:
         return get_storage(self.settings)
 
     @cached_property
-    def fetch(self) -> Callable:
+    def fetch(self) -> Callable[[str], Fetched]:
         return _fetch_with(self.settings)
 
 
