@@ -33,7 +33,15 @@ import requests
 
 from common.options import extract_options
 from tests.conftest import corpus_files
-from tests.service.stack import RedisServer, Stack, free_port, wait_for
+from tests.service.stack import (
+    RedisServer,
+    Stack,
+    cpu_seconds,
+    free_port,
+    peak_rss_mib,
+    process_group,
+    wait_for,
+)
 from worker import operations
 
 MAX_FILE_BYTES = 40_000
@@ -117,41 +125,6 @@ def through_service(api_url: str, items: list, clients: int) -> tuple[float, lis
             )
         )
     return len(items) / (time.perf_counter() - started), latencies
-
-
-def _proc_fields(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def process_group(leader: int) -> list[int]:
-    """The processes in ``leader``'s process group (Celery's pool, gunicorn's workers)."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        fields = _proc_fields(int(stat.parent.name))
-        if fields and int(fields[2]) == leader:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time used so far by the live processes ``pids``."""
-    ticks = sum(int(f[11]) + int(f[12]) for f in map(_proc_fields, pids) if f)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mib(pids: list[int]) -> float:
-    """Sum of the peak resident memory (VmHWM) of the live processes ``pids``."""
-    total = 0
-    for pid in pids:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        total += next(int(line.split()[1]) for line in status.splitlines() if "VmHWM" in line)
-    return total / 1024
 
 
 def percentile(values: list[float], q: int) -> float:

@@ -235,6 +235,41 @@ def finished(api_url: str, body: dict, timeout: float = 60) -> dict:
     return body
 
 
+def _proc_fields(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def process_group(leader: int) -> list[int]:
+    """The processes in ``leader``'s process group (Celery's pool, gunicorn's workers)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = _proc_fields(int(stat.parent.name))
+        if fields and int(fields[2]) == leader:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by the live processes ``pids``."""
+    ticks = sum(int(f[11]) + int(f[12]) for f in map(_proc_fields, pids) if f)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pids: list[int]) -> float:
+    """Sum of the peak resident memory (VmHWM) of the live processes ``pids``."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next(int(line.split()[1]) for line in status.splitlines() if "VmHWM" in line)
+    return total / 1024
+
+
 def _healthy(url: str) -> bool:
     try:
         return requests.get(f"{url}/healthz", timeout=1).status_code == 200

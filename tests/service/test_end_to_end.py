@@ -13,7 +13,7 @@ from common.errors import ExifqError
 from common.options import extract_options, hash_options, strip_options
 from tests.conftest import CORPUS, corpus_files
 from tests.service.conftest import upload
-from tests.service.stack import finished
+from tests.service.stack import finished, peak_rss_mib, process_group
 from worker import operations
 
 pytestmark = pytest.mark.integration
@@ -142,3 +142,14 @@ def test_url_input_from_a_loopback_server(stack, image_server, how):
     assert body["status"] == "completed", body
     expected = operations.run_extract(file.data, "Canon_40D.jpg", extract_options()).result
     assert result_of(body) == expected
+
+
+def test_uploads_stream_to_storage_without_being_held_in_memory(stack):
+    api_processes = process_group(next(p for p in stack.processes if "api" in p.args).pid)
+    requests.post(f"{stack.api_url}/api/v1/hash", files=upload(b"\x89PNG\r\n\x1a\n", "warm.png"))
+    before = peak_rss_mib(api_processes)
+    big = b"\x89PNG\r\n\x1a\n" + bytes(40 * 1024 * 1024)  # 40 MiB, under the 50 MiB limit
+    answer = requests.post(f"{stack.api_url}/api/v1/hash", files=upload(big, "big.png"))
+    assert answer.status_code == 202
+    grown = peak_rss_mib(api_processes) - before
+    assert grown < 20, f"the API's peak memory grew by {grown:.0f} MiB for a 40 MiB upload"
