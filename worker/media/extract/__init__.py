@@ -28,7 +28,7 @@ from .colors import predominant_colors
 from .containers import Blocks
 from .exif import ExifReader
 from .icc import read_icc
-from .image import image_info
+from .image import image_info, mime_type
 from .iptc import read_iptc
 from .summary import datetime_original, gps, orientation
 from .tagstore import TagStore
@@ -90,7 +90,7 @@ def _extract(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: i
     if blocks.truncated:
         warnings.append("container structure is truncated")
     metadata = {
-        "file": _file_info(data, name, fmt),
+        "file": _file_info(data, name, mime_type(fmt, blocks)),
         "image": image_info(image, fmt, blocks, orientation=orientation(exif, xmp),
                             has_icc=icc is not None),
         "exif": exif,
@@ -116,11 +116,11 @@ def _extract(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: i
     return metadata
 
 
-def _file_info(data: bytes, name: str, fmt: Format) -> dict:
+def _file_info(data: bytes, name: str, mime: str) -> dict:
     return {
         "name": name,
         "size": len(data),
-        "mimeType": fmt.mime,
+        "mimeType": mime,
         "md5": hashlib.md5(data).hexdigest(),  # noqa: S324 - a content identifier, not security
         "sha256": hashlib.sha256(data).hexdigest(),
     }

@@ -418,11 +418,16 @@ def convert_xmp_date(V: Env, value: object, unsure: object = None) -> str:
 
 @register("XMP::ConvertRationalList")
 def convert_rational_list(V: Env, value: object, *rest: object) -> str:
+    """``XMP.pm ConvertRationalList``: space-separated "n/d" values to numbers."""
     out = []
-    for item in pstr(value).split(","):
-        item = item.strip()
+    for item in pstr(value).split():
         m = re.fullmatch(r"(-?\d+)/(-?\d+)", item)
-        out.append(pstr(num(m.group(1)) / num(m.group(2))) if m and num(m.group(2)) else item)
+        if m and int(m.group(2)):
+            out.append(pstr(P.div(int(m.group(1)), int(m.group(2)))))
+        elif m:
+            out.append("inf" if int(m.group(1)) else "undef")
+        else:
+            out.append(item)
     return " ".join(out)
 
 

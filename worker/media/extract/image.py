@@ -164,6 +164,13 @@ def _frames(image: Image.Image, fmt: Format, blocks: Blocks) -> int:
         return 1
 
 
+def mime_type(fmt: Format, blocks: Blocks) -> str:
+    """The MIME type from the content; an animated PNG is ``image/apng`` (as ExifTool says)."""
+    if fmt.name == "png" and blocks.info.get("apng_frames"):
+        return "image/apng"
+    return fmt.mime
+
+
 def image_info(
     image: Image.Image, fmt: Format, blocks: Blocks, *, orientation: int | None,
     has_icc: bool,
@@ -172,7 +179,11 @@ def image_info(
     width, height = image.size
     info = blocks.info
     if fmt.name in ("heic", "heif", "avif") and info.get("width"):
-        width, height = info["width"], info["height"]
+        width, height = info["width"], info["height"]  # ispe: stored size, before irot
+    elif fmt.name == "tiff" and hasattr(image, "tag_v2"):
+        # stored size (Pillow swaps the two for some oriented TIFFs)
+        width = image.tag_v2.get(256, width)
+        height = image.tag_v2.get(257, height)
     frames = _frames(image, fmt, blocks)
     dpi = _dpi(image, blocks)
     result = {

@@ -35,7 +35,7 @@ from . import perl as P
 from .exiftool_funcs import convert_xmp_date
 from .tables import get_table
 from .tables.xmp import NS_URI, STD_XLAT_NS
-from .tagstore import to_json
+from .tagstore import decode_text, to_json
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -53,20 +53,47 @@ class XmpError(Exception):
     """The packet is not usable XMP (malformed XML)."""
 
 
-def parse_packet(packet: bytes) -> Element:
-    """Parse one XMP packet with entity expansion and external references refused."""
-    if len(packet) > MAX_XMP_BYTES:
-        raise XmpError("XMP packet too large")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ENCODING_DECL = re.compile(rb"(<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
+
+
+def normalize_packet(packet: bytes) -> bytes:
+    """The packet as UTF-8 XML starting at its first tag (XMP Part 3 §1.1 allows UTF-16/32)."""
+    for bom, codec in ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+                       (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+                       (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"),
+                       (b"\x00<\x00x", "utf-16-be"), (b"<\x00x\x00", "utf-16-le")):
+        if packet.startswith(bom):
+            text = packet.decode(codec, "replace").lstrip("\ufeff")
+            packet = _ENCODING_DECL.sub(rb"\1", text.encode("utf-8"))
+            break
     start = packet.find(b"<")
     if start < 0:
         raise XmpError("no XML in XMP packet")
-    text = packet[start:].rstrip(b"\x00 \t\r\n")
-    try:
-        return fromstring(text, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise DecompressionBomb(f"XMP refused: {type(exc).__name__} (possible XML bomb)") from None
-    except (ParseError, ValueError, RecursionError) as exc:
-        raise XmpError(f"malformed XMP: {exc}") from None
+    return packet[start:].rstrip(b"\x00 \t\r\n")
+
+
+def parse_packet(packet: bytes) -> Element:
+    """Parse one XMP packet with entity expansion and external references refused.
+
+    A packet that is not well-formed only because of stray control bytes (NUL
+    padding inside the packet, seen in files edited in place) is parsed again
+    without them, as ExifTool's lenient parser would read it.
+    """
+    if len(packet) > MAX_XMP_BYTES:
+        raise XmpError("XMP packet too large")
+    text = normalize_packet(packet)
+    for attempt in (text, _CONTROL.sub(b"", text)):
+        try:
+            return fromstring(attempt, forbid_dtd=False, forbid_entities=True,
+                              forbid_external=True)
+        except DefusedXmlException as exc:
+            raise DecompressionBomb(
+                f"XMP refused: {type(exc).__name__} (possible XML bomb)"
+            ) from None
+        except (ParseError, ValueError, RecursionError) as exc:
+            error = exc
+    raise XmpError(f"malformed XMP: {error}")
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -156,7 +183,7 @@ class XmpReader:
     def _item(self, li: Element, depth: int) -> object:
         return self._value(li, depth + 1)
 
-    def _struct(self, el: Element, depth: int) -> dict:
+    def _struct(self, el: Element, depth: int) -> dict | str:
         out: dict[str, object] = {}
         for key, value in el.attrib.items():
             uri, local = _split(key)
@@ -173,14 +200,14 @@ class XmpReader:
             value = self._value(child, depth + 1)
             if value is not None:
                 out[_field_name(local)] = value
+        if not out and el.get(f"{{{RDF}}}parseType") == "Resource":
+            return el.text or ""  # an empty structure reads as its (blank) text, as in ExifTool
         return out
 
     # ------------------------------------------------------------------ naming & conversion
     def _store_uri(self, uri: str, local: str, value: object) -> None:
-        prefix = _URI_TO_PREFIX.get(uri)
-        if prefix is None:
-            prefix = self.doc_prefixes.get(uri) or "unknown"
-            prefix = STD_XLAT_NS.get(prefix, prefix)
+        prefix = _URI_TO_PREFIX.get(uri) or self.doc_prefixes.get(uri) or "unknown"
+        prefix = STD_XLAT_NS.get(prefix, prefix)
         self._store(prefix, local, value, ())
 
     def _store(self, prefix: str, local: str, value: object, path: tuple) -> None:
@@ -197,9 +224,9 @@ class XmpReader:
         if isinstance(value, list):
             return [self._convert(tag, v) for v in value]
         if isinstance(value, dict):
-            return {k: _plain(v) for k, v in value.items()}
+            return {k: self._convert(None, v) for k, v in value.items()}
         if isinstance(value, LangAlt):
-            return _plain(value)
+            return self._convert(tag, _default_lang(value))
         text = P.pstr(value).encode("utf-8").decode("latin-1")  # Perl byte semantics
         writable = getattr(tag, "writable", None)
         if tag is None or writable == "rational":
@@ -210,15 +237,28 @@ class XmpReader:
         if isinstance(text, str) and (tag is None or writable == "date"):
             text = convert_xmp_date(P.Env(), text, tag is None)
         converted: object = text
-        if tag is not None and tag.conv is not None:
-            env = P.Env({"$val": text, "$self": {}, "$et": {}, "@_": [text, {}]})
-            try:
-                converted = tag.conv(env)
-            except P.Return as ret:
-                converted = ret.value
-            except Exception:  # noqa: BLE001 - ExifTool's eval: a failing conversion keeps raw
-                converted = text
+        if tag is not None and tag.raw is not None:
+            converted = self._run(tag.raw, converted)
+        if tag is not None and tag.conv is not None and converted is not None:
+            converted = self._run(tag.conv, converted)
         return _plain(converted)
+
+    @staticmethod
+    def _run(fn: object, text: object) -> object:
+        env = P.Env({"$val": text, "$self": {}, "$et": {}, "@_": [text, {}]})
+        try:
+            return fn(env)
+        except P.Return as ret:
+            return ret.value
+        except Exception:  # noqa: BLE001 - ExifTool's eval: a failing conversion keeps raw
+            return text
+
+
+def _default_lang(value: LangAlt) -> object:
+    for lang, text in value.items:
+        if not lang or lang.lower() == "x-default":
+            return text
+    return value.items[0][1] if value.items else ""
 
 
 class LangAlt:
@@ -229,24 +269,19 @@ class LangAlt:
 
 
 def _plain(value: object) -> object:
-    """A converted value as JSON, with ExifTool's JSON rules for text numbers and booleans."""
-    if isinstance(value, LangAlt):
-        for lang, text in value.items:
-            if not lang or lang.lower() == "x-default":
-                return _plain(text)
-        return _plain(value.items[0][1]) if value.items else ""
+    """A converted value (Perl bytes) as JSON, with ExifTool's JSON rules for numbers/booleans."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, str):
-        text = value
+        text = decode_text(value)
         if text in ("True", "False", "true", "false"):
             return text.lower() == "true"
         if _JSON_NUMBER.fullmatch(text):
             number = float(text)
             return int(number) if re.fullmatch(r"-?\d+", text) else number
-        return to_json(text)
+        return text
     return to_json(value)
 
 
