@@ -211,7 +211,7 @@ def inflate(data: bytes, what: str) -> bytes:
     return out
 
 
-_RAW_PROFILE = re.compile(rb"\s*(\S+)\s*\n\s*(\d+)\s*\n(.*)", re.S)
+_RAW_PROFILE = re.compile(rb"\s*([^\n]*)\n\s*(\d+)\s*\n(.*)", re.S)
 
 
 def png(data: bytes) -> Blocks:

@@ -220,14 +220,17 @@ def mod(a: object, b: object) -> int:
 
 
 def pow_(a: object, b: object) -> int | float:
-    x, y = num(a), num(b)
+    """``**`` computes in doubles, as Perl does (so ``2**5000`` is inf, not a huge integer)."""
+    x, y = float(num(a)), float(num(b))
     try:
         r = x**y
-    except (OverflowError, ZeroDivisionError):
+    except OverflowError:
+        return math.inf
+    except ZeroDivisionError:
         raise ConversionError("pow") from None
     if isinstance(r, complex):
         return math.nan
-    return r if isinstance(r, int) and y >= 0 else float(r)
+    return _int_result(r)
 
 
 def neg(a: object) -> object:

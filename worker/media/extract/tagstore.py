@@ -113,7 +113,7 @@ def to_json(value: object, tag: Tag | None = None) -> object:
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
-        return value
+        return value if value.bit_length() <= 64 else float(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
