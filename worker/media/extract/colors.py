@@ -17,9 +17,24 @@ SAMPLE_SIZE = 128
 MIN_FRACTION = 0.005
 
 
+_EIGHT_BIT_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"}
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """A copy in an 8-bit mode; 16-bit and float greyscale are scaled from their full range."""
+    if image.mode in _EIGHT_BIT_MODES:
+        return image.copy()
+    wide = image.convert("I") if image.mode.startswith("I;16") else image
+    if wide.mode == "F":
+        wide = wide.point(lambda v: v * 255)  # float images hold 0..1
+    low, high = wide.getextrema()
+    scale = 255 / (high - low) if high > low else 0
+    return wide.point(lambda v: (v - low) * scale).convert("L")
+
+
 def predominant_colors(image: Image.Image, max_colors: int = MAX_COLORS) -> list[dict]:
     """``[{"hex": "#rrggbb", "fraction": f}, ...]``, fractions summing to about 1."""
-    sample = image.copy()
+    sample = _eight_bit(image)
     sample.thumbnail((SAMPLE_SIZE, SAMPLE_SIZE), Image.Resampling.BOX)
     rgba = sample.convert("RGBA")
     alpha = rgba.getchannel("A")
