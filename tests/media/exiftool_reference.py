@@ -81,17 +81,21 @@ def values_equal(reference: object, ours: object) -> bool:
     """Whether exifq's value equals ExifTool's (rules in the module docstring)."""
     if _binary(reference) is not None or _binary(ours) is not None:
         return _binary(reference) == _binary(ours)
-    if isinstance(ours, list) and len(ours) == 1 and not isinstance(reference, list):
-        if values_equal(reference, ours[0]):
-            return True
+    one = isinstance(ours, list) and len(ours) == 1 and not isinstance(reference, list)
+    if one and values_equal(reference, ours[0]):
+        return True
     if isinstance(reference, list) or isinstance(ours, list):
         ref = reference if isinstance(reference, list) else _split(reference)
         got = ours if isinstance(ours, list) else _split(ours)
-        return len(ref) == len(got) and all(values_equal(a, b) for a, b in zip(ref, got, strict=True))
+        return len(ref) == len(got) and all(
+            values_equal(a, b) for a, b in zip(ref, got, strict=True)
+        )
     if isinstance(reference, dict) or isinstance(ours, dict):
         if not (isinstance(reference, dict) and isinstance(ours, dict)):
             return False
-        return set(reference) == set(ours) and all(values_equal(reference[k], ours[k]) for k in reference)
+        return set(reference) == set(ours) and all(
+            values_equal(reference[k], ours[k]) for k in reference
+        )
     if isinstance(reference, bool) or isinstance(ours, bool):
         return str(reference).lower() == str(ours).lower()
     if _is_number(reference) and _is_number(ours):

@@ -42,7 +42,9 @@ def tally(extracted: dict[str, dict]) -> Tally:
 
 def _misses(tally: Tally, label: str, limit: int = 15) -> str:
     rows = tally.misses.get(label, [])[:limit]
-    return "\n".join(f"  {fid} {key}: exiftool={ref!r:.60} ours={ours!r:.60}" for fid, key, ref, ours in rows)
+    return "\n".join(
+        f"  {fid} {key}: exiftool={ref!r:.60} ours={ours!r:.60}" for fid, key, ref, ours in rows
+    )
 
 
 def test_every_corpus_file_is_extracted_as_json(extracted: dict[str, dict]) -> None:

@@ -64,7 +64,9 @@ def mutated(draw: st.DrawFn) -> Case:
     ops = []
     for _ in range(draw(st.integers(1, 4))):
         kind = draw(st.sampled_from(["flip", "int32", "truncate", "insert", "delete", "zero"]))
-        pos = draw(st.integers(0, max(0, len(data) - 1)))
+        if not data:
+            break
+        pos = draw(st.integers(0, len(data) - 1))
         ops.append(f"{kind}@{pos}")
         if kind == "flip":
             data[pos] = draw(st.integers(0, 255))
@@ -93,15 +95,17 @@ def _check(data: bytes, pixels: bool) -> None:
     json.dumps(metadata, allow_nan=False)
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-          derandomize=True)
+@settings(
+    max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 @given(mutated())
 def test_mutated_files_metadata_only(case: Case) -> None:
     _check(case.data, pixels=False)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-          derandomize=True)
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 @given(mutated())
 def test_mutated_files_with_pixels(case: Case) -> None:
     _check(case.data, pixels=True)

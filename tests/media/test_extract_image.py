@@ -170,8 +170,20 @@ def test_cli_prints_json_lines_for_several_files(tmp_path) -> None:
     one.write_bytes(_save(Image.new("RGB", (4, 4)), "JPEG"))
     two.write_bytes(_save(Image.new("RGB", (5, 3)), "PNG"))
     proc = subprocess.run(
-        [sys.executable, "-m", "common.cli", "extract", "--local", "--no-pixels", str(one), str(two)],
-        capture_output=True, text=True, cwd=REPO, check=False,
+        [
+            sys.executable,
+            "-m",
+            "common.cli",
+            "extract",
+            "--local",
+            "--no-pixels",
+            str(one),
+            str(two),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]

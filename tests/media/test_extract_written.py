@@ -21,14 +21,28 @@ from worker.media.decode import _configure_pillow
 from worker.media.extract import extract_metadata
 
 WRITE = [
-    "-GPSLatitude=55.6201", "-GPSLatitudeRef=N", "-GPSLongitude=37.6629", "-GPSLongitudeRef=W",
-    "-GPSAltitude=151.5", "-GPSAltitudeRef=0",
-    "-IPTC:Keywords=alpha", "-IPTC:Keywords=beta", "-IPTC:City=Zürich",
-    "-XMP-dc:Title=Written by ExifTool", "-XMP-dc:Creator=Ada", "-XMP-dc:Subject=one",
-    "-XMP-dc:Subject=two", "-XMP-xmp:Rating=4",
+    "-GPSLatitude=55.6201",
+    "-GPSLatitudeRef=N",
+    "-GPSLongitude=37.6629",
+    "-GPSLongitudeRef=W",
+    "-GPSAltitude=151.5",
+    "-GPSAltitudeRef=0",
+    "-IPTC:Keywords=alpha",
+    "-IPTC:Keywords=beta",
+    "-IPTC:City=Zürich",
+    "-XMP-dc:Title=Written by ExifTool",
+    "-XMP-dc:Creator=Ada",
+    "-XMP-dc:Subject=one",
+    "-XMP-dc:Subject=two",
+    "-XMP-xmp:Rating=4",
     "-Comment=hello comment",
-    "-DateTimeOriginal=2021:06:01 10:20:30", "-SubSecTimeOriginal=25", "-OffsetTimeOriginal=+02:00",
-    "-Make=TestMake", "-Model=TestModel", "-ExposureTime=1/250", "-FNumber=5.6",
+    "-DateTimeOriginal=2021:06:01 10:20:30",
+    "-SubSecTimeOriginal=25",
+    "-OffsetTimeOriginal=+02:00",
+    "-Make=TestMake",
+    "-Model=TestModel",
+    "-ExposureTime=1/250",
+    "-FNumber=5.6",
 ]
 # what each format can carry (ExifTool writes no EXIF/IPTC into GIF, no IPTC into WebP/HEIC)
 CARRIES = {
@@ -46,7 +60,8 @@ def _write(tmp_path: Path, ext: str) -> Path:
     Image.new("RGB", (64, 48), (200, 30, 40)).save(path)
     proc = subprocess.run(
         ["exiftool", "-q", "-q", "-overwrite_original", *WRITE, str(path)],
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr.decode()
     return path

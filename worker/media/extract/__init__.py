@@ -45,8 +45,17 @@ EXIF_SECTIONS = {
     "InteropIFD": "interoperability",
 }
 # what ExifTool calls the file type, for the conditions in its tables
-_FILE_TYPES = {"jpg": "JPEG", "tiff": "TIFF", "png": "PNG", "webp": "RIFF", "heic": "MOV",
-               "heif": "MOV", "avif": "MOV", "gif": "GIF", "bmp": "BMP"}
+_FILE_TYPES = {
+    "jpg": "JPEG",
+    "tiff": "TIFF",
+    "png": "PNG",
+    "webp": "RIFF",
+    "heic": "MOV",
+    "heif": "MOV",
+    "avif": "MOV",
+    "gif": "GIF",
+    "bmp": "BMP",
+}
 # (offset tag, length tag, image tag) for images embedded in EXIF (ExifTool's Composite
 # tags of the same names, reported in the group of their offset tag)
 _EMBEDDED = (
@@ -91,8 +100,9 @@ def _extract(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: i
         warnings.append("container structure is truncated")
     metadata = {
         "file": _file_info(data, name, mime_type(fmt, blocks)),
-        "image": image_info(image, fmt, blocks, orientation=orientation(exif, xmp),
-                            has_icc=icc is not None),
+        "image": image_info(
+            image, fmt, blocks, orientation=orientation(exif, xmp), has_icc=icc is not None
+        ),
         "exif": exif,
         "gps": gps(exif.get("gps", {}), xmp),
         "iptc": iptc,
@@ -121,7 +131,7 @@ def _file_info(data: bytes, name: str, mime: str) -> dict:
         "name": name,
         "size": len(data),
         "mimeType": mime,
-        "md5": hashlib.md5(data).hexdigest(),  # noqa: S324 - a content identifier, not security
+        "md5": hashlib.md5(data).hexdigest(),
         "sha256": hashlib.sha256(data).hexdigest(),
     }
 
@@ -181,4 +191,3 @@ def _xmp_packets(blocks: Blocks) -> list[bytes]:
     for parts in blocks.xmp_extended.values():
         packets.append(b"".join(parts[offset] for offset in sorted(parts)))
     return packets
-

@@ -233,8 +233,7 @@ def png(data: bytes) -> Blocks:
         body = data[start:end]
         if ctype == b"IHDR" and length >= 13:
             w, h, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body[:13])
-            info.update(width=w, height=h, bit_depth=depth, color_type=color,
-                        interlace=interlace)
+            info.update(width=w, height=h, bit_depth=depth, color_type=color, interlace=interlace)
         elif ctype == b"IDAT":
             seen_idat = True
         elif ctype == b"tRNS":
@@ -243,8 +242,7 @@ def png(data: bytes) -> Blocks:
             x, y, unit = struct.unpack(">IIB", body[:9])
             info["phys"] = {"x": x, "y": y, "unit": unit}
         elif ctype == b"acTL" and length >= 8:
-            frames, plays = struct.unpack(">II", body[:8])
-            info["apng_frames"] = frames
+            info["apng_frames"] = struct.unpack(">I", body[:4])[0]
         elif ctype == b"eXIf":
             tiff = body[6:] if body.startswith(b"Exif\x00\x00") else body
             off = start + (6 if body.startswith(b"Exif\x00\x00") else 0)
@@ -494,9 +492,7 @@ def _boxes(data: bytes, start: int, end: int):
 def heif(data: bytes) -> Blocks:
     """Read the HEIF ``meta`` box: items, their locations and properties."""
     blocks = Blocks()
-    info = blocks.info
-    n = len(data)
-    for kind, start, end, bad in _boxes(data, 0, n):
+    for kind, start, end, bad in _boxes(data, 0, len(data)):
         if bad:
             blocks.truncated = True
         if kind == b"meta":
@@ -515,7 +511,9 @@ def _heif_meta(data: bytes, start: int, end: int, blocks: Blocks) -> None:
             blocks.truncated = True
         if kind == b"pitm" and e - s >= 6:
             version = data[s]
-            primary = _u16be(data, s + 4) if version == 0 else struct.unpack(">I", data[s + 4 : s + 8])[0]
+            primary = (
+                _u16be(data, s + 4) if version == 0 else struct.unpack(">I", data[s + 4 : s + 8])[0]
+            )
         elif kind == b"iinf":
             _heif_iinf(data, s, e, items)
         elif kind == b"iloc":
@@ -682,21 +680,28 @@ def bmp(data: bytes) -> Blocks:
         return blocks
     header_size = struct.unpack("<I", data[14:18])[0]
     if header_size >= 40 and len(data) >= 14 + 40:
-        w, h, planes, bpp = struct.unpack("<iiHH", data[18:30])
+        w, h, _planes, bpp = struct.unpack("<iiHH", data[18:30])
         blocks.info.update(width=w, height=abs(h), bpp=bpp)
         ppm = struct.unpack("<ii", data[38:46])
         blocks.info["ppm"] = ppm
     if header_size >= 124 and len(data) >= 14 + 124:
         cs_type = data[14 + 56 : 14 + 60]
         offset, size = struct.unpack("<II", data[14 + 112 : 14 + 120])
-        if cs_type in (b"MBED", b"DEBM") and 0 < size and 14 + offset + size <= len(data):
+        if cs_type in (b"MBED", b"DEBM") and size > 0 and 14 + offset + size <= len(data):
             blocks.icc = data[14 + offset : 14 + offset + size]
     return blocks
 
 
 WALKERS = {
-    "jpg": jpeg, "png": png, "webp": webp, "gif": gif, "tiff": tiff,
-    "heic": heif, "heif": heif, "avif": heif, "bmp": bmp,
+    "jpg": jpeg,
+    "png": png,
+    "webp": webp,
+    "gif": gif,
+    "tiff": tiff,
+    "heic": heif,
+    "heif": heif,
+    "avif": heif,
+    "bmp": bmp,
 }
 
 

@@ -107,7 +107,11 @@ class ExifReader:
             self.store.warn("Bad IFD0 offset")
             return False
         info = DirInfo(
-            data=data, dir_start=ifd0, dir_len=len(data) - ifd0, dir_name=dir_name, order=order,
+            data=data,
+            dir_start=ifd0,
+            dir_len=len(data) - ifd0,
+            dir_name=dir_name,
+            order=order,
             multi=True,
         )
         tbl = get_table(table)
@@ -153,11 +157,17 @@ class ExifReader:
             return fn(env)
         except P.Return as ret:
             return ret.value
-        except Exception:  # noqa: BLE001 - mirrors Perl eval; the value is just dropped
+        except Exception:
             return None
 
     def choose(
-        self, table: Table, tag_id: object, *, val_pt: str = "", fmt: str = "", count: int = 0,
+        self,
+        table: Table,
+        tag_id: object,
+        *,
+        val_pt: str = "",
+        fmt: str = "",
+        count: int = 0,
         include_unknown: bool = False,
     ) -> Tag | None:
         """ExifTool's ``GetTagInfo``: the first alternative whose ``Condition`` holds."""
@@ -246,10 +256,11 @@ class ExifReader:
             entry = dir_start + 2 + 12 * index
             tag_id, fmt_code, count = struct.unpack_from(order + "HHI", data, entry)
             fmt = TYPE_NAMES.get(fmt_code)
-            if fmt is None or fmt_code > 13 and not (fmt_code == 16 and in_maker):
+            if fmt is None or (fmt_code > 13 and not (fmt_code == 16 and in_maker)):
                 if fmt_code or index == 0:
-                    self.store.warn(f"Bad format ({fmt_code}) for {dir_name} entry {index}",
-                                    minor=in_maker)
+                    self.store.warn(
+                        f"Bad format ({fmt_code}) for {dir_name} entry {index}", minor=in_maker
+                    )
                     warn_count += 1
                 if index == 0:
                     return False
@@ -284,12 +295,12 @@ class ExifReader:
                 read_fmt = new_fmt
                 count = size // FORMAT_SIZE[new_fmt]
             if (tag.is_offset or tag.sub_ifd) and read_fmt not in INTEGER_FORMATS:
-                self.store.warn(f"Wrong format ({read_fmt}) for {dir_name} 0x{tag_id:04x} "
-                                f"{tag.name}")
+                self.store.warn(
+                    f"Wrong format ({read_fmt}) for {dir_name} 0x{tag_id:04x} {tag.name}"
+                )
                 continue
             if count > 100000 and read_fmt not in ("undef", "string", "binary"):
-                self.store.warn(f"Ignoring {dir_name} {tag.name} with excessive count",
-                                minor=True)
+                self.store.warn(f"Ignoring {dir_name} {tag.name} with excessive count", minor=True)
                 continue
             value = read_value(value_data, value_ptr, read_fmt, count, order)
             if value is None:
@@ -319,8 +330,17 @@ class ExifReader:
             return bool(int(flag))
         return P.truth(self.evaluate(flag, self.env(val=value))) if callable(flag) else True
 
-    def _unknown(self, info: DirInfo, table: Table, tag_id: int, data: bytes, ptr: int,
-                 fmt: str, count: int, order: str) -> None:
+    def _unknown(
+        self,
+        info: DirInfo,
+        table: Table,
+        tag_id: int,
+        data: bytes,
+        ptr: int,
+        fmt: str,
+        count: int,
+        order: str,
+    ) -> None:
         """Tags ExifTool has no name for keep their hex ID (DESIGN.md "Extract result")."""
         if count > 500 and fmt not in ("undef", "string", "binary"):
             return
@@ -345,7 +365,7 @@ class ExifReader:
             if not offset:
                 return
             name = current.dir_name.rstrip("0123456789")
-            digits = current.dir_name[len(name):]
+            digits = current.dir_name[len(name) :]
             nxt = replace(
                 current,
                 dir_start=offset - current.data_pos,
@@ -363,8 +383,15 @@ class ExifReader:
             current = nxt
 
     def _subdirectory(
-        self, info: DirInfo, table: Table, tag: Tag, sub: SubDir, value: object,
-        value_ptr: int, size: int, in_maker: bool,
+        self,
+        info: DirInfo,
+        table: Table,
+        tag: Tag,
+        sub: SubDir,
+        value: object,
+        value_ptr: int,
+        size: int,
+        in_maker: bool,
     ) -> None:
         """The SubDirectory branch of ``ProcessExif``: locate, validate and process."""
         values = [value]
@@ -420,15 +447,23 @@ class ExifReader:
             else:
                 dir_name = tag.name
             child = DirInfo(
-                data=info.data, dir_start=sub_start, dir_len=sub_size, data_pos=sub_data_pos,
-                base=sub_base, dir_name=dir_name, order=order, name=tag.name,
+                data=info.data,
+                dir_start=sub_start,
+                dir_len=sub_size,
+                data_pos=sub_data_pos,
+                base=sub_base,
+                dir_name=dir_name,
+                order=order,
+                name=tag.name,
                 maker_note="MakerNotes" in tag.flags and sub.base is None,
-                fix_base=sub.fix_base, tag=tag, subdir=sub, depth=info.depth + 1,
+                fix_base=sub.fix_base,
+                tag=tag,
+                subdir=sub,
+                depth=info.depth + 1,
                 multi=dir_name == "SubIFD",
             )
             if sub.validate is not None:
-                env = self.env(val=val, dirData=info.data, subdirStart=sub_start,
-                               size=sub_size)
+                env = self.env(val=val, dirData=info.data, subdirStart=sub_start, size=sub_size)
                 if not P.truth(self.evaluate(sub.validate, env)):
                     self.store.warn(f"Invalid {tag.name} data", minor=in_maker)
                     continue
@@ -531,15 +566,21 @@ class ExifReader:
                 var_size += count
                 val = data[dir_start + entry : dir_start + entry + count].decode("latin-1")
                 if fmt in ("ustring", "ustr32"):
-                    val = val.encode("latin-1").decode("utf-16-be" if order == ">" else
-                                                       "utf-16-le", "replace")
+                    val = val.encode("latin-1").decode(
+                        "utf-16-be" if order == ">" else "utf-16-le", "replace"
+                    )
                 if fmt != "undef":
                     val = val.split("\x00", 1)[0]
             if tag.hook is not None:
-                env = self.env(format=fmt, varSize=var_size, size=size,
-                               dataPt=block if block is not None else
-                               data[dir_start : dir_start + size].decode("latin-1"),
-                               pos=entry)
+                env = self.env(
+                    format=fmt,
+                    varSize=var_size,
+                    size=size,
+                    dataPt=block
+                    if block is not None
+                    else data[dir_start : dir_start + size].decode("latin-1"),
+                    pos=entry,
+                )
                 self.evaluate(tag.hook, env)
                 fmt = P.pstr(env.get("$format")) or fmt
                 var_size = int(P.num(env.get("$varSize")))
@@ -562,16 +603,22 @@ class ExifReader:
             self.found(tag, table, val, tag.group1 or group1)
         return True
 
-    def _binary_subdir(self, info: DirInfo, table: Table, tag: Tag, fmt: str, count: int,
-                       entry: int, more: int, val: object) -> None:
+    def _binary_subdir(
+        self,
+        info: DirInfo,
+        table: Table,
+        tag: Tag,
+        fmt: str,
+        count: int,
+        entry: int,
+        more: int,
+        val: object,
+    ) -> None:
         sub = tag.subdir
         new_table = get_table(sub.table) if sub.table else None
         if new_table is None:
             return
-        if tag.fmt and fmt in FORMAT_SIZE:
-            length = min(count * FORMAT_SIZE[fmt], more)
-        else:
-            length = more
+        length = min(count * FORMAT_SIZE[fmt], more) if tag.fmt and fmt in FORMAT_SIZE else more
         sub_base = info.base
         if sub.base is not None:
             env = self.env(start=entry + info.dir_start + info.data_pos, base=info.base)
@@ -591,9 +638,18 @@ class ExifReader:
             length = sub.dir_len or len(info.data) - start
         else:
             start = (sub.start or 0) + info.dir_start + entry
-        child = replace(info, dir_start=start, dir_len=length, base=sub_base,
-                        dir_name=tag.name, tag=tag, subdir=sub, depth=info.depth + 1,
-                        maker_note=False, multi=False)
+        child = replace(
+            info,
+            dir_start=start,
+            dir_len=length,
+            base=sub_base,
+            dir_name=tag.name,
+            tag=tag,
+            subdir=sub,
+            depth=info.depth + 1,
+            maker_note=False,
+            multi=False,
+        )
         self.process(child, new_table, sub.proc)
 
 

@@ -47,8 +47,14 @@ def _getter(code: str, size: int):
 
 
 for _name, _code, _size in (
-    ("Get8u", "B", 1), ("Get8s", "b", 1), ("Get16u", "H", 2), ("Get16s", "h", 2),
-    ("Get32u", "I", 4), ("Get32s", "i", 4), ("Get64u", "Q", 8), ("GetFloat", "f", 4),
+    ("Get8u", "B", 1),
+    ("Get8s", "b", 1),
+    ("Get16u", "H", 2),
+    ("Get16s", "h", 2),
+    ("Get32u", "I", 4),
+    ("Get32s", "i", 4),
+    ("Get64u", "Q", 8),
+    ("GetFloat", "f", 4),
     ("GetDouble", "d", 8),
 ):
     register(_name, f"Image::ExifTool::{_name}")(_getter(_code, _size))
@@ -112,7 +118,7 @@ def identify_raw_file(V: Env, *args: object) -> None:
 
 @register("PrintHex")
 def print_hex(V: Env, value: object) -> str:
-    return "0x%x" % int(num(value))
+    return f"0x{int(num(value)):x}"
 
 
 @register("MakeTiffHeader")
@@ -124,7 +130,9 @@ def make_tiff_header(V: Env, *args: object) -> str:
 
 
 @register_method("Decode")
-def decode(V: Env, value: object, charset: object = None, order: object = None, *rest: object) -> str:
+def decode(
+    V: Env, value: object, charset: object = None, order: object = None, *rest: object
+) -> str:
     """``ExifTool.pm Decode``: re-encode text from ``charset`` into UTF-8 (our output charset)."""
     raw = _bytes(value)
     cs = pstr(charset).upper() if charset is not None else "UTF8"
@@ -181,8 +189,9 @@ def validate_image(V: Env, ref: object, tag: object = None) -> object:
 
 
 @register("Exif::ConvertExifText")
-def convert_exif_text(V: Env, et: object, value: object, ascii_flex: object = None,
-                      tag: object = None) -> str:
+def convert_exif_text(
+    V: Env, et: object, value: object, ascii_flex: object = None, tag: object = None
+) -> str:
     """``Exif.pm ConvertExifText``: decode UserComment-style text with its 8-byte charset ID."""
     text = pstr(value)
     if len(text) < 8:
@@ -243,7 +252,7 @@ def convert_time_stamp(V: Env, value: object) -> str:
     total -= hh * 3600
     mm = int(total / 60)
     total -= mm * 60
-    ss = "%012.9f" % total
+    ss = f"{total:012.9f}"
     if float(ss) >= 60:
         ss = "00"
         mm += 1
@@ -252,7 +261,7 @@ def convert_time_stamp(V: Env, value: object) -> str:
             hh += 1
     else:
         ss = re.sub(r"\.?0+$", "", ss)
-    return "%.2d:%.2d:%s" % (hh, mm, ss)
+    return f"{hh:02d}:{mm:02d}:{ss}"
 
 
 # ------------------------------------------------------------------ makers
@@ -374,8 +383,9 @@ def sony_conv_lens_spec(V: Env, value: object, *rest: object) -> object:
 
 
 @register("Samsung::Crypt")
-def samsung_crypt(V: Env, et: object, value: object, tag: object = None, inverse: object = 0,
-                  key: object = "") -> str:
+def samsung_crypt(
+    V: Env, et: object, value: object, tag: object = None, inverse: object = 0, key: object = ""
+) -> str:
     """``Samsung.pm Crypt``: subtract the repeating key digits from each number."""
     keys = [int(k) for k in re.findall(r"\d", pstr(key))] or [0]
     neg = pstr(key).startswith("-")

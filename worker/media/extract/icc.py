@@ -12,7 +12,12 @@ import struct
 
 HEADER_SIZE = 128
 MAX_TAGS = 1000
-_INTENTS = {0: "perceptual", 1: "relative colorimetric", 2: "saturation", 3: "absolute colorimetric"}
+_INTENTS = {
+    0: "perceptual",
+    1: "relative colorimetric",
+    2: "saturation",
+    3: "absolute colorimetric",
+}
 
 
 def _sig(raw: bytes) -> str | None:

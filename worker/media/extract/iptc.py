@@ -77,8 +77,11 @@ def read_iptc(data: bytes) -> dict[str, object]:
             if record == 1 and dataset == 90:
                 utf8 = raw == UTF8_CHARSET
                 value = raw.decode("latin-1")
-            elif not utf8 and record < 7 and any(b >= 0x80 for b in raw) and not any(
-                b in (0x14, 0x15, 0x1B) for b in raw
+            elif (
+                not utf8
+                and record < 7
+                and any(b >= 0x80 for b in raw)
+                and not any(b in (0x14, 0x15, 0x1B) for b in raw)
             ):
                 value = raw.decode("cp1252", "replace").encode("utf-8").decode("latin-1")
             else:
@@ -115,7 +118,7 @@ def _run(fn: object, value: object) -> object:
         return fn(env)
     except P.Return as ret:
         return ret.value
-    except Exception:  # noqa: BLE001 - a failing ExifTool conversion drops the value
+    except Exception:
         return None
 
 

@@ -75,7 +75,7 @@ class Env(dict):
         return values
 
 
-class Return(Exception):  # noqa: N818 - control flow, not an error
+class Return(Exception):
     """``return`` inside an expression (``$x or return undef``)."""
 
     def __init__(self, value: object) -> None:
@@ -137,12 +137,11 @@ def pstr(v: object) -> str:
             return "NaN"
         if v == int(v) and abs(v) < 1e15:
             return str(int(v))
-        text = "%.15g" % v
-        return text
+        return f"{v:.15g}"
     if isinstance(v, Ref):
-        return "SCALAR(0x%x)" % id(v)
+        return f"SCALAR(0x{id(v):x})"
     if isinstance(v, list):
-        return "ARRAY(0x%x)" % id(v)
+        return f"ARRAY(0x{id(v):x})"
     return str(v)
 
 
@@ -634,7 +633,7 @@ def substr(args: list) -> str | None:
     if len(args) > 2 and args[2] is not None:
         n = int(num(args[2]))
         end = off + n if n >= 0 else len(s) + n
-        return s[off:max(off, end)]
+        return s[off : max(off, end)]
     return s[off:]
 
 
@@ -680,8 +679,10 @@ def split(pattern: object, value: object, limit: object = 0) -> list:
     return parts
 
 
-_SPRINTF_RE = re.compile(r"%(?P<flags>[-+ 0#]*)(?P<vec>v?)(?P<width>\*|\d+)?(?:\.(?P<prec>\*|\d+))?"
-                         r"(?P<len>hh|h|ll|l|q|L|V)?(?P<conv>[%csduoxXeEfFgGbB])")
+_SPRINTF_RE = re.compile(
+    r"%(?P<flags>[-+ 0#]*)(?P<vec>v?)(?P<width>\*|\d+)?(?:\.(?P<prec>\*|\d+))?"
+    r"(?P<len>hh|h|ll|l|q|L|V)?(?P<conv>[%csduoxXeEfFgGbB])"
+)
 
 
 def sprintf(args: list) -> str:
@@ -753,8 +754,23 @@ def sprintf(args: list) -> str:
 
 _PACK_RE = re.compile(r"([aAZbBhHcCsSlLqQjJfdFnNvVuUwxX@.])([<>!]*)(\*|\[\d+\]|\d+)?")
 _STRUCT = {
-    "c": "b", "C": "B", "s": "h", "S": "H", "l": "i", "L": "I", "q": "q", "Q": "Q",
-    "j": "q", "J": "Q", "f": "f", "d": "d", "F": "d", "n": "H", "N": "I", "v": "H", "V": "I",
+    "c": "b",
+    "C": "B",
+    "s": "h",
+    "S": "H",
+    "l": "i",
+    "L": "I",
+    "q": "q",
+    "Q": "Q",
+    "j": "q",
+    "J": "Q",
+    "f": "f",
+    "d": "d",
+    "F": "d",
+    "n": "H",
+    "N": "I",
+    "v": "H",
+    "V": "I",
 }
 
 
@@ -783,9 +799,7 @@ def unpack(args: list) -> list:
             nbytes = (bits + 7) // 8
             chunk = raw[pos : pos + nbytes]
             pos += nbytes
-            text = "".join(
-                format(b, "08b")[:: -1 if code == "b" else 1] for b in chunk
-            )
+            text = "".join(format(b, "08b")[:: -1 if code == "b" else 1] for b in chunk)
             out.append(text[:bits])
         elif code in "hH":
             digits = (len(raw) - pos) * 2 if star else n
@@ -884,8 +898,10 @@ def pack(args: list) -> str:
                     out += struct.pack(order + fmt, float(x))
                 else:
                     bits = struct.calcsize(fmt) * 8
-                    out += struct.pack(order + fmt.upper() if fmt.islower() else order + fmt,
-                                       int(x) & ((1 << bits) - 1))
+                    out += struct.pack(
+                        order + fmt.upper() if fmt.islower() else order + fmt,
+                        int(x) & ((1 << bits) - 1),
+                    )
         else:
             raise ConversionError(f"pack {code}")
     return out.decode("latin-1")
@@ -957,7 +973,9 @@ def subst_r(
     return _regex(pattern, flags).sub(repl, pstr(current), count=count)
 
 
-def trans(current: object, setter: Callable[[object], object], src: str, dst: str, flags: str) -> int:
+def trans(
+    current: object, setter: Callable[[object], object], src: str, dst: str, flags: str
+) -> int:
     """``tr/src/dst/`` with the ``c`` (complement), ``d`` (delete) and ``r`` flags."""
     text = pstr(current)
     complement = "c" in flags
@@ -1028,7 +1046,6 @@ def method_call(V: Env, obj: object, name: str, args: list) -> object:
     if fn is None:
         raise ConversionError(f"unknown method {name}")
     return fn(V, *args)
-
 
 
 def never(V: Env) -> bool:

@@ -97,7 +97,9 @@ def datetime_original(exif: dict[str, dict], xmp: dict, iptc: dict) -> str | Non
         (xmp.get("xmp:CreateDate"), None, None),
     ]
     if iptc.get("DateCreated"):
-        candidates.append((f"{iptc['DateCreated']} {iptc.get('TimeCreated') or '00:00:00'}", None, None))
+        candidates.append(
+            (f"{iptc['DateCreated']} {iptc.get('TimeCreated') or '00:00:00'}", None, None)
+        )
     for value, subsec, offset in candidates:
         iso = iso_datetime(value, subsec, offset)
         if iso:

@@ -18,8 +18,19 @@ class SubDir:
     """Where a tag's value is itself a directory (ExifTool ``SubDirectory``)."""
 
     __slots__ = (
-        "table", "start", "base", "validate", "offset_pt", "decrypt_start", "decrypt_len",
-        "byte_order", "proc", "dir_name", "fix_base", "max_subdirs", "dir_len",
+        "base",
+        "byte_order",
+        "decrypt_len",
+        "decrypt_start",
+        "dir_len",
+        "dir_name",
+        "fix_base",
+        "max_subdirs",
+        "offset_pt",
+        "proc",
+        "start",
+        "table",
+        "validate",
     )
 
     def __init__(
@@ -58,9 +69,27 @@ class Tag:
     """One tag definition; a table maps an ID to a tuple of alternatives tried in order."""
 
     __slots__ = (
-        "name", "fmt", "fmt_count", "avoid", "count", "cond", "raw", "conv", "hook", "subdir", "mask", "bit_shift",
-        "priority", "data_member", "is_offset", "sub_ifd", "writable", "list_type", "flags",
-        "group1", "struct",
+        "avoid",
+        "bit_shift",
+        "cond",
+        "conv",
+        "count",
+        "data_member",
+        "flags",
+        "fmt",
+        "fmt_count",
+        "group1",
+        "hook",
+        "is_offset",
+        "list_type",
+        "mask",
+        "name",
+        "priority",
+        "raw",
+        "struct",
+        "sub_ifd",
+        "subdir",
+        "writable",
     )
 
     def __init__(
@@ -122,8 +151,18 @@ class Table:
     """A tag table: its groups, how its directory is processed, and its tags by ID."""
 
     __slots__ = (
-        "name", "group0", "group1", "proc", "fmt", "first_entry", "priority", "namespace",
-        "set_group1", "variables", "tags", "_sorted_ids",
+        "_sorted_ids",
+        "first_entry",
+        "fmt",
+        "group0",
+        "group1",
+        "name",
+        "namespace",
+        "priority",
+        "proc",
+        "set_group1",
+        "tags",
+        "variables",
     )
 
     def __init__(

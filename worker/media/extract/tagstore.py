@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from . import perl as P
 from .tabletypes import Tag
 
-_NUMBER_LIST = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?: -?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)+")
+_NUMBER_LIST = re.compile(
+    r"-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?: -?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)+"
+)
 _NUMERIC_FORMATS = ("int", "rational", "float", "double", "fixed")
 
 
@@ -88,13 +90,20 @@ class TagStore:
         value = found.value
         tag = found.tag
         if tag.conv is not None:
-            env = P.Env({"$val": value, "$self": self.state, "$et": self.state, "$tag": tag.name,
-                         "@_": [value, self.state]})
+            env = P.Env(
+                {
+                    "$val": value,
+                    "$self": self.state,
+                    "$et": self.state,
+                    "$tag": tag.name,
+                    "@_": [value, self.state],
+                }
+            )
             try:
                 value = tag.conv(env)
             except P.Return as ret:
                 value = ret.value
-            except Exception:  # noqa: BLE001 - ExifTool's eval: a failing conversion drops it
+            except Exception:
                 return None
         if "Binary" in tag.flags and isinstance(value, str):
             value = P.Ref(value)

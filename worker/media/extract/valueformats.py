@@ -15,29 +15,89 @@ import struct
 
 # EXIF/TIFF field type code -> ExifTool format name
 TYPE_NAMES = {
-    1: "int8u", 2: "string", 3: "int16u", 4: "int32u", 5: "rational64u", 6: "int8s",
-    7: "undef", 8: "int16s", 9: "int32s", 10: "rational64s", 11: "float", 12: "double",
-    13: "ifd", 16: "int64u", 17: "int64s", 18: "ifd64",
+    1: "int8u",
+    2: "string",
+    3: "int16u",
+    4: "int32u",
+    5: "rational64u",
+    6: "int8s",
+    7: "undef",
+    8: "int16s",
+    9: "int32s",
+    10: "rational64s",
+    11: "float",
+    12: "double",
+    13: "ifd",
+    16: "int64u",
+    17: "int64s",
+    18: "ifd64",
 }
 
 FORMAT_SIZE = {
-    "int8s": 1, "int8u": 1, "int16s": 2, "int16u": 2, "int16uRev": 2, "int32s": 4, "int32u": 4,
-    "int32uRev": 4, "int64s": 8, "int64u": 8, "rational32s": 4, "rational32u": 4,
-    "rational64s": 8, "rational64u": 8, "fixed16s": 2, "fixed16u": 2, "fixed32s": 4,
-    "fixed32u": 4, "fixed64s": 8, "float": 4, "double": 8, "extended": 10, "unicode": 2,
-    "complex": 8, "string": 1, "binary": 1, "undef": 1, "ifd": 4, "ifd64": 8, "ue7": 1,
+    "int8s": 1,
+    "int8u": 1,
+    "int16s": 2,
+    "int16u": 2,
+    "int16uRev": 2,
+    "int32s": 4,
+    "int32u": 4,
+    "int32uRev": 4,
+    "int64s": 8,
+    "int64u": 8,
+    "rational32s": 4,
+    "rational32u": 4,
+    "rational64s": 8,
+    "rational64u": 8,
+    "fixed16s": 2,
+    "fixed16u": 2,
+    "fixed32s": 4,
+    "fixed32u": 4,
+    "fixed64s": 8,
+    "float": 4,
+    "double": 8,
+    "extended": 10,
+    "unicode": 2,
+    "complex": 8,
+    "string": 1,
+    "binary": 1,
+    "undef": 1,
+    "ifd": 4,
+    "ifd64": 8,
+    "ue7": 1,
 }
 
 INTEGER_FORMATS = frozenset(
-    {"int8s", "int8u", "int16s", "int16u", "int16uRev", "int32s", "int32u", "int32uRev",
-     "int64s", "int64u", "ifd", "ifd64"}
+    {
+        "int8s",
+        "int8u",
+        "int16s",
+        "int16u",
+        "int16uRev",
+        "int32s",
+        "int32u",
+        "int32uRev",
+        "int64s",
+        "int64u",
+        "ifd",
+        "ifd64",
+    }
 )
 TEXT_FORMATS = frozenset({"string", "undef", "binary"})
 
 # struct codes for the plain numeric formats
 _STRUCT = {
-    "int8s": "b", "int8u": "B", "int16s": "h", "int16u": "H", "int32s": "i", "int32u": "I",
-    "int64s": "q", "int64u": "Q", "float": "f", "double": "d", "ifd": "I", "ifd64": "Q",
+    "int8s": "b",
+    "int8u": "B",
+    "int16s": "h",
+    "int16u": "H",
+    "int32s": "i",
+    "int32u": "I",
+    "int64s": "q",
+    "int64u": "Q",
+    "float": "f",
+    "double": "d",
+    "ifd": "I",
+    "ifd64": "Q",
 }
 
 
@@ -150,5 +210,5 @@ def _perl_number(v: object) -> str:
     if isinstance(v, float):
         if v.is_integer() and abs(v) < 1e15:
             return str(int(v))
-        return "%.15g" % v
+        return f"{v:.15g}"
     return str(v)

@@ -59,10 +59,16 @@ _ENCODING_DECL = re.compile(rb"(<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']
 
 def normalize_packet(packet: bytes) -> bytes:
     """The packet as UTF-8 XML starting at its first tag (XMP Part 3 §1.1 allows UTF-16/32)."""
-    for bom, codec in ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-                       (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
-                       (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"),
-                       (b"\x00<\x00x", "utf-16-be"), (b"<\x00x\x00", "utf-16-le")):
+    for bom, codec in (
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\xfe\xff", "utf-16-be"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\x00<\x00?", "utf-16-be"),
+        (b"<\x00?\x00", "utf-16-le"),
+        (b"\x00<\x00x", "utf-16-be"),
+        (b"<\x00x\x00", "utf-16-le"),
+    ):
         if packet.startswith(bom):
             text = packet.decode(codec, "replace").lstrip("\ufeff")
             packet = _ENCODING_DECL.sub(rb"\1", text.encode("utf-8"))
@@ -85,8 +91,7 @@ def parse_packet(packet: bytes) -> Element:
     text = normalize_packet(packet)
     for attempt in (text, _CONTROL.sub(b"", text)):
         try:
-            return fromstring(attempt, forbid_dtd=False, forbid_entities=True,
-                              forbid_external=True)
+            return fromstring(attempt, forbid_dtd=False, forbid_entities=True, forbid_external=True)
         except DefusedXmlException as exc:
             raise DecompressionBomb(
                 f"XMP refused: {type(exc).__name__} (possible XML bomb)"
@@ -134,8 +139,9 @@ class XmpReader:
 
     def _prefixes(self, packet: bytes) -> None:
         for prefix, uri in re.findall(rb'xmlns:([\w.-]+)\s*=\s*["\']([^"\']*)["\']', packet):
-            self.doc_prefixes.setdefault(uri.decode("utf-8", "replace"),
-                                         prefix.decode("utf-8", "replace"))
+            self.doc_prefixes.setdefault(
+                uri.decode("utf-8", "replace"), prefix.decode("utf-8", "replace")
+            )
 
     def _properties(self, desc: Element) -> None:
         for key, value in desc.attrib.items():
@@ -164,9 +170,7 @@ class XmpReader:
             if kind in (f"{{{RDF}}}Bag", f"{{{RDF}}}Seq"):
                 return [v for v in (self._item(li, depth) for li in child) if v is not None]
             if kind == f"{{{RDF}}}Alt":
-                return LangAlt(
-                    (li.get(XML_LANG), self._item(li, depth)) for li in child
-                )
+                return LangAlt((li.get(XML_LANG), self._item(li, depth)) for li in child)
             if kind == f"{{{RDF}}}Description":
                 return self._struct(child, depth)
             if kind == f"{{{RDF}}}value":
@@ -175,7 +179,9 @@ class XmpReader:
             return self._struct(el, depth)
         if resource is not None:
             return resource
-        attrs = {k: v for k, v in el.attrib.items() if _split(k)[0] not in (RDF, "") and k != XML_LANG}
+        attrs = {
+            k: v for k, v in el.attrib.items() if _split(k)[0] not in (RDF, "") and k != XML_LANG
+        }
         if attrs and not (el.text or "").strip():
             return self._struct(el, depth)
         return el.text or ""
@@ -233,7 +239,9 @@ class XmpReader:
             m = _RATIONAL.fullmatch(text.strip())
             if m:
                 den = int(m.group(2))
-                text = P.div(int(m.group(1)), den) if den else ("inf" if int(m.group(1)) else "undef")
+                text = (
+                    P.div(int(m.group(1)), den) if den else ("inf" if int(m.group(1)) else "undef")
+                )
         if isinstance(text, str) and (tag is None or writable == "date"):
             text = convert_xmp_date(P.Env(), text, tag is None)
         converted: object = text
@@ -250,7 +258,7 @@ class XmpReader:
             return fn(env)
         except P.Return as ret:
             return ret.value
-        except Exception:  # noqa: BLE001 - ExifTool's eval: a failing conversion keeps raw
+        except Exception:
             return text
 
 

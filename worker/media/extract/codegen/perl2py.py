@@ -39,8 +39,10 @@ class Tok:
 
 
 _OPS = sorted(
-    """<=> ** ++ -- -> =~ !~ == != <= >= && || // .. ... << >> **= += -= *= /= .= %= x= &= |=
-    ^= <<= >>= ||= &&= //= => :: , ; ( ) [ ] { } ? : ! ~ \\ + - * / % . < > = & | ^ @ $""".split(),
+    (  # noqa: SIM905 - one line of operators reads better than 60 quoted items
+        "<=> ** ++ -- -> =~ !~ == != <= >= && || // .. ... << >> **= += -= *= /= .= %= x= &= |= "
+        "^= <<= >>= ||= &&= //= => :: , ; ( ) [ ] { } ? : ! ~ \\ + - * / % . < > = & | ^ @ $"
+    ).split(),
     key=len,
     reverse=True,
 )
@@ -65,20 +67,12 @@ class Lexer:
             return True
         if t.kind == "op" and t.value in (")", "]", "}"):
             return True
-        if t.kind == "word" and t.value not in _WORD_OPS and t.value not in (
-            "return",
-            "split",
-            "join",
-            "if",
-            "unless",
-            "and",
-            "or",
-            "not",
-            "grep",
-            "map",
-        ):
-            return True
-        return False
+        return bool(
+            t.kind == "word"
+            and t.value not in _WORD_OPS
+            and t.value
+            not in ("return", "split", "join", "if", "unless", "and", "or", "not", "grep", "map")
+        )
 
     def delimited(self, open_ch: str) -> str:
         close = _PAIRS.get(open_ch, open_ch)
@@ -197,7 +191,9 @@ class Lexer:
                 continue
             if c == "'":
                 self.i += 1
-                self.toks.append(Tok("str", [("lit", _unescape_single(self.delimited("'")))], start))
+                self.toks.append(
+                    Tok("str", [("lit", _unescape_single(self.delimited("'")))], start)
+                )
                 continue
             if c == '"':
                 self.i += 1
@@ -263,7 +259,9 @@ def _interp_parts(s: str) -> list[tuple[str, object]]:
                 lit.append(chr(int(m.group(1) or m.group(2), 16)))
                 i = m.end()
                 continue
-            if n in "01234567" and n != "0" or (n == "0" and i + 2 < len(s) and s[i + 2].isdigit()):
+            if (n in "01234567" and n != "0") or (
+                n == "0" and i + 2 < len(s) and s[i + 2].isdigit()
+            ):
                 m = re.compile(r"[0-7]{1,3}").match(s, i + 1)
                 lit.append(chr(int(m.group(), 8)))
                 i = m.end()
@@ -272,9 +270,7 @@ def _interp_parts(s: str) -> list[tuple[str, object]]:
             i += 2
             continue
         if c in "$@" and i + 1 < len(s):
-            m = re.compile(
-                r"([$@])(\$*)(\{\w+\}|\w+)((\[[^\]]+\])|(\{[^}]+\}))*"
-            ).match(s, i)
+            m = re.compile(r"([$@])(\$*)(\{\w+\}|\w+)((\[[^\]]+\])|(\{[^}]+\}))*").match(s, i)
             if m and (c == "$" or m.group(3)[0].isalpha() or m.group(3)[0] == "{"):
                 if lit:
                     parts.append(("lit", "".join(lit)))
@@ -310,8 +306,8 @@ def regex_to_python(pat: str, flags: str) -> tuple[str, int]:
                 out.append(r"\x00")
             elif n == "x" and i + 2 < len(pat) and pat[i + 2] == "{":
                 j = pat.index("}", i)
-                out.append("\\x%02x" % int(pat[i + 3 : j], 16) if int(pat[i + 3 : j], 16) < 256
-                           else "\\u%04x" % int(pat[i + 3 : j], 16))
+                code = int(pat[i + 3 : j], 16)
+                out.append(f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}")
                 i = j + 1
                 continue
             elif n in "hH":
@@ -334,9 +330,18 @@ def regex_to_python(pat: str, flags: str) -> tuple[str, int]:
             m = re.compile(r"\[\[:(\^?)(\w+):\]\]").match(pat, i)
             if not m:
                 raise Unsupported("posix class")
-            cls = {"alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "space": r"\s",
-                   "upper": "A-Z", "lower": "a-z", "print": r"\x20-\x7e", "xdigit": "0-9a-fA-F",
-                   "punct": r"!-/:-@\[-`{-~", "cntrl": r"\x00-\x1f"}[m.group(2)]
+            cls = {
+                "alpha": "a-zA-Z",
+                "digit": "0-9",
+                "alnum": "a-zA-Z0-9",
+                "space": r"\s",
+                "upper": "A-Z",
+                "lower": "a-z",
+                "print": r"\x20-\x7e",
+                "xdigit": "0-9a-fA-F",
+                "punct": r"!-/:-@\[-`{-~",
+                "cntrl": r"\x00-\x1f",
+            }[m.group(2)]
             out.append(f"[{m.group(1)}{cls}]")
             i = m.end()
             continue
@@ -369,14 +374,60 @@ def regex_to_python(pat: str, flags: str) -> tuple[str, int]:
 # Perl builtins we translate: name -> (python helper, min args, max args); named unary
 # operators bind tighter than comparison (perlop "Named Unary Operators").
 _NAMED_UNARY = {
-    "defined", "length", "lc", "uc", "lcfirst", "ucfirst", "ord", "chr", "hex", "oct", "int",
-    "abs", "sqrt", "log", "exp", "sin", "cos", "ref", "scalar", "chomp", "chop", "quotemeta",
-    "undef", "exists", "delete", "fc",
+    "defined",
+    "length",
+    "lc",
+    "uc",
+    "lcfirst",
+    "ucfirst",
+    "ord",
+    "chr",
+    "hex",
+    "oct",
+    "int",
+    "abs",
+    "sqrt",
+    "log",
+    "exp",
+    "sin",
+    "cos",
+    "ref",
+    "scalar",
+    "chomp",
+    "chop",
+    "quotemeta",
+    "undef",
+    "exists",
+    "delete",
+    "fc",
 }
 _LIST_FUNCS = {
-    "join", "split", "sprintf", "substr", "unpack", "pack", "push", "unshift", "shift", "pop",
-    "splice", "reverse", "sort", "index", "rindex", "atan2", "printf", "return", "keys", "values",
-    "wantarray", "die", "warn", "lcfirst", "sprintf", "abs", "int",
+    "join",
+    "split",
+    "sprintf",
+    "substr",
+    "unpack",
+    "pack",
+    "push",
+    "unshift",
+    "shift",
+    "pop",
+    "splice",
+    "reverse",
+    "sort",
+    "index",
+    "rindex",
+    "atan2",
+    "printf",
+    "return",
+    "keys",
+    "values",
+    "wantarray",
+    "die",
+    "warn",
+    "lcfirst",
+    "abs",
+    "int",
 }
 _BUILTIN = {
     "defined": "P.defined",
@@ -416,7 +467,7 @@ _BUILTIN = {
 class Node:
     """Compiled fragment: ``py`` is Python source; ``kind`` says how it behaves in Perl."""
 
-    __slots__ = ("kind", "py", "lvalue")
+    __slots__ = ("kind", "lvalue", "py")
 
     def __init__(self, py: str, kind: str = "scalar", lvalue: str | None = None) -> None:
         self.py = py
@@ -492,16 +543,16 @@ class Parser:
                 cond = self.expr()
                 self.expect(")")
                 test = f"P.truth({cond.py})" if w == "if" else f"not P.truth({cond.py})"
-                lines = [f"if {test}:"] + _indent(self.braced_block())
+                lines = [f"if {test}:", *_indent(self.braced_block())]
                 while self.at("word", "elsif"):
                     self.next()
                     self.expect("(")
                     c2 = self.expr()
                     self.expect(")")
-                    lines += [f"elif P.truth({c2.py}):"] + _indent(self.braced_block())
+                    lines += [f"elif P.truth({c2.py}):", *_indent(self.braced_block())]
                 if self.at("word", "else"):
                     self.next()
-                    lines += ["else:"] + _indent(self.braced_block())
+                    lines += ["else:", *_indent(self.braced_block())]
                 return lines
             if w in ("foreach", "for"):
                 return self.foreach()
@@ -511,17 +562,22 @@ class Parser:
                 cond = self.expr()
                 self.expect(")")
                 body = self.braced_block()
-                return ["for _guard in range(100000):", f"    if not P.truth({cond.py}): break"] + _indent(
-                    body
-                )
+                return [
+                    "for _guard in range(100000):",
+                    f"    if not P.truth({cond.py}): break",
+                    *_indent(body),
+                ]
             if w in ("last", "next"):
                 self.next()
                 stmt = "break" if w == "last" else "continue"
                 return self.modifiers([stmt])
             if w == "return":
                 self.next()
-                if self.at("op", ";") or self.at("end") or self.at("op", "}") or self.at_op(
-                    "if", "unless"
+                if (
+                    self.at("op", ";")
+                    or self.at("end")
+                    or self.at("op", "}")
+                    or self.at_op("if", "unless")
                 ):
                     return self.modifiers(["return None"])
                 e = self.expr()
@@ -535,7 +591,7 @@ class Parser:
             self.next()
             cond = self.expr()
             test = f"P.truth({cond.py})" if t.value == "if" else f"not P.truth({cond.py})"
-            return [f"if {test}:"] + _indent(lines)
+            return [f"if {test}:", *_indent(lines)]
         if t.kind == "word" and t.value in ("foreach", "for"):
             self.next()
             lst = self.expr()
@@ -565,7 +621,8 @@ class Parser:
             self.expect(")")
             body = self.braced_block()
             lines = [f"_r = {self.scalar(init)}"] if init else []
-            return lines + [
+            return [
+                *lines,
                 "for _guard in range(1000000):",
                 f"    if not P.truth({self.scalar(cond)}): break",
                 *_indent(body),
@@ -625,8 +682,10 @@ class Parser:
             return items[0]
         while self.at_op(",", "=>"):
             self.next()
-            if self.at("end") or self.at_op(")", "]", ";", "}") or self.at_op(
-                "if", "unless", "or", "and"
+            if (
+                self.at("end")
+                or self.at_op(")", "]", ";", "}")
+                or self.at_op("if", "unless", "or", "and")
             ):
                 break
             items.append(self.assign())
@@ -636,8 +695,23 @@ class Parser:
         left = self.ternary()
         t = self.peek()
         if t.kind == "op" and t.value in (
-            "=", "+=", "-=", "*=", "/=", ".=", "%=", "x=", "**=", "|=", "&=", "^=", "<<=",
-            ">>=", "||=", "&&=", "//=",
+            "=",
+            "+=",
+            "-=",
+            "*=",
+            "/=",
+            ".=",
+            "%=",
+            "x=",
+            "**=",
+            "|=",
+            "&=",
+            "^=",
+            "<<=",
+            ">>=",
+            "||=",
+            "&&=",
+            "//=",
         ):
             self.next()
             right = self.assign()
@@ -877,9 +951,7 @@ class Parser:
                         if not self.at("op", ")"):
                             args = [self.listify(self.expr())]
                         self.expect(")")
-                    return Node(
-                        f"P.method_call(V, {e.py}, {name!r}, P.flat({', '.join(args)}))"
-                    )
+                    return Node(f"P.method_call(V, {e.py}, {name!r}, P.flat({', '.join(args)}))")
                 raise Unsupported("-> form")
             if t.kind == "op" and t.value == "{" and e.kind in ("hashref", "elem"):
                 self.next()
@@ -965,7 +1037,7 @@ class Parser:
             self.expect("}")
             base = Node(f"V.hash({('%' + name)!r})")
             return self.hash_elem(base, key)
-        if sigil == "$" and name == "#" or (sigil == "$" and name.startswith("#")):
+        if (sigil == "$" and name == "#") or (sigil == "$" and name.startswith("#")):
             arr = name[1:] or "_"
             return Node(f"(len(V.arr({('@' + arr)!r})) - 1)")
         return self.var_node(sigil, name)
@@ -1185,9 +1257,29 @@ class Parser:
                 args = [self.listify(e)] if w not in _NAMED_UNARY else [self.scalar(e)]
             self.expect(")")
         elif w in _NAMED_UNARY:
-            if self.at("end") or self.at_op(")", ";", "}", ",", "?", ":", "=>", "and", "or",
-                                             "==", "!=", "<", ">", "<=", ">=", "eq", "ne", "||",
-                                             "&&", "if", "unless"):
+            if self.at("end") or self.at_op(
+                ")",
+                ";",
+                "}",
+                ",",
+                "?",
+                ":",
+                "=>",
+                "and",
+                "or",
+                "==",
+                "!=",
+                "<",
+                ">",
+                "<=",
+                ">=",
+                "eq",
+                "ne",
+                "||",
+                "&&",
+                "if",
+                "unless",
+            ):
                 args = ["V.get('$_')"]
             else:
                 e = self.additive()
@@ -1206,7 +1298,10 @@ class Parser:
             raise Unsupported(f"builtin {w}")
         if w in _NAMED_UNARY:
             return Node(f"{fn}({', '.join(args)})")
-        return Node(f"{fn}(P.flat({', '.join(args)}))", "list" if w in ("reverse", "sort", "unpack") else "scalar")
+        return Node(
+            f"{fn}(P.flat({', '.join(args)}))",
+            "list" if w in ("reverse", "sort", "unpack") else "scalar",
+        )
 
     def call(self, name: str) -> Node:
         args = ""
@@ -1215,8 +1310,9 @@ class Parser:
             if not self.at("op", ")"):
                 args = self.listify(self.expr())
             self.expect(")")
-        elif self.at("end") or self.at_op(")", ";", "}", ",", "?", ":", "eq", "ne", "and", "or",
-                                          "==", "!=", "."):
+        elif self.at("end") or self.at_op(
+            ")", ";", "}", ",", "?", ":", "eq", "ne", "and", "or", "==", "!=", "."
+        ):
             args = ""
         else:
             args = self.listify(self.comma())
@@ -1240,13 +1336,36 @@ class Parser:
     def binop(self, op: str, a: Node, b: Node) -> Node:
         x, y = self.scalar(a), self.scalar(b)
         table = {
-            "+": "P.add", "-": "P.sub", "*": "P.mul", "/": "P.div", "%": "P.mod", "**": "P.pow_",
-            ".": "P.cat", "x": "P.rep", "==": "P.num_eq", "!=": "P.num_ne", "<": "P.num_lt",
-            ">": "P.num_gt", "<=": "P.num_le", ">=": "P.num_ge", "<=>": "P.num_cmp",
-            "eq": "P.str_eq", "ne": "P.str_ne", "lt": "P.str_lt", "gt": "P.str_gt",
-            "le": "P.str_le", "ge": "P.str_ge", "cmp": "P.str_cmp", "&": "P.band",
-            "|": "P.bor", "^": "P.bxor", "<<": "P.shl", ">>": "P.shr",
-            "||": "P.or_v", "&&": "P.and_v", "//": "P.dor_v",
+            "+": "P.add",
+            "-": "P.sub",
+            "*": "P.mul",
+            "/": "P.div",
+            "%": "P.mod",
+            "**": "P.pow_",
+            ".": "P.cat",
+            "x": "P.rep",
+            "==": "P.num_eq",
+            "!=": "P.num_ne",
+            "<": "P.num_lt",
+            ">": "P.num_gt",
+            "<=": "P.num_le",
+            ">=": "P.num_ge",
+            "<=>": "P.num_cmp",
+            "eq": "P.str_eq",
+            "ne": "P.str_ne",
+            "lt": "P.str_lt",
+            "gt": "P.str_gt",
+            "le": "P.str_le",
+            "ge": "P.str_ge",
+            "cmp": "P.str_cmp",
+            "&": "P.band",
+            "|": "P.bor",
+            "^": "P.bxor",
+            "<<": "P.shl",
+            ">>": "P.shr",
+            "||": "P.or_v",
+            "&&": "P.and_v",
+            "//": "P.dor_v",
         }
         if op == "x" and a.kind == "list":
             return Node(f"P.rep_list({a.py}, {y})", "list")
