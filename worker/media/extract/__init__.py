@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import warnings
 
 from common.errors import CorruptImage, ExifqError
 
@@ -88,6 +89,16 @@ def extract_metadata(
 
 
 def _extract(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int) -> dict:
+    with warnings.catch_warnings():
+        # Pillow warns (UserWarning) about the malformed EXIF it meets while opening;
+        # we report our own reading of it in metadata.warnings instead
+        warnings.simplefilter("ignore")
+        return _extract_quietly(data, name, fmt, pixels=pixels, max_pixels=max_pixels)
+
+
+def _extract_quietly(
+    data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int
+) -> dict:
     image, fmt = open_image(data, max_pixels=max_pixels)
     blocks = containers.locate(data, fmt.name)
     store = _read_exif(blocks, fmt, len(data))

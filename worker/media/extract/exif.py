@@ -143,10 +143,14 @@ class ExifReader:
 
     # ------------------------------------------------------------------ helpers
     def env(self, **variables: object) -> P.Env:
-        env = P.Env({f"${k}": v for k, v in variables.items()})
-        env["$self"] = env["$et"] = self.state
+        """The Perl variables of one expression: ``$name`` for each keyword, plus ``$self``."""
+        state = self.state
+        env = P.Env()
+        for key, value in variables.items():
+            env["$" + key] = value
+        env["$self"] = env["$et"] = state
         if "val" in variables:
-            env["@_"] = [variables["val"], self.state]
+            env["@_"] = [variables["val"], state]
         return env
 
     def evaluate(self, fn: object, env: P.Env) -> object:
@@ -283,8 +287,12 @@ class ExifReader:
                 self.store.add_block(BLOCK_TAGS[tag_id], data[value_ptr : value_ptr + size])
                 continue
             read_fmt = "int8u" if fmt_code == 7 and count == 1 else fmt
-            val_pt = value_data[value_ptr : value_ptr + min(size, 128)].decode("latin-1")
-            tag = self.choose(table, tag_id, val_pt=val_pt, fmt=fmt, count=count)
+            alternatives = table.tags.get(tag_id)
+            if alternatives and len(alternatives) == 1 and alternatives[0].cond is None:
+                tag = None if alternatives[0].unknown else alternatives[0]  # the common case
+            else:
+                val_pt = value_data[value_ptr : value_ptr + min(size, 128)].decode("latin-1")
+                tag = self.choose(table, tag_id, val_pt=val_pt, fmt=fmt, count=count)
             if tag is None:
                 if tag_id not in table.tags and not in_maker and table.group0 == "EXIF":
                     self._unknown(info, table, tag_id, data, value_ptr, read_fmt, count, order)

@@ -12,6 +12,7 @@ and rounded to 10 significant digits (7 for 16-bit ones); a zero denominator giv
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 
 # EXIF/TIFF field type code -> ExifTool format name
 TYPE_NAMES = {
@@ -149,6 +150,11 @@ def _float_value(value: float) -> float | int | str:
     return value
 
 
+@lru_cache(maxsize=1024)
+def _struct(order: str, count: int, code: str) -> struct.Struct:
+    return struct.Struct(f"{order}{count}{code}")
+
+
 def read_values(data: bytes, pos: int, fmt: str, count: int, order: str) -> list | str | None:
     """Read ``count`` values of ``fmt``; a string for text formats, else a list (may be short)."""
     size = FORMAT_SIZE.get(fmt, 1)
@@ -169,7 +175,7 @@ def read_values(data: bytes, pos: int, fmt: str, count: int, order: str) -> list
         return text
     code = _STRUCT.get(fmt)
     if code is not None:
-        values = list(struct.unpack(f"{order}{count}{code}", raw))
+        values = list(_struct(order, count, code).unpack(raw))
         if fmt in ("float", "double"):
             values = [_float_value(v) for v in values]
         return values
