@@ -33,13 +33,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-EXIF_SECTIONS = {
-    "IFD0": "image",
-    "IFD1": "thumbnail",
-    "ExifIFD": "exif",
-    "GPS": "gps",
-    "InteropIFD": "interoperability",
-}
+from worker.media.extract import EXIF_SECTIONS  # ExifTool group -> our exif section
 
 # Maker-note family-1 groups per maker the issue names (ExifTool's group names).
 MAKERS = {

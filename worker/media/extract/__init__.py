@@ -96,9 +96,7 @@ def _extract(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: i
         return _extract_quietly(data, name, fmt, pixels=pixels, max_pixels=max_pixels)
 
 
-def _extract_quietly(
-    data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int
-) -> dict:
+def _extract_quietly(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int) -> dict:
     image, fmt = open_image(data, max_pixels=max_pixels)
     blocks = containers.locate(data, fmt.name)
     store = _read_exif(blocks, fmt, len(data))

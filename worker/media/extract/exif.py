@@ -155,14 +155,16 @@ class ExifReader:
 
     def evaluate(self, fn: object, env: P.Env) -> object:
         """Run a translated Perl expression like ExifTool's ``eval``: errors give ``None``."""
-        if isinstance(fn, int):
-            return fn
-        try:
-            return fn(env)
-        except P.Return as ret:
-            return ret.value
-        except Exception:
-            return None
+        return P.evaluate(fn, env)
+
+    def format_count(self, tag: Tag, size: int, values: dict) -> int | None:
+        """The count in a ``Format`` like ``int16s[$val{2}]``; ``None`` if it cannot be had."""
+        if not callable(tag.fmt_count):
+            return tag.fmt_count
+        env = self.env(size=size)
+        env["%val"] = values
+        count = self.evaluate(tag.fmt_count, env)
+        return None if count is None else int(P.num(count))
 
     def choose(
         self,
@@ -529,16 +531,8 @@ class ExifReader:
                 entry += 1
                 more -= 1
             elif tag.fmt_count is not None:
-                if callable(tag.fmt_count):
-                    env = self.env(size=size)
-                    env["%val"] = values_by_index
-                    count = self.evaluate(tag.fmt_count, env)
-                    if count is None:
-                        continue
-                    count = int(P.num(count))
-                else:
-                    count = tag.fmt_count
-                if count < 0:
+                count = self.format_count(tag, size, values_by_index)
+                if count is None or count < 0:
                     continue
                 if fmt.startswith("var_"):
                     fmt = fmt[4:]

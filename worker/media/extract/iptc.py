@@ -93,11 +93,11 @@ def read_iptc(data: bytes) -> dict[str, object]:
             if fmt.startswith("undef") or "Binary" in tag.flags:
                 value = P.Ref(value)
         if tag.raw is not None:
-            value = _run(tag.raw, value)
+            value = P.convert(tag.raw, value, {})
             if value is None:
                 continue
         if tag.conv is not None:
-            value = _run(tag.conv, value)
+            value = P.convert(tag.conv, value, {})
             if value is None:
                 continue
         value = _json(value)
@@ -110,16 +110,6 @@ def read_iptc(data: bytes) -> dict[str, object]:
         else:
             out[tag.name] = value
     return out
-
-
-def _run(fn: object, value: object) -> object:
-    env = P.Env({"$val": value, "$self": {}, "$et": {}, "@_": [value, {}]})
-    try:
-        return fn(env)
-    except P.Return as ret:
-        return ret.value
-    except Exception:
-        return None
 
 
 def _json(value: object) -> object:

@@ -836,15 +836,9 @@ def _process_serial_data(reader: ExifReader, info: DirInfo, table: Table) -> boo
         fmt = tag.fmt or default
         count = 1
         if tag.fmt_count is not None:
-            if callable(tag.fmt_count):
-                env = reader.env(size=size)
-                env["%val"] = values
-                count = reader.evaluate(tag.fmt_count, env)
-                if count is None:
-                    break
-                count = int(P.num(count))
-            else:
-                count = tag.fmt_count
+            count = reader.format_count(tag, size, values)
+            if count is None:
+                break
         elif tag.fmt == "string":
             count = max(0, size - pos)
         length = FORMAT_SIZE.get(fmt, 1) * count

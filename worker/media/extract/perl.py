@@ -1094,3 +1094,31 @@ def conv_list(parts: list) -> Callable[[Env], object]:
         return " ".join(out)
 
     return run
+
+
+def evaluate(fn: Callable[[Env], object] | int, env: Env, default: object = None) -> object:
+    """Run a translated expression as ExifTool's ``eval`` runs Perl: a ``return`` gives its
+    value, any error gives ``default`` (the tag then keeps no value, or its raw one)."""
+    if isinstance(fn, int):
+        return fn
+    try:
+        return fn(env)
+    except Return as ret:
+        return ret.value
+    except Exception:
+        return default
+
+
+def convert(
+    fn: Callable[[Env], object],
+    value: object,
+    state: dict,
+    *,
+    default: object = None,
+    tag: str | None = None,
+) -> object:
+    """Apply a ``RawConv``/``ValueConv`` to ``value`` (``$val``, ``@_``) with ``$self`` = state."""
+    env = Env({"$val": value, "$self": state, "$et": state, "@_": [value, state]})
+    if tag is not None:
+        env["$tag"] = tag
+    return evaluate(fn, env, default)

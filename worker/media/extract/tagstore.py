@@ -90,21 +90,9 @@ class TagStore:
         value = found.value
         tag = found.tag
         if tag.conv is not None:
-            env = P.Env(
-                {
-                    "$val": value,
-                    "$self": self.state,
-                    "$et": self.state,
-                    "$tag": tag.name,
-                    "@_": [value, self.state],
-                }
-            )
-            try:
-                value = tag.conv(env)
-            except P.Return as ret:
-                value = ret.value
-            except Exception:
-                return None
+            value = P.convert(tag.conv, value, self.state, tag=tag.name)
+            if value is None:
+                return None  # ExifTool's eval failed: the tag has no value
         if "Binary" in tag.flags and isinstance(value, str):
             value = P.Ref(value)
         return to_json(value, tag)

@@ -245,21 +245,12 @@ class XmpReader:
         if isinstance(text, str) and (tag is None or writable == "date"):
             text = convert_xmp_date(P.Env(), text, tag is None)
         converted: object = text
+        # a failing conversion keeps the text (ExifTool would still show the raw value)
         if tag is not None and tag.raw is not None:
-            converted = self._run(tag.raw, converted)
+            converted = P.convert(tag.raw, converted, {}, default=converted)
         if tag is not None and tag.conv is not None and converted is not None:
-            converted = self._run(tag.conv, converted)
+            converted = P.convert(tag.conv, converted, {}, default=converted)
         return _plain(converted)
-
-    @staticmethod
-    def _run(fn: object, text: object) -> object:
-        env = P.Env({"$val": text, "$self": {}, "$et": {}, "@_": [text, {}]})
-        try:
-            return fn(env)
-        except P.Return as ret:
-            return ret.value
-        except Exception:
-            return text
 
 
 def _default_lang(value: LangAlt) -> object:

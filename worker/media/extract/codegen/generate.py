@@ -144,6 +144,17 @@ def py_literal(value: object) -> str:
     return repr(value)
 
 
+def _literal_args(source: dict, fields: tuple, args: list[str]) -> None:
+    """Append ``attr=value`` for each present key (integers written as integers)."""
+    for key, attr in fields:
+        value = source.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+            value = int(value)
+        args.append(f"{attr}={value!r}")
+
+
 def subdir_literal(sd: dict, w: ModuleWriter, where: str, known: set[str]) -> str | None:
     table = sd.get("TagTable")
     args = []
@@ -169,17 +180,16 @@ def subdir_literal(sd: dict, w: ModuleWriter, where: str, known: set[str]) -> st
         proc = sd["ProcessProc"]
         name = proc.get("code") if isinstance(proc, dict) else str(proc)
         args.append(f"proc={name.removeprefix('Image::ExifTool::')!r}")
-    for key, attr in (
-        ("DirName", "dir_name"),
-        ("FixBase", "fix_base"),
-        ("MaxSubdirs", "max_subdirs"),
-        ("DirLen", "dir_len"),
-    ):
-        if key in sd and sd[key] is not None:
-            value = sd[key]
-            if isinstance(value, str) and re.fullmatch(r"\d+", value):
-                value = int(value)
-            args.append(f"{attr}={value!r}")
+    _literal_args(
+        sd,
+        (
+            ("DirName", "dir_name"),
+            ("FixBase", "fix_base"),
+            ("MaxSubdirs", "max_subdirs"),
+            ("DirLen", "dir_len"),
+        ),
+        args,
+    )
     return "SubDir(" + ", ".join(args) + ")"
 
 
@@ -225,21 +235,20 @@ def tag_literal(info: dict, w: ModuleWriter, where: str, known: set[str]) -> str
             args.append(f"subdir={lit}")
     if info.get("Avoid") and info.get("Priority") is None:
         args.append("avoid=True")
-    for key, attr in (
-        ("Mask", "mask"),
-        ("BitShift", "bit_shift"),
-        ("Priority", "priority"),
-        ("DataMember", "data_member"),
-        ("IsOffset", "is_offset"),
-        ("SubIFD", "sub_ifd"),
-        ("Writable", "writable"),
-        ("List", "list_type"),
-    ):
-        if key in info and info[key] is not None:
-            value = info[key]
-            if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-                value = int(value)
-            args.append(f"{attr}={value!r}")
+    _literal_args(
+        info,
+        (
+            ("Mask", "mask"),
+            ("BitShift", "bit_shift"),
+            ("Priority", "priority"),
+            ("DataMember", "data_member"),
+            ("IsOffset", "is_offset"),
+            ("SubIFD", "sub_ifd"),
+            ("Writable", "writable"),
+            ("List", "list_type"),
+        ),
+        args,
+    )
     flags = []
     for key in (
         "Unknown",
@@ -255,7 +264,7 @@ def tag_literal(info: dict, w: ModuleWriter, where: str, known: set[str]) -> str
         if info.get(key) not in (None, "0", 0, ""):
             flags.append(key)
     if flags:
-        args.append(f"flags={frozenset(flags)!r}")
+        args.append(f"flags=frozenset({{{', '.join(map(repr, sorted(flags)))}}})")
     groups = info.get("Groups")
     if isinstance(groups, dict) and groups.get("1"):
         args.append(f"group1={groups['1']!r}")

@@ -1920,7 +1920,7 @@ TABLES = {
                         "Apple::Main", start=_f7e39ce4bed, base=_f7774f354cc, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -1931,7 +1931,7 @@ TABLES = {
                         "Nikon::Main", start=_fb5e17037bc, base=_f09ad6e1bc3, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -1942,7 +1942,7 @@ TABLES = {
                         "Canon::Main", byte_order="Unknown", proc="MakerNotes::ProcessCanon"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -1951,7 +1951,7 @@ TABLES = {
                     cond=_fac678cd72d,
                     subdir=SubDir("Casio::Main", byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -1962,7 +1962,7 @@ TABLES = {
                         "Casio::Type2", start=_ffe1752a770, byte_order="Unknown", fix_base=1
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -1971,7 +1971,7 @@ TABLES = {
                     cond=_f34a2b5a1a5,
                     subdir=SubDir("DJI::Info"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -1980,7 +1980,7 @@ TABLES = {
                     cond=_f5a36aae6e3,
                     subdir=SubDir("DJI::Main", start=_f4994efc209, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -1989,7 +1989,7 @@ TABLES = {
                     cond=_fdf10ca83a1,
                     subdir=SubDir("FLIR::Main", start=_f4994efc209, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2003,7 +2003,7 @@ TABLES = {
                         byte_order="LittleEndian",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2012,7 +2012,7 @@ TABLES = {
                     cond=_f5e281066fb,
                     subdir=SubDir("GE::Main", start=_fb5e17037bc, byte_order="Unknown", fix_base=1),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2027,7 +2027,7 @@ TABLES = {
                         proc="MakerNotes::ProcessGE2",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2038,7 +2038,7 @@ TABLES = {
                         "Unknown::Main", start=_f4994efc209, base=0, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2049,7 +2049,7 @@ TABLES = {
                         "HP::Main", byte_order="Unknown", proc="MakerNotes::ProcessUnknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2058,7 +2058,7 @@ TABLES = {
                     cond=_fbe7f6ac0ae,
                     subdir=SubDir("HP::Type2", start=_f4994efc209, byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2067,7 +2067,7 @@ TABLES = {
                     cond=_f7d0f1de91b,
                     subdir=SubDir("HP::Type4", start=_f4994efc209, byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2076,7 +2076,7 @@ TABLES = {
                     cond=_fe4a4a146e0,
                     subdir=SubDir("HP::Type6", start=_f4994efc209, byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2087,7 +2087,7 @@ TABLES = {
                         "Unknown::Main", start=_f7ebe2f2c12, base=_f09ad6e1bc3, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2096,7 +2096,7 @@ TABLES = {
                     cond=_f811f620d5a,
                     subdir=SubDir("JVC::Main", start=_fc56200f04f, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2105,7 +2105,7 @@ TABLES = {
                     cond=_fc856ea7c64,
                     subdir=SubDir("JVC::Text"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2114,7 +2114,7 @@ TABLES = {
                     cond=_f9a3456f58e,
                     subdir=SubDir("Kodak::Main", start=_f8b5215b40d, byte_order="BigEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2123,7 +2123,7 @@ TABLES = {
                     cond=_fbbb3a0634a,
                     subdir=SubDir("Kodak::Main", start=_f8b5215b40d, byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2132,7 +2132,7 @@ TABLES = {
                     cond=_f5278f48de5,
                     subdir=SubDir("Kodak::Type2", byte_order="BigEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2141,7 +2141,7 @@ TABLES = {
                     cond=_f97987bda5e,
                     subdir=SubDir("Kodak::Type3", byte_order="BigEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2150,7 +2150,7 @@ TABLES = {
                     cond=_f92288b93d4,
                     subdir=SubDir("Kodak::Type4", byte_order="BigEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2159,7 +2159,7 @@ TABLES = {
                     cond=_fb7b4ce547b,
                     subdir=SubDir("Kodak::Type5", byte_order="BigEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2168,7 +2168,7 @@ TABLES = {
                     cond=_f77d5685904,
                     subdir=SubDir("Kodak::Type6", byte_order="BigEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2177,7 +2177,7 @@ TABLES = {
                     cond=_f27eda6f43f,
                     subdir=SubDir("Kodak::Type6", byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2186,7 +2186,7 @@ TABLES = {
                     cond=_fe09593fa1f,
                     subdir=SubDir("Kodak::Type7", byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2197,7 +2197,7 @@ TABLES = {
                         "Kodak::Type8", byte_order="Unknown", proc="MakerNotes::ProcessUnknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2212,7 +2212,7 @@ TABLES = {
                         proc="MakerNotes::ProcessKodakPatch",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2227,7 +2227,7 @@ TABLES = {
                         proc="MakerNotes::ProcessUnknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2236,7 +2236,7 @@ TABLES = {
                     cond=_f3e0e06f00f,
                     subdir=SubDir("Kodak::Type9", byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2250,7 +2250,7 @@ TABLES = {
                         proc="MakerNotes::ProcessUnknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2265,7 +2265,7 @@ TABLES = {
                         proc="MakerNotes::ProcessKodakPatch",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2280,7 +2280,7 @@ TABLES = {
                         proc="MakerNotes::ProcessKodakPatch",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2289,7 +2289,7 @@ TABLES = {
                     cond=_ff284204a61,
                     subdir=SubDir("Kodak::Unknown", byte_order="BigEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2300,7 +2300,7 @@ TABLES = {
                         "Unknown::Main", start=_f18e4d1d144, base=_f3509a3a774, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2309,7 +2309,7 @@ TABLES = {
                     cond=_fc910a3304f,
                     subdir=SubDir("Minolta::Main", byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2318,7 +2318,7 @@ TABLES = {
                     cond=_f638ec9003f,
                     subdir=SubDir("Olympus::Main", start=_f8b5215b40d, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2340,7 +2340,7 @@ TABLES = {
                         byte_order="Unknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2349,7 +2349,7 @@ TABLES = {
                     cond=_feb218a1b6a,
                     subdir=SubDir("Nikon::Type2", start=_f8b5215b40d, byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2358,7 +2358,7 @@ TABLES = {
                     cond=_fbc2401019b,
                     subdir=SubDir("Nikon::Main", byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2366,7 +2366,7 @@ TABLES = {
                     fmt="undef",
                     cond=_fc0520b9685,
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2375,7 +2375,7 @@ TABLES = {
                     cond=_fab3cd89d94,
                     subdir=SubDir("Olympus::Main", start=_f8b5215b40d, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2386,7 +2386,7 @@ TABLES = {
                         "Olympus::Main", start=_f4f07733b82, base=_f0f5314b4f2, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2397,7 +2397,7 @@ TABLES = {
                         "Olympus::Main", start=_fc8e7d3076b, base=_f34d2891a00, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2406,7 +2406,7 @@ TABLES = {
                     cond=_f9821997eb1,
                     subdir=SubDir("Panasonic::Main", start=_f8b5215b40d, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2421,7 +2421,7 @@ TABLES = {
                         proc="MakerNotes::FixLeicaBase",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2430,7 +2430,7 @@ TABLES = {
                     cond=_f0c9ec4ab51,
                     subdir=SubDir("Panasonic::Leica3", start=_f4994efc209, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2444,7 +2444,7 @@ TABLES = {
                         byte_order="Unknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2458,7 +2458,7 @@ TABLES = {
                         byte_order="Unknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2467,7 +2467,7 @@ TABLES = {
                     cond=_f0596315494,
                     subdir=SubDir("Panasonic::Leica6", start=_f8b5215b40d, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2481,7 +2481,7 @@ TABLES = {
                         byte_order="Unknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2490,7 +2490,7 @@ TABLES = {
                     cond=_f3a0e13e5a1,
                     subdir=SubDir("Panasonic::Leica5", start=_f8b5215b40d, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2499,7 +2499,7 @@ TABLES = {
                     cond=_ffeb3c64f61,
                     subdir=SubDir("Panasonic::Leica9", start=_f8b5215b40d, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2508,7 +2508,7 @@ TABLES = {
                     cond=_ffb3e4a5bb8,
                     subdir=SubDir("Panasonic::Main", start=_fb5e17037bc, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2517,7 +2517,7 @@ TABLES = {
                     cond=_f5f8d3c7bb4,
                     subdir=SubDir("Panasonic::Main", start=_f4f07733b82, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2526,7 +2526,7 @@ TABLES = {
                     cond=_f51ae817c78,
                     subdir=SubDir("Panasonic::Type2", byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2537,7 +2537,7 @@ TABLES = {
                         "Panasonic::Main", start=_f4f07733b82, base=12, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2551,7 +2551,7 @@ TABLES = {
                         fix_base=1,
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2565,7 +2565,7 @@ TABLES = {
                         fix_base=1,
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2579,7 +2579,7 @@ TABLES = {
                         fix_base=1,
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2588,7 +2588,7 @@ TABLES = {
                     cond=_f051fb68882,
                     subdir=SubDir("Pentax::Type4", start=_f4994efc209, byte_order="LittleEndian"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2599,7 +2599,7 @@ TABLES = {
                         "Pentax::Main", start=_f9f8ee283ae, base=_f1c2fbea5e9, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2610,7 +2610,7 @@ TABLES = {
                         "Pentax::S1", start=_f4f07733b82, base=_f0f5314b4f2, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2618,7 +2618,7 @@ TABLES = {
                     fmt="undef",
                     cond=_f584bd8631c,
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2627,7 +2627,7 @@ TABLES = {
                     cond=_fa98702c0ef,
                     subdir=SubDir("Reconyx::Main", byte_order="Little-endian"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2636,7 +2636,7 @@ TABLES = {
                     cond=_fba982f68f4,
                     subdir=SubDir("Reconyx::Type2", byte_order="Little-endian"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2645,7 +2645,7 @@ TABLES = {
                     cond=_fcd46c3356b,
                     subdir=SubDir("Reconyx::Type3", byte_order="Little-endian"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2656,7 +2656,7 @@ TABLES = {
                         "Pentax::Main", start=_f8b5215b40d, base=_f09ad6e1bc3, byte_order="Unknown"
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2665,7 +2665,7 @@ TABLES = {
                     cond=_f469a61e4ba,
                     subdir=SubDir("Ricoh::Main", start=_f8b5215b40d, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2680,7 +2680,7 @@ TABLES = {
                         proc="MakerNotes::ProcessKodakPatch",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2689,7 +2689,7 @@ TABLES = {
                     cond=_f86ef35cb78,
                     subdir=SubDir("Ricoh::Text", byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2706,7 +2706,7 @@ TABLES = {
                     cond=_faebfd1bbe3,
                     subdir=SubDir("Samsung::Main"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2720,7 +2720,7 @@ TABLES = {
                         fix_base=1,
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2734,7 +2734,7 @@ TABLES = {
                         byte_order="Unknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2749,7 +2749,7 @@ TABLES = {
                         fix_base=1,
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2763,7 +2763,7 @@ TABLES = {
                         byte_order="Unknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2777,7 +2777,7 @@ TABLES = {
                         byte_order="Unknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2786,7 +2786,7 @@ TABLES = {
                     cond=_f20077cc920,
                     subdir=SubDir("Sony::Main", start=_f4f07733b82, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2795,7 +2795,7 @@ TABLES = {
                     cond=_f799f923669,
                     subdir=SubDir("Olympus::Main", start=_f4f07733b82, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2804,7 +2804,7 @@ TABLES = {
                     cond=_f12cf71eca4,
                     subdir=SubDir("Olympus::Main", start=_f8b5215b40d, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2813,7 +2813,7 @@ TABLES = {
                     cond=_fe3238bb0fd,
                     subdir=SubDir("Sony::PIC"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2822,7 +2822,7 @@ TABLES = {
                     cond=_f359f7c3065,
                     subdir=SubDir("Sony::Main", start=_f4994efc209, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2836,7 +2836,7 @@ TABLES = {
                         byte_order="Unknown",
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2845,7 +2845,7 @@ TABLES = {
                     cond=_f440932a27d,
                     subdir=SubDir("Sony::SRF", start=_f4994efc209, byte_order="Unknown"),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
                 Tag(
@@ -2874,7 +2874,7 @@ TABLES = {
                         fix_base=2,
                     ),
                     writable="undef",
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                     group1="MakerNotes",
                 ),
             ),
@@ -3080,7 +3080,7 @@ TABLES = {
                     subdir=SubDir(
                         "Pentax::Main", start=_f9f8ee283ae, base=_f1c2fbea5e9, byte_order="Unknown"
                     ),
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                 ),
                 Tag(
                     "MakerNotePentax5",
@@ -3089,7 +3089,7 @@ TABLES = {
                     subdir=SubDir(
                         "Pentax::Main", start=_f9f8ee283ae, base=_f1c2fbea5e9, byte_order="Unknown"
                     ),
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                 ),
                 Tag(
                     "MakerNoteRicohPentax",
@@ -3098,14 +3098,14 @@ TABLES = {
                     subdir=SubDir(
                         "Pentax::Main", start=_f8b5215b40d, base=_f09ad6e1bc3, byte_order="Unknown"
                     ),
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                 ),
                 Tag(
                     "MakerNoteDJIInfo",
                     fmt="undef",
                     cond=_f34a2b5a1a5,
                     subdir=SubDir("DJI::Info"),
-                    flags=frozenset({"MakerNotes", "Binary"}),
+                    flags=frozenset({"Binary", "MakerNotes"}),
                 ),
                 Tag("DNGPrivateData", fmt="undef", writable="int8u", flags=frozenset({"Binary"})),
             ),
@@ -3363,7 +3363,7 @@ MAKER_NOTES = (
         cond=_f96cfdc3662,
         subdir=SubDir("Apple::Main", start=_f7e39ce4bed, base=_f7774f354cc, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3372,7 +3372,7 @@ MAKER_NOTES = (
         cond=_febfc1c36f6,
         subdir=SubDir("Nikon::Main", start=_fb5e17037bc, base=_f09ad6e1bc3, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3381,7 +3381,7 @@ MAKER_NOTES = (
         cond=_fdf400cbb33,
         subdir=SubDir("Canon::Main", byte_order="Unknown", proc="MakerNotes::ProcessCanon"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3390,7 +3390,7 @@ MAKER_NOTES = (
         cond=_fac678cd72d,
         subdir=SubDir("Casio::Main", byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3399,7 +3399,7 @@ MAKER_NOTES = (
         cond=_fcaad1c5abf,
         subdir=SubDir("Casio::Type2", start=_ffe1752a770, byte_order="Unknown", fix_base=1),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3408,7 +3408,7 @@ MAKER_NOTES = (
         cond=_f34a2b5a1a5,
         subdir=SubDir("DJI::Info"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3417,7 +3417,7 @@ MAKER_NOTES = (
         cond=_f5a36aae6e3,
         subdir=SubDir("DJI::Main", start=_f4994efc209, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3426,7 +3426,7 @@ MAKER_NOTES = (
         cond=_fdf10ca83a1,
         subdir=SubDir("FLIR::Main", start=_f4994efc209, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3437,7 +3437,7 @@ MAKER_NOTES = (
             "FujiFilm::Main", base=_f6f1a14509a, offset_pt=_f2140908ab1, byte_order="LittleEndian"
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3446,7 +3446,7 @@ MAKER_NOTES = (
         cond=_f5e281066fb,
         subdir=SubDir("GE::Main", start=_fb5e17037bc, byte_order="Unknown", fix_base=1),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3461,7 +3461,7 @@ MAKER_NOTES = (
             proc="MakerNotes::ProcessGE2",
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3470,7 +3470,7 @@ MAKER_NOTES = (
         cond=_f49bd4104fb,
         subdir=SubDir("Unknown::Main", start=_f4994efc209, base=0, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3479,7 +3479,7 @@ MAKER_NOTES = (
         cond=_f877ad78803,
         subdir=SubDir("HP::Main", byte_order="Unknown", proc="MakerNotes::ProcessUnknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3488,7 +3488,7 @@ MAKER_NOTES = (
         cond=_fbe7f6ac0ae,
         subdir=SubDir("HP::Type2", start=_f4994efc209, byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3497,7 +3497,7 @@ MAKER_NOTES = (
         cond=_f7d0f1de91b,
         subdir=SubDir("HP::Type4", start=_f4994efc209, byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3506,7 +3506,7 @@ MAKER_NOTES = (
         cond=_fe4a4a146e0,
         subdir=SubDir("HP::Type6", start=_f4994efc209, byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3515,7 +3515,7 @@ MAKER_NOTES = (
         cond=_fe4a4e6e9c6,
         subdir=SubDir("Unknown::Main", start=_f7ebe2f2c12, base=_f09ad6e1bc3, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3524,7 +3524,7 @@ MAKER_NOTES = (
         cond=_f811f620d5a,
         subdir=SubDir("JVC::Main", start=_fc56200f04f, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3533,7 +3533,7 @@ MAKER_NOTES = (
         cond=_fc856ea7c64,
         subdir=SubDir("JVC::Text"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3542,7 +3542,7 @@ MAKER_NOTES = (
         cond=_f9a3456f58e,
         subdir=SubDir("Kodak::Main", start=_f8b5215b40d, byte_order="BigEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3551,7 +3551,7 @@ MAKER_NOTES = (
         cond=_fbbb3a0634a,
         subdir=SubDir("Kodak::Main", start=_f8b5215b40d, byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3560,7 +3560,7 @@ MAKER_NOTES = (
         cond=_f5278f48de5,
         subdir=SubDir("Kodak::Type2", byte_order="BigEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3569,7 +3569,7 @@ MAKER_NOTES = (
         cond=_f97987bda5e,
         subdir=SubDir("Kodak::Type3", byte_order="BigEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3578,7 +3578,7 @@ MAKER_NOTES = (
         cond=_f92288b93d4,
         subdir=SubDir("Kodak::Type4", byte_order="BigEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3587,7 +3587,7 @@ MAKER_NOTES = (
         cond=_fb7b4ce547b,
         subdir=SubDir("Kodak::Type5", byte_order="BigEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3596,7 +3596,7 @@ MAKER_NOTES = (
         cond=_f77d5685904,
         subdir=SubDir("Kodak::Type6", byte_order="BigEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3605,7 +3605,7 @@ MAKER_NOTES = (
         cond=_f27eda6f43f,
         subdir=SubDir("Kodak::Type6", byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3614,7 +3614,7 @@ MAKER_NOTES = (
         cond=_fe09593fa1f,
         subdir=SubDir("Kodak::Type7", byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3623,7 +3623,7 @@ MAKER_NOTES = (
         cond=_f249bfc3de0,
         subdir=SubDir("Kodak::Type8", byte_order="Unknown", proc="MakerNotes::ProcessUnknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3638,7 +3638,7 @@ MAKER_NOTES = (
             proc="MakerNotes::ProcessKodakPatch",
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3653,7 +3653,7 @@ MAKER_NOTES = (
             proc="MakerNotes::ProcessUnknown",
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3662,7 +3662,7 @@ MAKER_NOTES = (
         cond=_f3e0e06f00f,
         subdir=SubDir("Kodak::Type9", byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3676,7 +3676,7 @@ MAKER_NOTES = (
             proc="MakerNotes::ProcessUnknown",
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3691,7 +3691,7 @@ MAKER_NOTES = (
             proc="MakerNotes::ProcessKodakPatch",
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3706,7 +3706,7 @@ MAKER_NOTES = (
             proc="MakerNotes::ProcessKodakPatch",
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3715,7 +3715,7 @@ MAKER_NOTES = (
         cond=_ff284204a61,
         subdir=SubDir("Kodak::Unknown", byte_order="BigEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3724,7 +3724,7 @@ MAKER_NOTES = (
         cond=_f4434482f81,
         subdir=SubDir("Unknown::Main", start=_f18e4d1d144, base=_f3509a3a774, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3733,7 +3733,7 @@ MAKER_NOTES = (
         cond=_fc910a3304f,
         subdir=SubDir("Minolta::Main", byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3742,7 +3742,7 @@ MAKER_NOTES = (
         cond=_f638ec9003f,
         subdir=SubDir("Olympus::Main", start=_f8b5215b40d, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3761,7 +3761,7 @@ MAKER_NOTES = (
             "Motorola::Main", start=_f8b5215b40d, base=_f09ad6e1bc3, byte_order="Unknown"
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3770,7 +3770,7 @@ MAKER_NOTES = (
         cond=_feb218a1b6a,
         subdir=SubDir("Nikon::Type2", start=_f8b5215b40d, byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3779,7 +3779,7 @@ MAKER_NOTES = (
         cond=_fbc2401019b,
         subdir=SubDir("Nikon::Main", byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3787,7 +3787,7 @@ MAKER_NOTES = (
         fmt="undef",
         cond=_fc0520b9685,
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3796,7 +3796,7 @@ MAKER_NOTES = (
         cond=_fab3cd89d94,
         subdir=SubDir("Olympus::Main", start=_f8b5215b40d, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3805,7 +3805,7 @@ MAKER_NOTES = (
         cond=_ff17159fdef,
         subdir=SubDir("Olympus::Main", start=_f4f07733b82, base=_f0f5314b4f2, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3814,7 +3814,7 @@ MAKER_NOTES = (
         cond=_f83f3506152,
         subdir=SubDir("Olympus::Main", start=_fc8e7d3076b, base=_f34d2891a00, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3823,7 +3823,7 @@ MAKER_NOTES = (
         cond=_f9821997eb1,
         subdir=SubDir("Panasonic::Main", start=_f8b5215b40d, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3838,7 +3838,7 @@ MAKER_NOTES = (
             proc="MakerNotes::FixLeicaBase",
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3847,7 +3847,7 @@ MAKER_NOTES = (
         cond=_f0c9ec4ab51,
         subdir=SubDir("Panasonic::Leica3", start=_f4994efc209, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3858,7 +3858,7 @@ MAKER_NOTES = (
             "Panasonic::Leica4", start=_f8b5215b40d, base=_f09ad6e1bc3, byte_order="Unknown"
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3869,7 +3869,7 @@ MAKER_NOTES = (
             "Panasonic::Leica5", start=_f8b5215b40d, base=_f09ad6e1bc3, byte_order="Unknown"
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3878,7 +3878,7 @@ MAKER_NOTES = (
         cond=_f0596315494,
         subdir=SubDir("Panasonic::Leica6", start=_f8b5215b40d, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3889,7 +3889,7 @@ MAKER_NOTES = (
             "Panasonic::Leica6", start=_f8b5215b40d, base=_f16a4644620, byte_order="Unknown"
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3898,7 +3898,7 @@ MAKER_NOTES = (
         cond=_f3a0e13e5a1,
         subdir=SubDir("Panasonic::Leica5", start=_f8b5215b40d, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3907,7 +3907,7 @@ MAKER_NOTES = (
         cond=_ffeb3c64f61,
         subdir=SubDir("Panasonic::Leica9", start=_f8b5215b40d, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3916,7 +3916,7 @@ MAKER_NOTES = (
         cond=_ffb3e4a5bb8,
         subdir=SubDir("Panasonic::Main", start=_fb5e17037bc, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3925,7 +3925,7 @@ MAKER_NOTES = (
         cond=_f5f8d3c7bb4,
         subdir=SubDir("Panasonic::Main", start=_f4f07733b82, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3934,7 +3934,7 @@ MAKER_NOTES = (
         cond=_f51ae817c78,
         subdir=SubDir("Panasonic::Type2", byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3943,7 +3943,7 @@ MAKER_NOTES = (
         cond=_f4b49f29636,
         subdir=SubDir("Panasonic::Main", start=_f4f07733b82, base=12, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3954,7 +3954,7 @@ MAKER_NOTES = (
             "Pentax::Main", byte_order="Unknown", proc="MakerNotes::ProcessUnknown", fix_base=1
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3965,7 +3965,7 @@ MAKER_NOTES = (
             "Pentax::Type2", byte_order="Unknown", proc="MakerNotes::ProcessUnknown", fix_base=1
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3976,7 +3976,7 @@ MAKER_NOTES = (
             "Casio::Type2", byte_order="Unknown", proc="MakerNotes::ProcessUnknown", fix_base=1
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3985,7 +3985,7 @@ MAKER_NOTES = (
         cond=_f051fb68882,
         subdir=SubDir("Pentax::Type4", start=_f4994efc209, byte_order="LittleEndian"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -3994,7 +3994,7 @@ MAKER_NOTES = (
         cond=_fbd83cdf363,
         subdir=SubDir("Pentax::Main", start=_f9f8ee283ae, base=_f1c2fbea5e9, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4003,7 +4003,7 @@ MAKER_NOTES = (
         cond=_f26821ba580,
         subdir=SubDir("Pentax::S1", start=_f4f07733b82, base=_f0f5314b4f2, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4011,7 +4011,7 @@ MAKER_NOTES = (
         fmt="undef",
         cond=_f584bd8631c,
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4020,7 +4020,7 @@ MAKER_NOTES = (
         cond=_fa98702c0ef,
         subdir=SubDir("Reconyx::Main", byte_order="Little-endian"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4029,7 +4029,7 @@ MAKER_NOTES = (
         cond=_fba982f68f4,
         subdir=SubDir("Reconyx::Type2", byte_order="Little-endian"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4038,7 +4038,7 @@ MAKER_NOTES = (
         cond=_fcd46c3356b,
         subdir=SubDir("Reconyx::Type3", byte_order="Little-endian"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4047,7 +4047,7 @@ MAKER_NOTES = (
         cond=_feebdf1f3bb,
         subdir=SubDir("Pentax::Main", start=_f8b5215b40d, base=_f09ad6e1bc3, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4056,7 +4056,7 @@ MAKER_NOTES = (
         cond=_f469a61e4ba,
         subdir=SubDir("Ricoh::Main", start=_f8b5215b40d, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4071,7 +4071,7 @@ MAKER_NOTES = (
             proc="MakerNotes::ProcessKodakPatch",
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4080,7 +4080,7 @@ MAKER_NOTES = (
         cond=_f86ef35cb78,
         subdir=SubDir("Ricoh::Text", byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"NotIFD", "MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes", "NotIFD"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4097,7 +4097,7 @@ MAKER_NOTES = (
         cond=_faebfd1bbe3,
         subdir=SubDir("Samsung::Main"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4108,7 +4108,7 @@ MAKER_NOTES = (
             "Samsung::Type2", byte_order="Unknown", proc="MakerNotes::ProcessUnknown", fix_base=1
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4119,7 +4119,7 @@ MAKER_NOTES = (
             "Sanyo::Main", start=_f8b5215b40d, validate=_f2c8dc3909a, byte_order="Unknown"
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4134,7 +4134,7 @@ MAKER_NOTES = (
             fix_base=1,
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4145,7 +4145,7 @@ MAKER_NOTES = (
             "Sanyo::Main", start=_f8b5215b40d, validate=_f2c8dc3909a, byte_order="Unknown"
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4156,7 +4156,7 @@ MAKER_NOTES = (
             "Sigma::Main", start=_f9f8ee283ae, validate=_fc71e6a5cb9, byte_order="Unknown"
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4165,7 +4165,7 @@ MAKER_NOTES = (
         cond=_f20077cc920,
         subdir=SubDir("Sony::Main", start=_f4f07733b82, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4174,7 +4174,7 @@ MAKER_NOTES = (
         cond=_f799f923669,
         subdir=SubDir("Olympus::Main", start=_f4f07733b82, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4183,7 +4183,7 @@ MAKER_NOTES = (
         cond=_f12cf71eca4,
         subdir=SubDir("Olympus::Main", start=_f8b5215b40d, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4192,7 +4192,7 @@ MAKER_NOTES = (
         cond=_fe3238bb0fd,
         subdir=SubDir("Sony::PIC"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4201,7 +4201,7 @@ MAKER_NOTES = (
         cond=_f359f7c3065,
         subdir=SubDir("Sony::Main", start=_f4994efc209, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4212,7 +4212,7 @@ MAKER_NOTES = (
             "Sony::Ericsson", start=_fc4960b04ac, base=_f09ad6e1bc3, byte_order="Unknown"
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4221,7 +4221,7 @@ MAKER_NOTES = (
         cond=_f440932a27d,
         subdir=SubDir("Sony::SRF", start=_f4994efc209, byte_order="Unknown"),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
     Tag(
@@ -4250,7 +4250,7 @@ MAKER_NOTES = (
             fix_base=2,
         ),
         writable="undef",
-        flags=frozenset({"MakerNotes", "Binary"}),
+        flags=frozenset({"Binary", "MakerNotes"}),
         group1="MakerNotes",
     ),
 )

@@ -2756,7 +2756,7 @@ TABLES = {
             137: (Tag("ShootingMode", writable="int16u"),),
             139: (Tag("LensFStops", count=4, conv=_ff6d2044000, writable="undef"),),
             14: (Tag("ExposureDifference", count=4, conv=_fbf61ef1582, writable="undef"),),
-            140: (Tag("ContrastCurve", writable="undef", flags=frozenset({"Drop", "Binary"})),),
+            140: (Tag("ContrastCurve", writable="undef", flags=frozenset({"Binary", "Drop"})),),
             141: (Tag("ColorHue", writable="string"),),
             143: (Tag("SceneMode", writable="string"),),
             144: (Tag("LightSource", writable="string"),),
@@ -3302,7 +3302,7 @@ TABLES = {
                 ),
             ),
             3584: (Tag("PrintIM", writable=0),),
-            3585: (Tag("NikonCaptureData", writable="undef", flags=frozenset({"Drop", "Binary"})),),
+            3585: (Tag("NikonCaptureData", writable="undef", flags=frozenset({"Binary", "Drop"})),),
             3593: (Tag("NikonCaptureVersion", writable="string"),),
             3598: (
                 Tag(
@@ -3332,7 +3332,7 @@ TABLES = {
                 Tag(
                     "NikonCaptureEditVersions",
                     writable="undef",
-                    flags=frozenset({"Drop", "Binary"}),
+                    flags=frozenset({"Binary", "Drop"}),
                 ),
             ),
             3613: (Tag("NikonICCProfile", writable="undef", flags=frozenset({"Binary"})),),

@@ -480,7 +480,7 @@ TABLES = {
                     "SceneDetectData",
                     count=720,
                     writable="int32u",
-                    flags=frozenset({"Unknown", "Binary"}),
+                    flags=frozenset({"Binary", "Unknown"}),
                 ),
             ),
             5376: (
@@ -526,14 +526,14 @@ TABLES = {
                 Tag(
                     "UnknownBlock1",
                     writable="undef",
-                    flags=frozenset({"Unknown", "Drop", "Binary"}),
+                    flags=frozenset({"Binary", "Drop", "Unknown"}),
                 ),
             ),
             1590: (
                 Tag(
                     "UnknownBlock2",
                     writable="undef",
-                    flags=frozenset({"Unknown", "Drop", "Binary"}),
+                    flags=frozenset({"Binary", "Drop", "Unknown"}),
                 ),
             ),
             2053: (Tag("SensorCalibration", count=2, writable="int16s"),),
@@ -575,14 +575,14 @@ TABLES = {
                 Tag(
                     "UnknownBlock3",
                     writable="undef",
-                    flags=frozenset({"Unknown", "Drop", "Binary"}),
+                    flags=frozenset({"Binary", "Drop", "Unknown"}),
                 ),
             ),
             4356: (
                 Tag(
                     "UnknownBlock4",
                     writable="undef",
-                    flags=frozenset({"Unknown", "Drop", "Binary"}),
+                    flags=frozenset({"Binary", "Drop", "Unknown"}),
                 ),
             ),
             4370: (Tag("AspectRatio", count=2, writable="int8u"),),
@@ -760,7 +760,7 @@ TABLES = {
                     "SceneDetectData",
                     count=720,
                     writable="int32u",
-                    flags=frozenset({"Unknown", "Binary"}),
+                    flags=frozenset({"Binary", "Unknown"}),
                 ),
             ),
             4148: (Tag("CompressionRatio", writable="rational64u"),),

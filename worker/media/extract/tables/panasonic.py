@@ -422,7 +422,7 @@ TABLES = {
         group1="Leica",
         tags={
             768: (Tag("PreviewImage", raw=_fd41a25c5b2, writable="undef"),),
-            769: (Tag("UnknownBlock", flags=frozenset({"Unknown", "Drop", "Binary"})),),
+            769: (Tag("UnknownBlock", flags=frozenset({"Binary", "Drop", "Unknown"})),),
             771: (Tag("LensType", conv=_f4221218603, writable="string"),),
             772: (Tag("FocusDistance", writable="int32u"),),
             785: (

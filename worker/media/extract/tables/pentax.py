@@ -1637,7 +1637,7 @@ TABLES = {
             1027: (Tag("ToneCurves"),),
             1029: (
                 Tag(
-                    "UnknownBlock", writable="undef", flags=frozenset({"Unknown", "Drop", "Binary"})
+                    "UnknownBlock", writable="undef", flags=frozenset({"Binary", "Drop", "Unknown"})
                 ),
             ),
             103: (Tag("Hue", writable="int16u"),),
@@ -1818,11 +1818,11 @@ TABLES = {
             534: (
                 Tag("BatteryInfo", subdir=SubDir("Pentax::BatteryInfo", byte_order="BigEndian")),
             ),
-            539: (Tag("SaturationInfo", writable=0, flags=frozenset({"Unknown", "Binary"})),),
+            539: (Tag("SaturationInfo", writable=0, flags=frozenset({"Binary", "Unknown"})),),
             540: (Tag("ColorMatrixA2", fmt="int16s", count=9, writable="undef"),),
             541: (Tag("ColorMatrixB2", fmt="int16s", count=9, writable="undef"),),
             543: (Tag("AFInfo", subdir=SubDir("Pentax::AFInfo", byte_order="BigEndian")),),
-            544: (Tag("HuffmanTable", writable=0, flags=frozenset({"Unknown", "Binary"})),),
+            544: (Tag("HuffmanTable", writable=0, flags=frozenset({"Binary", "Unknown"})),),
             545: (Tag("KelvinWB", subdir=SubDir("Pentax::KelvinWB")),),
             546: (Tag("ColorInfo", subdir=SubDir("Pentax::ColorInfo")),),
             548: (

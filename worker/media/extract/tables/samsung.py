@@ -561,7 +561,7 @@ TABLES = {
                     count=8,
                     raw=_f7c01df159f,
                     writable="int32s",
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             41046: (
@@ -570,7 +570,7 @@ TABLES = {
                     count=8,
                     raw=_f9214f8fae8,
                     writable="int32s",
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             41047: (
@@ -579,7 +579,7 @@ TABLES = {
                     count=8,
                     raw=_fd0b3283796,
                     writable="int32s",
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             48: (Tag("LocalLocationName", fmt="undef", conv=_f4219fbf7d2, writable="string"),),

@@ -3626,7 +3626,7 @@ TABLES = {
                     "Sony_0x9050",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37888: (
@@ -3637,7 +3637,7 @@ TABLES = {
                     "Sony_0x9400",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37889: (Tag("Tag9401", subdir=SubDir("Sony::Tag9401")),),
@@ -3647,7 +3647,7 @@ TABLES = {
                     "Sony_0x9402",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37891: (Tag("Tag9403", subdir=SubDir("Sony::Tag9403")),),
@@ -3659,7 +3659,7 @@ TABLES = {
                     "Sony_0x9404",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37893: (
@@ -3669,7 +3669,7 @@ TABLES = {
                     "Sony_0x9405",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37894: (
@@ -3678,7 +3678,7 @@ TABLES = {
                     "Sony_0x9406",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37895: (
@@ -3686,7 +3686,7 @@ TABLES = {
                     "Sony_0x9407",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37896: (
@@ -3694,7 +3694,7 @@ TABLES = {
                     "Sony_0x9408",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37897: (
@@ -3702,7 +3702,7 @@ TABLES = {
                     "Sony_0x9409",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37898: (
@@ -3711,7 +3711,7 @@ TABLES = {
                     "Sony_0x940a",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37899: (
@@ -3719,7 +3719,7 @@ TABLES = {
                     "Sony_0x940b",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37900: (
@@ -3728,7 +3728,7 @@ TABLES = {
                     "Sony_0x940c",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37901: (
@@ -3736,7 +3736,7 @@ TABLES = {
                     "Sony_0x940d",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37902: (
@@ -3746,7 +3746,7 @@ TABLES = {
                     "Sony_0x940e",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37903: (
@@ -3754,7 +3754,7 @@ TABLES = {
                     "Sony_0x940f",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37905: (
@@ -3762,7 +3762,7 @@ TABLES = {
                     "Sony_0x9411",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             37910: (Tag("Sony_0x9416", subdir=SubDir("Sony::Tag9416")),),
@@ -3844,7 +3844,7 @@ TABLES = {
                     "Tag_0x2010",
                     raw=_f913827fd32,
                     conv=_fbc11ff513d,
-                    flags=frozenset({"Unknown", "Hidden"}),
+                    flags=frozenset({"Hidden", "Unknown"}),
                 ),
             ),
             8209: (Tag("VignettingCorrection", writable="int32u"),),
