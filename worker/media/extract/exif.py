@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 
 from . import perl as P
 from .tables import get_table
-from .tables.exif import MAKER_NOTES
 from .tabletypes import SubDir, Table, Tag
 from .tagstore import TagStore
 from .valueformats import FORMAT_SIZE, INTEGER_FORMATS, TYPE_NAMES, read_value
@@ -689,4 +688,4 @@ class _LazyProcessors(dict):
 
 _PROCESSORS = _LazyProcessors()
 
-__all__ = ["MAKER_NOTES", "DirInfo", "ExifReader"]
+__all__ = ["DirInfo", "ExifReader"]

@@ -325,15 +325,6 @@ def table_literal(name: str, table: dict, w: ModuleWriter, known: set[str]) -> s
     )
 
 
-def maker_list(entries: list, w: ModuleWriter, known: set[str]) -> str:
-    tags = []
-    for i, info in enumerate(entries):
-        lit = tag_literal(info, w, f"MakerNotes::Main[{i}]", known)
-        if lit:
-            tags.append("    " + lit + ",")
-    return "MAKER_NOTES = (\n" + "\n".join(tags) + "\n)\n"
-
-
 def exiftool_version() -> str:
     proc = subprocess.run(
         ["perl", "-MImage::ExifTool", "-e", "print $Image::ExifTool::VERSION"],
@@ -347,7 +338,7 @@ def exiftool_version() -> str:
 def generate(report: bool = False) -> Counter:
     dump = run_dump()
     version = exiftool_version()
-    makers = dump.pop("MakerNotes::Main")["list"]
+    dump.pop("MakerNotes::Main")  # the same list is Exif::Main's MakerNote tag (0x927c)
     ns_uri = dump.pop("XMP::nsURI")
     std_xlat = dump.pop("XMP::stdXlatNS")
     known = {n for n in dump if family_of(n) in FAMILIES}
@@ -360,9 +351,6 @@ def generate(report: bool = False) -> Counter:
         w = writers.setdefault(fam, ModuleWriter(fam, stats, failures))
         bodies.setdefault(fam, []).append(table_literal(name, dump[name], w, known))
         stats["tables"] += 1
-    # the maker-note selector list belongs with the EXIF tables
-    exif_w = writers["Exif"]
-    maker_src = maker_list(makers, exif_w, known)
     OUT.mkdir(exist_ok=True)
     index: dict[str, str] = {}
     for fam, w in sorted(writers.items()):
@@ -372,8 +360,6 @@ def generate(report: bool = False) -> Counter:
         lines.append("from worker.media.extract.tabletypes import SubDir, Table, Tag\n\n")
         lines.extend(code + "\n\n" for code in w.code)
         lines.append("TABLES = {\n" + "\n".join(bodies[fam]) + "\n}\n")
-        if fam == "Exif":
-            lines.append(maker_src)
         if fam == "XMP":
             uris = dict(sorted(ns_uri.items()))
             lines.append(f"# namespace prefix -> URI (ExifTool's %nsURI)\nNS_URI = {uris!r}\n")
