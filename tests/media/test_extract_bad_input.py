@@ -161,21 +161,27 @@ def test_xml_bomb_in_xmp_is_refused() -> None:
         extract_metadata(data, "bomb.jpg", pixels=False)
 
 
-def test_ztxt_that_inflates_beyond_the_cap_is_a_bomb() -> None:
+def _png_with_ztxt(*texts: bytes) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8)).save(out, "PNG")
     png = out.getvalue()
-    body = b"Comment\x00\x00" + zlib.compress(b"\x00" * (40 * 1024 * 1024), 9)
-    chunk = (
-        struct.pack(">I", len(body))
-        + b"zTXt"
-        + body
-        + struct.pack(">I", zlib.crc32(b"zTXt" + body))
-    )
+    chunks = b""
+    for text in texts:
+        body = b"Comment\x00\x00" + zlib.compress(text, 9)
+        crc = struct.pack(">I", zlib.crc32(b"zTXt" + body))
+        chunks += struct.pack(">I", len(body)) + b"zTXt" + body + crc
     iend = png.index(b"IEND") - 4
-    data = png[:iend] + chunk + png[iend:]
+    return png[:iend] + chunks + png[iend:]
+
+
+def test_ztxt_that_inflates_beyond_the_cap_is_a_bomb() -> None:
     with pytest.raises(DecompressionBomb):
-        extract_metadata(data, "ztxt.png", pixels=False)
+        extract_metadata(_png_with_ztxt(b" " * 40 * 2**20), "ztxt.png", pixels=False)
+    # the cap is per file: several chunks each below it do not add up to more
+    with pytest.raises(DecompressionBomb):
+        extract_metadata(_png_with_ztxt(*[b" " * 12 * 2**20] * 3), "ztxt3.png", pixels=False)
+    ok = extract_metadata(_png_with_ztxt(b"small and fine"), "small.png", pixels=False)
+    assert ok["comments"] == ["small and fine"]
 
 
 def test_malformed_xmp_is_skipped_with_a_warning() -> None:

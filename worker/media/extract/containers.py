@@ -38,6 +38,7 @@ from common.errors import DecompressionBomb
 
 MAX_INFLATE = 32 * 1024 * 1024  # largest metadata text/profile we inflate
 MAX_BOXES = 10_000  # ISO BMFF boxes / PNG chunks / RIFF chunks / GIF blocks walked
+MAX_ITEMS = 8  # HEIF Exif/XMP items read (a file may point many items at the same bytes)
 
 
 @dataclass
@@ -53,6 +54,13 @@ class Blocks:
     comments: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)  # format facts (density, frames, progressive...)
     truncated: bool = False
+    inflated: int = 0  # bytes inflated so far (zTXt, iTXt, iCCP), capped per file
+
+    def inflate(self, data: bytes, what: str) -> bytes:
+        """zlib-inflate, keeping the whole file's inflated total within :data:`MAX_INFLATE`."""
+        out = inflate(data, what, MAX_INFLATE - self.inflated)
+        self.inflated += len(out)
+        return out
 
 
 def _u16be(data: bytes, pos: int) -> int:
@@ -202,12 +210,12 @@ def _text(body: bytes) -> str:
 # ------------------------------------------------------------------ PNG
 
 
-def inflate(data: bytes, what: str) -> bytes:
-    """zlib-inflate at most :data:`MAX_INFLATE` bytes; more is a decompression bomb."""
+def inflate(data: bytes, what: str, limit: int = MAX_INFLATE) -> bytes:
+    """zlib-inflate at most ``limit`` bytes; more is a decompression bomb."""
     d = zlib.decompressobj()
-    out = d.decompress(data, MAX_INFLATE + 1)
-    if len(out) > MAX_INFLATE or d.unconsumed_tail:
-        raise DecompressionBomb(f"{what} inflates to more than {MAX_INFLATE} bytes")
+    out = d.decompress(data, max(limit, 0) + 1)
+    if len(out) > limit or d.unconsumed_tail:
+        raise DecompressionBomb(f"{what} inflates beyond {MAX_INFLATE} bytes of metadata")
     return out
 
 
@@ -253,7 +261,7 @@ def png(data: bytes) -> Blocks:
             if 0 < nul < 80 and nul + 2 <= len(body):
                 info["icc_name"] = body[:nul].decode("latin-1")
                 try:
-                    blocks.icc = inflate(body[nul + 2 :], "iCCP")
+                    blocks.icc = blocks.inflate(body[nul + 2 :], "iCCP")
                 except zlib.error:
                     info["icc_error"] = True
         elif ctype in (b"tEXt", b"zTXt", b"iTXt"):
@@ -274,13 +282,13 @@ def _png_text(ctype: bytes, body: bytes, blocks: Blocks) -> None:
         if ctype == b"tEXt":
             text = rest
         elif ctype == b"zTXt":
-            text = inflate(rest[1:], "zTXt")
+            text = blocks.inflate(rest[1:], "zTXt")
         else:
             compressed = rest[0] if rest else 0
             parts = rest[2:].split(b"\x00", 2)
             if len(parts) < 3:
                 return
-            text = inflate(parts[2], "iTXt") if compressed else parts[2]
+            text = blocks.inflate(parts[2], "iTXt") if compressed else parts[2]
     except zlib.error:
         return
     if keyword == "XML:com.adobe.xmp":
@@ -525,10 +533,13 @@ def _heif_meta(data: bytes, start: int, end: int, blocks: Blocks) -> None:
                 elif k2 == b"ipma":
                     _heif_ipma(data, s2, e2, assoc)
     blocks.info["primary_item"] = primary
+    budget = MAX_ITEMS
     for item_id, (item_type, content_type) in items.items():
         extents = locations.get(item_id)
-        if not extents:
+        wanted = item_type == "Exif" or (item_type == "mime" and "xml" in content_type)
+        if not extents or not wanted or budget == 0:
             continue
+        budget -= 1
         body = b"".join(data[o : o + ln] for o, ln in extents if o + ln <= len(data))
         if item_type == "Exif" and len(body) > 4:
             skip = struct.unpack(">I", body[:4])[0]

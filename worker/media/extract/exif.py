@@ -77,7 +77,6 @@ class ExifReader:
         self.state.setdefault("Make", "")
         self.state.setdefault("Model", "")
         self.tiff_pos = tiff_pos  # file position of the TIFF header (ExifTool's BASE)
-        self.entries = 0
         self.processed: set[tuple[int, int, str]] = set()
 
     # ------------------------------------------------------------------ entry point
@@ -248,8 +247,8 @@ class ExifReader:
             from .makernotes import fix_base
 
             info = fix_base(self, info)
-        self.entries += num
-        if self.entries > MAX_ENTRIES:
+        self.store.entries += num
+        if self.store.entries > MAX_ENTRIES:
             self.store.warn("Too many directory entries: EXIF parsing stopped")
             return False
         self.state["Compression"] = self.state["SubfileType"] = ""
@@ -492,8 +491,8 @@ class ExifReader:
         values_by_index: dict = {}
         var_size = 0
         block = None
-        self.entries += len(table.tags)
-        if self.entries > MAX_ENTRIES:
+        self.store.entries += len(table.tags)
+        if self.store.entries > MAX_ENTRIES:
             self.store.warn("Too many directory entries: parsing stopped")
             return False
         for index in table.binary_ids():

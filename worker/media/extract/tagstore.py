@@ -43,6 +43,7 @@ class TagStore:
         self.warnings: list[str] = []
         self.unsupported_procs: set[str] = set()
         self.blocks: dict[str, list[bytes]] = {}  # XMP/IPTC/ICC found inside IFDs
+        self.entries = 0  # directory entries read, for the per-file budget (exif.MAX_ENTRIES)
 
     def add(self, group1: str, group0: str, tag: Tag, value: object, priority: int | None) -> None:
         group = self.found.get(group1)
