@@ -21,8 +21,9 @@ group (``IFD0``, ``ExifIFD``, ``GPS``, ``Canon``, ...).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
+from . import makernotes
 from . import perl as P
 from .tables import get_table
 from .tabletypes import SubDir, Table, Tag
@@ -54,15 +55,12 @@ class DirInfo:
     base: int = 0
     dir_name: str = "IFD0"
     order: str = "<"
-    name: str | None = None  # the tag that led here
-    maker_note: bool = False
-    fix_base: object = None
+    maker_note: bool = False  # a maker-note IFD whose base may need repair (makernotes.fix_base)
     entry_based: bool = False
-    multi: bool = False
-    tag: Tag | None = None
+    multi: bool = False  # follow the next-IFD pointer (IFD0, SubIFD)
+    tag: Tag | None = None  # the tag that led here
     subdir: SubDir | None = None
     depth: int = 0
-    path: tuple[str, ...] = field(default_factory=tuple)
 
 
 class ExifReader:
@@ -162,7 +160,7 @@ class ExifReader:
         env = self.env(size=size)
         env["%val"] = values
         count = self.evaluate(tag.fmt_count, env)
-        return None if count is None else int(P.num(count))
+        return _as_int(count)
 
     def choose(
         self,
@@ -244,9 +242,7 @@ class ExifReader:
             self.store.warn(f"Illegal {dir_name} directory size ({num} entries)")
             return False
         if info.maker_note:
-            from .makernotes import fix_base
-
-            info = fix_base(self, info)
+            info = makernotes.fix_base(self, info)
         self.store.entries += num
         if self.store.entries > MAX_ENTRIES:
             self.store.warn("Too many directory entries: EXIF parsing stopped")
@@ -414,12 +410,7 @@ class ExifReader:
             sub_size = size
             if sub.start is not None:
                 env = self.env(valuePtr=sub_start + sub_data_pos, val=val)
-                new_start = self.evaluate(sub.start, env)
-                if not isinstance(new_start, int):
-                    try:
-                        new_start = int(P.num(new_start)) if new_start is not None else None
-                    except (TypeError, ValueError):
-                        new_start = None
+                new_start = _as_int(self.evaluate(sub.start, env))
                 if new_start is None:
                     self.store.warn(f"Bad value for {tag.name}")
                     return
@@ -431,29 +422,24 @@ class ExifReader:
             sub_base = info.base
             if sub.base is not None:
                 env = self.env(start=sub_start + sub_data_pos, base=info.base)
-                shift = self.evaluate(sub.base, env)
+                shift = _as_int(self.evaluate(sub.base, env))
                 if shift is None:
                     return
-                sub_base = int(P.num(shift)) + info.base
+                sub_base = shift + info.base
             if sub.offset_pt is not None:
-                env = self.env(valuePtr=value_ptr)
-                pos = self.evaluate(sub.offset_pt, env)
-                if pos is None or int(pos) + 4 > len(info.data):
+                pos = _as_int(self.evaluate(sub.offset_pt, self.env(valuePtr=value_ptr)))
+                if pos is None or pos < 0 or pos + 4 > len(info.data):
                     self.store.warn(f"Bad {tag.name} OffsetPt")
                     return
-                sub_start += struct.unpack_from(order + "I", info.data, int(pos))[0]
+                sub_start += struct.unpack_from(order + "I", info.data, pos)[0]
             if sub_start < 0 or sub_start + 2 > len(info.data):
                 self.store.warn(f"Bad {tag.name} SubDirectory start", minor=in_maker)
                 return
             sub_data_pos += info.base - sub_base
             if tag.group1 and not tag.writable:
                 dir_name = tag.group1 + (str(dir_num) if dir_num else "")
-            elif sub.dir_name:
-                dir_name = sub.dir_name
-            elif in_maker:
-                dir_name = tag.name
             else:
-                dir_name = tag.name
+                dir_name = sub.dir_name or tag.name
             child = DirInfo(
                 data=info.data,
                 dir_start=sub_start,
@@ -462,9 +448,7 @@ class ExifReader:
                 base=sub_base,
                 dir_name=dir_name,
                 order=order,
-                name=tag.name,
                 maker_note="MakerNotes" in tag.flags and sub.base is None,
-                fix_base=sub.fix_base,
                 tag=tag,
                 subdir=sub,
                 depth=info.depth + 1,
@@ -583,7 +567,7 @@ class ExifReader:
                 )
                 self.evaluate(tag.hook, env)
                 fmt = P.pstr(env.get("$format")) or fmt
-                var_size = int(P.num(env.get("$varSize")))
+                var_size = _as_int(env.get("$varSize")) or 0
             if fmt not in FORMAT_SIZE:
                 continue
             if val is None or tag.subdir is not None:
@@ -593,7 +577,7 @@ class ExifReader:
                 if val is None:
                     continue
                 if tag.mask:
-                    val = (int(P.num(val)) & tag.mask) >> (tag.bit_shift or 0)
+                    val = ((_as_int(val) or 0) & tag.mask) >> (tag.bit_shift or 0)
             if tag.subdir is not None:
                 self._binary_subdir(info, table, tag, fmt, count, entry, more, val)
                 continue
@@ -622,17 +606,16 @@ class ExifReader:
         sub_base = info.base
         if sub.base is not None:
             env = self.env(start=entry + info.dir_start + info.data_pos, base=info.base)
-            shift = self.evaluate(sub.base, env)
+            shift = _as_int(self.evaluate(sub.base, env))
             if shift is None:
                 return
-            sub_base = int(P.num(shift)) + info.base
+            sub_base = shift + info.base
         if sub.start is not None and not isinstance(sub.start, int):
             if not P.truth(val):
                 return
-            start = self.evaluate(sub.start, self.env(val=val, dirStart=info.dir_start))
+            start = _as_int(self.evaluate(sub.start, self.env(val=val, dirStart=info.dir_start)))
             if start is None:
                 return
-            start = int(P.num(start))
             if start < info.dir_start or start > len(info.data):
                 return
             length = sub.dir_len or len(info.data) - start
@@ -653,38 +636,27 @@ class ExifReader:
         self.process(child, new_table, sub.proc)
 
 
+def _as_int(value: object) -> int | None:
+    """A Perl value used as an offset, or ``None`` (undef, inf, nan, absurd)."""
+    if value is None:
+        return None
+    number = P.num(value)
+    if isinstance(number, float) and not number.is_integer():
+        number = int(number) if number == number and abs(number) != float("inf") else None
+    return int(number) if number is not None and abs(number) < 2**63 else None
+
+
 def _add_to_all(value: object, base: int) -> object:
     if isinstance(value, str) and " " in value:
         return " ".join(P.pstr(P.add(v, base)) for v in value.split())
     return P.add(value, base)
 
 
-def _process_exif(reader: ExifReader, info: DirInfo, table: Table) -> bool:
-    return reader.process_ifd(info, table)
-
-
-def _process_binary(reader: ExifReader, info: DirInfo, table: Table) -> bool:
-    return reader.process_binary(info, table)
-
-
-def _processors() -> dict:
-    from . import makernotes
-
-    procs = {
-        "Exif::ProcessExif": _process_exif,
-        "ProcessBinaryData": _process_binary,
-    }
-    procs.update(makernotes.PROCESSORS)
-    return procs
-
-
-class _LazyProcessors(dict):
-    def get(self, key: str, default: object = None) -> object:
-        if not self:
-            self.update(_processors())
-        return super().get(key, default)
-
-
-_PROCESSORS = _LazyProcessors()
+# ExifTool PROCESS_PROC names -> how we read such a directory
+_PROCESSORS = {
+    "Exif::ProcessExif": ExifReader.process_ifd,
+    "ProcessBinaryData": ExifReader.process_binary,
+    **makernotes.PROCESSORS,
+}
 
 __all__ = ["DirInfo", "ExifReader"]

@@ -264,7 +264,7 @@ def _process_nikon_encrypted(reader: ExifReader, info: DirInfo, table: Table) ->
     offset = 0
     order = info.order
     if sub is not None:
-        start = int(P.num(sub.decrypt_start)) if isinstance(sub.decrypt_start, int) else 0
+        start = sub.decrypt_start if isinstance(sub.decrypt_start, int) else 0
         if sub.decrypt_len is not None and isinstance(sub.decrypt_len, int):
             length = sub.decrypt_len
         if sub.byte_order:
