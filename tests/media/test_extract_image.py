@@ -137,6 +137,8 @@ def test_pixels_over_the_corpus_are_json_or_corrupt_image() -> None:
         ("2018:08:20 08:59:50", "123", "+03:00", "2018-08-20T08:59:50.123+03:00"),
         ("2013:07:04 17:23:10-03:00", None, None, "2013-07-04T17:23:10-03:00"),
         ("0000:00:00 00:00:00", None, None, None),
+        ("2004:02:26", None, None, "2004-02-26"),
+        ("2001:05:19 18:36:41 trailing junk", None, None, None),
         ("    :  :     :  :  ", None, None, None),
     ],
 )

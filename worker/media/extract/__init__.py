@@ -104,9 +104,9 @@ def _extract_quietly(data: bytes, name: str, fmt: Format, *, pixels: bool, max_p
     xmp, xmp_warnings = read_xmp(_xmp_packets(blocks))
     iptc = read_iptc(blocks.iptc) if blocks.iptc else {}
     icc = read_icc(blocks.icc) if blocks.icc else None
-    warnings = store.warnings + xmp_warnings
+    problems = store.warnings + xmp_warnings
     if blocks.truncated:
-        warnings.append("container structure is truncated")
+        problems.append("container structure is truncated")
     metadata = {
         "file": _file_info(data, name, mime_type(fmt, blocks)),
         "image": image_info(
@@ -121,7 +121,7 @@ def _extract_quietly(data: bytes, name: str, fmt: Format, *, pixels: bool, max_p
         "datetimeOriginal": datetime_original(exif, xmp, iptc),
         "pHash": None,
         "colors": None,
-        "warnings": warnings,
+        "warnings": problems,
     }
     if pixels:
         frame = load_pixels(image)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 _EXIF_DATE = re.compile(
-    r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?"
+    r"^(\d{4}):(\d{2}):(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?)?$"
 )
 
 
@@ -71,6 +71,8 @@ def iso_datetime(value: object, subsec: object = None, offset: object = None) ->
     year, month, day, hour, minute, second, frac, zone = m.groups()
     if year == "0000" or month == "00" or day == "00" or int(month) > 12 or int(day) > 31:
         return None
+    if hour is None:
+        return f"{year}-{month}-{day}"  # a date without a time (IPTC/XMP): no invented midnight
     if int(hour) > 24 or int(minute) > 59 or int(second) > 60:
         return None
     text = f"{year}-{month}-{day}T{hour}:{minute}:{second}"
@@ -97,8 +99,9 @@ def datetime_original(exif: dict[str, dict], xmp: dict, iptc: dict) -> str | Non
         (xmp.get("xmp:CreateDate"), None, None),
     ]
     if iptc.get("DateCreated"):
+        time = iptc.get("TimeCreated")
         candidates.append(
-            (f"{iptc['DateCreated']} {iptc.get('TimeCreated') or '00:00:00'}", None, None)
+            (f"{iptc['DateCreated']} {time}" if time else iptc["DateCreated"], None, None)
         )
     for value, subsec, offset in candidates:
         iso = iso_datetime(value, subsec, offset)
