@@ -102,8 +102,20 @@ def delete_prefix(url: str, prefix: str) -> None:
         client.delete(key)
 
 
+def moto_app():
+    """moto's WSGI app for every service (S3 among them); state lives in this process."""
+    from moto.server import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
+
+
 class S3Server:
-    """moto's S3 (all services) on a loopback port, in a thread of this process."""
+    """moto's S3 on a loopback port, in a thread of this process (Werkzeug's server).
+
+    It can stop and start again on the same port, keeping its objects: storage
+    unreachable for a while. (``bench/e2e`` runs the same app under gunicorn
+    instead, which keeps connections alive as MinIO and AWS do.)
+    """
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -111,16 +123,14 @@ class S3Server:
         self._server = None
 
     def start(self) -> S3Server:
-        from moto.server import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class Quiet(WSGIRequestHandler):
             def log_request(self, *args) -> None:
                 pass
 
-        app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
-            "127.0.0.1", self.port, app, threaded=True, request_handler=Quiet
+            "127.0.0.1", self.port, moto_app(), threaded=True, request_handler=Quiet
         )
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
