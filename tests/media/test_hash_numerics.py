@@ -110,7 +110,7 @@ def test_resize_matches_opencv_linear_exact(width, height, channels):
     pixels = rng.integers(0, 256, shape, dtype=np.uint8)
     expected = cv2.resize(pixels, (256, 256), interpolation=cv2.INTER_LINEAR_EXACT)
     assert np.array_equal(cv_block_mean.resize_linear_exact(pixels), expected)
-    rows = cv_block_mean.source_rows(height)
+    rows = cv_block_mean.source_indices(height)
     partial = cv_block_mean.resize_linear_exact(pixels[rows], height=height, rows=rows)
     assert np.array_equal(partial, expected)
 

@@ -55,14 +55,21 @@ def axis_plan(src: int, dst: int = SIZE) -> AxisPlan:
     edge = left | right
     first = np.where(left, 0, np.where(right, src - 1, base))
     second = np.where(edge, first, base + 1)
-    weight_second = np.where(edge, 0, frac)
+    weight_second = np.where(edge, 0, frac).astype(np.int32)
     return AxisPlan(first, second, 256 - weight_second, weight_second)
 
 
-def source_rows(height: int) -> np.ndarray:
-    """The source rows (sorted) the resize to 256 rows reads: fetch only these."""
-    plan = axis_plan(height)
+def source_indices(length: int) -> np.ndarray:
+    """The source rows (or columns), sorted, that the resize to 256 reads: fetch only these."""
+    plan = axis_plan(length)
     return np.unique(np.concatenate([plan.first, plan.second]))
+
+
+def _restricted(plan: AxisPlan, kept: np.ndarray) -> AxisPlan:
+    """``plan`` for a source holding only the ``kept`` indices (which include all it reads)."""
+    return plan._replace(
+        first=np.searchsorted(kept, plan.first), second=np.searchsorted(kept, plan.second)
+    )
 
 
 def resize_linear_exact(
@@ -70,26 +77,25 @@ def resize_linear_exact(
 ) -> np.ndarray:
     """``cv::resize(pixels, (256, 256), INTER_LINEAR_EXACT)`` for uint8 H×W or H×W×C arrays.
 
-    ``pixels`` may hold only the ``rows`` (from :func:`source_rows`) of an
+    ``pixels`` may hold only the ``rows`` (from :func:`source_indices`) of an
     image ``height`` rows tall.
     """
-    height = pixels.shape[0] if height is None else height
-    across = axis_plan(pixels.shape[1])
-    down = axis_plan(height)
+    down = axis_plan(pixels.shape[0] if height is None else height)
     if rows is not None:
-        down = down._replace(
-            first=np.searchsorted(rows, down.first), second=np.searchsorted(rows, down.second)
-        )
+        down = _restricted(down, rows)
+    columns = source_indices(pixels.shape[1])
+    across = _restricted(axis_plan(pixels.shape[1]), columns)
+    lines = pixels[:, columns].astype(np.int32)  # sums stay below 2**24
     channel_axes = (None,) * (pixels.ndim - 2)
-    columns = (slice(None), *channel_axes)
-    lines = pixels.astype(np.int64)
+    per_column = (slice(None), *channel_axes)
+    per_row = (slice(None), None, *channel_axes)
     horizontal = (
-        lines[:, across.first] * across.weight_first[columns]
-        + lines[:, across.second] * across.weight_second[columns]
+        lines[:, across.first] * across.weight_first[per_column]
+        + lines[:, across.second] * across.weight_second[per_column]
     )
     vertical = (
-        horizontal[down.first] * down.weight_first[(slice(None), None, *channel_axes)]
-        + horizontal[down.second] * down.weight_second[(slice(None), None, *channel_axes)]
+        horizontal[down.first] * down.weight_first[per_row]
+        + horizontal[down.second] * down.weight_second[per_row]
         + (1 << 15)
     ) >> 16
     return vertical.astype(np.uint8)
@@ -99,7 +105,7 @@ def bgr_to_gray(pixels: np.ndarray) -> np.ndarray:
     """``cv::cvtColor(COLOR_BGR2GRAY)`` for uint8 BGR or BGRA; grey input is returned as is."""
     if pixels.ndim == 2:
         return pixels
-    b, g, r = (pixels[..., i].astype(np.int64) for i in range(3))
+    b, g, r = (pixels[..., i].astype(np.int32) for i in range(3))
     return ((3735 * b + 19235 * g + 9798 * r + (1 << 14)) >> 15).astype(np.uint8)
 
 

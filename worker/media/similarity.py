@@ -64,13 +64,15 @@ def rank(
 def find_duplicates(hashes: Sequence[HashLike] | np.ndarray, max_distance: int) -> list[list[int]]:
     """Clusters of near-duplicates: lists of indices, the kept record first, then those it removes.
 
-    Greedy in input order, as Ximilar's ``remove_duplicates`` answers: the
-    first record is kept and removes every later record within
-    ``max_distance`` of it; the next record not yet removed is kept and
-    removes those within ``max_distance`` of *it* among the rest, and so on.
-    So every removed record is within ``max_distance`` of its kept record
-    (clusters are not transitive chains). Only clusters of two or more are
-    returned, ordered by their kept record; each is in ascending order.
+    Shaped for Ximilar's ``remove_duplicates`` answer (a kept record carrying
+    its ``_removed_records``), grouped greedily in input order: the first
+    record is kept and removes every later record within ``max_distance`` of
+    it; the next record not yet removed is kept and removes those within
+    ``max_distance`` of *it* among the rest, and so on. So every removed
+    record is within ``max_distance`` of its kept record (clusters are not
+    transitive chains, as connected components would be). Only clusters of
+    two or more are returned, ordered by their kept record; each is in
+    ascending order.
 
     Exact: all pairs within ``max_distance`` come from the index in
     :mod:`.hamming_index` (no pair missed), which is sub-quadratic for small
