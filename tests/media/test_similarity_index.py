@@ -7,8 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.errors import BadRequest
+from worker.media import hamming_index
 from worker.media.hamming_index import brute_force_pairs, near_pairs
-from worker.media.similarity import pack_hashes
+from worker.media.similarity import find_duplicates, pack_hashes
 
 
 def assert_same_pairs(found, expected):
@@ -78,3 +80,32 @@ def test_block_count_must_exceed_the_distance():
     words, _ = pack_hashes([0, 1, 2])
     with pytest.raises(ValueError, match="blocks"):
         near_pairs(words, 64, 4, blocks=4)
+
+
+def _dense_ball() -> np.ndarray:
+    """All 64-bit hashes of weight ≤ 2: 2081 distinct values, every pair within distance 4."""
+    values = [0] + [1 << i for i in range(64)]
+    values += [(1 << i) | (1 << j) for i in range(64) for j in range(i + 1, 64)]
+    return np.array(values, dtype=np.uint64)
+
+
+def test_dense_input_is_handled_within_the_budget():
+    values = _dense_ball()
+    found = near_pairs(values.reshape(-1, 1), 64, 4)
+    assert len(found.first) == len(values) * (len(values) - 1) // 2
+    assert find_duplicates(values, 4) == [list(range(len(values)))]
+
+
+def test_too_many_near_pairs_is_a_bad_request_not_a_memory_blow_up(monkeypatch):
+    monkeypatch.setattr(hamming_index, "MAX_PAIRS", 10_000)
+    with pytest.raises(BadRequest, match="lower max_distance"):
+        find_duplicates(_dense_ball(), 4)
+
+
+def test_too_much_work_is_a_bad_request_not_a_hang(monkeypatch):
+    monkeypatch.setattr(hamming_index, "MAX_CHECKS", 1_000_000)
+    values = np.random.default_rng(9).integers(0, 2**63, 3000, dtype=np.uint64)
+    with pytest.raises(BadRequest, match="comparisons"):
+        find_duplicates(values, 40)  # brute force: 4.5 million comparisons
+    with pytest.raises(BadRequest, match="comparisons"):
+        near_pairs(_dense_ball().reshape(-1, 1), 64, 4, blocks=6)  # ~2 million candidates

@@ -28,6 +28,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from common.errors import BadRequest
+
+# Refusals instead of running out of memory or time on pathological input
+# (say, 10^5 distinct hashes all within the distance of each other):
+MAX_PAIRS = 10_000_000  # near pairs held at once (~240 MB)
+MAX_CHECKS = 2_000_000_000  # candidate or brute-force comparisons (~100 s)
+
 # Rough costs in seconds on one core (fitted to bench/hash.py runs): per hash
 # and choice of blocks (key, sort, run walk), per candidate pair checked, and
 # per pair and word of brute force.
@@ -88,8 +95,9 @@ def near_pairs(
 def brute_force_pairs(words: np.ndarray, max_distance: int) -> Pairs:
     """:func:`near_pairs` by comparing every pair, in chunks of rows (vectorised, O(n²))."""
     n = len(words)
+    _check_budget(checks=n * (n - 1) // 2, pairs=0)
     rows = max(1, _BRUTE_CHUNK // max(n, 1))
-    found = []
+    found, kept = [], 0
     for start in range(0, n - 1, rows):
         stop = min(start + rows, n - 1)
         d = distances(words[start:stop, None, :], words[None, start + 1 :, :])
@@ -98,7 +106,21 @@ def brute_force_pairs(words: np.ndarray, max_distance: int) -> Pairs:
         keep = j_abs > i + start
         i, j, j_abs = i[keep], j[keep], j_abs[keep]
         found.append(Pairs(i + start, j_abs, d[i, j]))
+        kept += len(i)
+        _check_budget(checks=0, pairs=kept)
     return _sorted(_merge(found))
+
+
+def _check_budget(checks: int, pairs: int) -> None:
+    if checks > MAX_CHECKS:
+        raise BadRequest(
+            f"finding near duplicates would take over {MAX_CHECKS:,} comparisons:"
+            " lower max_distance or send fewer hashes"
+        )
+    if pairs > MAX_PAIRS:
+        raise BadRequest(
+            f"over {MAX_PAIRS:,} pairs of hashes are within max_distance: lower max_distance"
+        )
 
 
 def _choose_blocks(n: int, width: int, bits: int, r: int) -> int | None:
@@ -134,15 +156,20 @@ def _block_masks(bits: int, width: int, k: int) -> np.ndarray:
 def _index_pairs(words: np.ndarray, bits: int, r: int, k: int) -> Iterator[Pairs]:
     """Pairs within ``r`` found under each choice of k − r of k blocks (each pair once)."""
     block_masks = _block_masks(bits, words.shape[1], k)
+    checks = kept = 0
     for chosen in combinations(range(k), k - r):
         mask = np.bitwise_or.reduce(block_masks[list(chosen)], axis=0)
-        a, b = _equal_key_pairs(_keys(words, mask))
-        d = distances(words[a], words[b])
-        near = d <= r
-        a, b, d = a[near], b[near], d[near]
-        first_choice = _first_agreeing_blocks(words[a] ^ words[b], block_masks, k - r)
-        mine = (first_choice == _indicator(chosen, k)).all(axis=1)
-        yield Pairs(a[mine], b[mine], d[mine])
+        indicator = _indicator(chosen, k)
+        for a, b in _equal_key_batches(_keys(words, mask)):
+            checks += len(a)
+            d = distances(words[a], words[b])
+            near = d <= r
+            a, b, d = a[near], b[near], d[near]
+            first_choice = _first_agreeing_blocks(words[a] ^ words[b], block_masks, k - r)
+            mine = (first_choice == indicator).all(axis=1)
+            kept += int(mine.sum())
+            _check_budget(checks, kept)
+            yield Pairs(a[mine], b[mine], d[mine])
 
 
 def _keys(words: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -157,11 +184,12 @@ def _keys(words: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return keys
 
 
-def _equal_key_pairs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs of positions with equal keys: sort, then walk runs by growing offsets.
+def _equal_key_batches(keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All pairs of positions with equal keys, in batches: sort, then walk runs by offsets.
 
-    The sort is a plain ``np.sort`` (SIMD, several times faster than
-    ``argsort``) of the key's high bits with the position in the low bits.
+    Batch g holds the pairs g apart in sorted order (at most n of them). The
+    sort is a plain ``np.sort`` (SIMD, several times faster than ``argsort``)
+    of the key's high bits with the position in the low bits.
     """
     n = len(keys)
     position_bits = max(1, (n - 1).bit_length())
@@ -169,17 +197,12 @@ def _equal_key_pairs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     packed = np.sort((keys & ~low) | np.arange(n, dtype=np.uint64))
     ordered, order = packed & ~low, (packed & low).astype(np.int64)
     starts = np.flatnonzero(ordered[1:] == ordered[:-1])
-    firsts, seconds = [], []
     gap = 1
     while starts.size:
-        firsts.append(order[starts])
-        seconds.append(order[starts + gap])
+        yield order[starts], order[starts + gap]
         gap += 1
         starts = starts[starts + gap < n]
         starts = starts[ordered[starts + gap] == ordered[starts]]
-    if not firsts:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(firsts), np.concatenate(seconds)
 
 
 def _first_agreeing_blocks(xor: np.ndarray, block_masks: np.ndarray, count: int) -> np.ndarray:

@@ -76,7 +76,8 @@ def find_duplicates(hashes: Sequence[HashLike] | np.ndarray, max_distance: int) 
 
     Exact: all pairs within ``max_distance`` come from the index in
     :mod:`.hamming_index` (no pair missed), which is sub-quadratic for small
-    distances relative to the hash length.
+    distances relative to the hash length. ``BadRequest`` when the search
+    would exceed its memory or work budget (``MAX_PAIRS``, ``MAX_CHECKS``).
     """
     words, bits = pack_hashes(hashes)
     if isinstance(max_distance, bool) or not isinstance(max_distance, int | np.integer):
@@ -152,7 +153,7 @@ def pack_hashes(hashes: Sequence[HashLike] | np.ndarray) -> tuple[np.ndarray, in
 
 def _as_text(item: object) -> str:
     if isinstance(item, str):
-        return item.strip()
+        return item
     if isinstance(item, int | np.integer) and not isinstance(item, bool) and 0 <= item < 2**64:
         return format(int(item), "016x")
     raise BadRequest(f"not a hash: {item!r}")
