@@ -311,3 +311,32 @@ def test_openapi_describes_every_route_and_docs_render(h):
                 assert (path, method) in documented, (path, method)
     docs = h.client.get("/docs")
     assert docs.status_code == 200 and b"/openapi.json" in docs.data
+
+
+@pytest.mark.parametrize(
+    "a,b,distance",
+    [
+        ("63433b3ccf8e1ebe", "f5d2226cd9d32b16", 27),
+        ("63433b3ccf8e1ebe", "61433b3fcf8f9faf", 8),
+        ("0110", "0110", 0),
+    ],
+)
+def test_hash_distance(h, a, b, distance):
+    answer = h.client.get("/api/v1/hash/distance", query_string={"a": a, "b": b})
+    assert answer.status_code == 200
+    bits = len(a) * 4 if len(a) == 16 else len(a)
+    assert answer.get_json() == {
+        "success": True,
+        "a": a,
+        "b": b,
+        "distance": distance,
+        "similarity": 1 - distance / bits,
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"a": "63433b3ccf8e1ebe"}, {"a": "abc", "b": "abcd"}, {"a": "zz", "b": "00"}, {}],
+)
+def test_hash_distance_bad_input_is_400(h, query):
+    error_of(h.client.get("/api/v1/hash/distance", query_string=query), 400)
