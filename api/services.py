@@ -29,12 +29,6 @@ def services() -> Services:
 
 
 def celery_enqueue(settings: Settings) -> Callable[[str], None]:
-    """Send ``exifq.process(job_id)`` through the broker (the Celery app is built on first use)."""
-    sender = {}
-
-    def enqueue(job_id: str) -> None:
-        if "app" not in sender:
-            sender["app"] = create_celery(settings)
-        sender["app"].send_task(PROCESS_TASK, args=[job_id], queue=QUEUE)
-
-    return enqueue
+    """Send ``exifq.process(job_id)`` through the broker (connects on the first send)."""
+    celery = create_celery(settings)
+    return lambda job_id: celery.send_task(PROCESS_TASK, args=[job_id], queue=QUEUE)
