@@ -123,7 +123,10 @@ def _report_item(data: bytes, meta: _Meta, item_id: int, kind: str, report: Repo
     groups = {"xmp"}
     if kind == "Exif":
         skip = int.from_bytes(payload[:4], "big") if len(payload) >= 4 else len(payload)
-        groups = read_exif(payload[4 + skip :], Retained()) or {"exif"}
+        credits = Retained()
+        groups = read_exif(payload[4 + skip :], credits) | {"exif"}
+        if credits.artist or credits.copyright:
+            groups.add("copyright")  # not carried over in HEIF
     report.remove(f"item {kind}", len(payload), *groups)
 
 
