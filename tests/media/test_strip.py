@@ -24,7 +24,7 @@ from PIL.JpegImagePlugin import JpegImageFile
 
 from common.errors import CorruptImage
 from tests.conftest import CorpusFile, corpus_files, corpus_params
-from worker.media.decode import _configure_pillow
+from worker.media.decode import _configure_pillow, check_pixel_count
 from worker.media.formats import sniff
 from worker.media.strip import StripResult, strip_metadata
 
@@ -132,20 +132,28 @@ def warnings(row: dict) -> list[str]:
     return found
 
 
-def frames(data: bytes) -> list[np.ndarray]:
-    """Every frame Pillow decodes (the primary image only for JPEG: MPF extras are dropped)."""
+def frames(data: bytes, max_pixels: int = 50_000_000) -> list[np.ndarray]:
+    """Every frame Pillow decodes (the primary image only for JPEG: MPF extras are dropped).
+
+    A frame over ``max_pixels`` raises instead of being decoded: mutated
+    headers may declare gigapixel images.
+    """
     _configure_pillow()
     if data[:2] == b"\xff\xd8":
         image = JpegImageFile(io.BytesIO(data))
+        check_pixel_count(image.width, image.height, max_pixels)
         return [np.asarray(image)]
-    image = Image.open(io.BytesIO(data))
-    return [np.asarray(frame.convert("RGBA")) for frame in ImageSequence.Iterator(image)]
+    decoded_frames = []
+    for frame in ImageSequence.Iterator(Image.open(io.BytesIO(data))):
+        check_pixel_count(frame.width, frame.height, max_pixels)
+        decoded_frames.append(np.asarray(frame.convert("RGBA")))
+    return decoded_frames
 
 
-def decoded(data: bytes) -> list[np.ndarray] | None:
+def decoded(data: bytes, max_pixels: int = 50_000_000) -> list[np.ndarray] | None:
     """Like :func:`frames`, ``None`` when Pillow cannot decode ``data``."""
     try:
-        return frames(data)
+        return frames(data, max_pixels)
     except Exception:
         return None
 

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 
 from common.errors import CorruptImage
 
-from .ifd import ASCII, CLASSIC, RATIONAL, SHORT, Entry, TiffReader, pack_ifd
+from .ifd import (
+    ASCII,
+    CLASSIC,
+    RATIONAL,
+    SHORT,
+    Entry,
+    TiffReader,
+    ascii_entry,
+    pack_ifd,
+    short_entry,
+)
 from .report import Report
 
 ORIENTATION, ARTIST, COPYRIGHT = 0x0112, 0x013B, 0x8298
@@ -152,13 +162,13 @@ def minimal_exif(retained: Retained, keep: frozenset[str], report: Report) -> by
         report.found.add("orientation")
         if "orientation" in keep:
             report.keep("orientation")
-            values.append(_short_entry(ORIENTATION, retained.orientation))
+            values.append(short_entry(ORIENTATION, retained.orientation, ">"))
     if retained.artist is not None or retained.copyright is not None:
         report.found.add("copyright")
         if "copyright" in keep:
             report.keep("copyright")
             values += [
-                Entry(tag, ASCII, len(text) + 1, text + b"\x00")
+                ascii_entry(tag, text)
                 for tag, text in ((ARTIST, retained.artist), (COPYRIGHT, retained.copyright))
                 if text is not None
             ]
@@ -167,15 +177,11 @@ def minimal_exif(retained: Retained, keep: frozenset[str], report: Report) -> by
     values += [
         _rational_entry(X_RESOLUTION, retained.x_resolution or (72, 1)),
         _rational_entry(Y_RESOLUTION, retained.y_resolution or (72, 1)),
-        _short_entry(RESOLUTION_UNIT, retained.resolution_unit or 2),
-        _short_entry(YCBCR_POSITIONING, retained.ycbcr_positioning or 1),
+        short_entry(RESOLUTION_UNIT, retained.resolution_unit or 2, ">"),
+        short_entry(YCBCR_POSITIONING, retained.ycbcr_positioning or 1, ">"),
     ]
     ifd, _ = pack_ifd(CLASSIC, ">", values, 8)
     return b"MM\x00\x2a" + struct.pack(">L", 8) + ifd
-
-
-def _short_entry(tag: int, value: int) -> Entry:
-    return Entry(tag, SHORT, 1, struct.pack(">H", value))
 
 
 def _rational_entry(tag: int, value: tuple[int, int]) -> Entry:

@@ -8,7 +8,9 @@ label and sub-blocks. Kept: graphic control (0xF9: delays, disposal,
 transparency), plain text (0x01, drawn on the canvas), the NETSCAPE2.0 and
 ANIMEXTS1.0 looping blocks and, when ``icc`` is kept, the ICCRGBG1012 profile.
 Dropped: comments (0xFE), XMP ("XMP DataXMP") and every other application or
-unknown extension, and whatever follows the trailer.
+unknown extension, and whatever follows the trailer. A stray byte between
+blocks, or an extension without a data sub-block, is ``corrupt_image``:
+readers disagree on how to go on (giflib stops, Pillow skips or reads on).
 """
 
 from __future__ import annotations
@@ -40,9 +42,8 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
             end = _sub_blocks_end(data, pos + 2)
             if _keeps_extension(view[pos:end], keep, report):
                 kept.append(view[pos:end])
-        else:  # decoders skip a stray byte between blocks (Pillow's GifImagePlugin does)
-            end = pos + 1
-            report.remove("junk", 1)
+        else:  # giflib stops here too; Pillow would skip the byte and read on
+            raise CorruptImage(f"GIF has an unknown block type 0x{introducer:02X} at offset {pos}")
         pos = end
     if pos < len(data):
         report.remove("data after trailer", len(data) - pos, "vendor")
@@ -88,6 +89,8 @@ def _keeps_extension(block: memoryview, keep: frozenset[str], report: Report) ->
     if label == COMMENT:
         report.remove("Comment", len(block), "comment")
         return False
+    if len(block) < 4:  # readers disagree on where such a block ends (Pillow reads on)
+        raise CorruptImage(f"GIF extension 0x{label:02X} has no data sub-block")
     if label != APPLICATION:
         report.remove(f"extension 0x{label:02X}", len(block), "vendor")
         return False

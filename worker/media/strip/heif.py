@@ -11,7 +11,9 @@ bytes cut before them and ``mdat``'s size shrinks. The coded image data is
 copied untouched. When ``icc`` is not kept the ``colr`` ICC property goes
 too (``ipma`` indices renumbered). The ``irot``/``imir`` transforms are how
 HEIF states orientation (readers ignore the EXIF tag), so they always stay;
-Artist/Copyright are not carried over in HEIF. Image sequences (a ``moov``
+Artist/Copyright are not carried over in HEIF. Like libheif, every item's
+data is taken to be in this file, whatever its ``data_reference_index`` says
+(a self-contained ``dref`` entry, in practice). Image sequences (a ``moov``
 track with its own chunk offsets) are refused with ``unsupported_format``.
 """
 
@@ -135,7 +137,7 @@ def _extents(data: bytes, meta: _Meta, item_id: int) -> list[tuple[int, int]]:
     idat = meta.child(b"idat")
     ranges = []
     for loc in meta.locations.locations:
-        if loc.item_id != item_id or loc.data_reference != 0:
+        if loc.item_id != item_id:
             continue
         origin = 0 if loc.method == 0 else idat.body if loc.method == 1 and idat else None
         limit = len(data) if loc.method == 0 else idat.end if origin is not None else 0
@@ -188,7 +190,7 @@ def _mdat_cuts(data: bytes, top: list[Box], meta: _Meta, kept: list[Location]) -
     mdats = [box for box in top if box.type == b"mdat"]
     removed: dict[Box, list[tuple[int, int]]] = {}
     for loc in meta.locations.locations:
-        if loc.item_id not in meta.removed or loc.method != 0 or loc.data_reference:
+        if loc.item_id not in meta.removed or loc.method != 0:
             continue
         for _index, offset, length in loc.extents:
             start, end = loc.base + offset, loc.base + offset + length
@@ -295,7 +297,7 @@ def _meta_bytes(
 
 def _relocate(loc: Location, move: Callable[[int], int], move_in_idat: Callable) -> Location:
     """The location with offsets moved (file offsets for method 0, idat offsets for method 1)."""
-    if loc.data_reference or loc.method not in (0, 1):
+    if loc.method not in (0, 1):
         return loc
     mover = move if loc.method == 0 else move_in_idat
     base = mover(loc.base)

@@ -141,6 +141,16 @@ class TiffReader:
         return result
 
 
+def short_entry(tag: int, value: int, order: str) -> Entry:
+    """A one-value SHORT entry."""
+    return Entry(tag, SHORT, 1, struct.pack(order + "H", value))
+
+
+def ascii_entry(tag: int, text: bytes) -> Entry:
+    """An ASCII entry holding ``text`` and its terminating NUL."""
+    return Entry(tag, ASCII, len(text) + 1, text + b"\x00")
+
+
 def pack_ifd(layout: Layout, order: str, entries: list[Entry], at: int) -> tuple[bytes, int]:
     """Serialise an IFD to sit at file offset ``at`` (even), with the values that don't fit inline.
 

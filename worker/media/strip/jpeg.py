@@ -27,17 +27,8 @@ from .exif import JPEG_PREFIX, Retained, minimal_exif
 from .report import Report
 from .sources import Sources
 
-SOI, EOI, SOS, APP0, APP1, APP2, APP13, APP14, COM = (
-    0xD8,
-    0xD9,
-    0xDA,
-    0xE0,
-    0xE1,
-    0xE2,
-    0xED,
-    0xEE,
-    0xFE,
-)
+SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
+APP0, APP1, APP2, APP13, APP14, COM = 0xE0, 0xE1, 0xE2, 0xED, 0xEE, 0xFE
 STANDALONE = frozenset({0x01, SOI, EOI, *range(0xD0, 0xD8)})  # TEM, SOI, EOI, RSTn: no length
 # A marker inside or after entropy-coded data: FF not followed by a stuffed 00 or an RSTn.
 NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")

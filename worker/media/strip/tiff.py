@@ -21,11 +21,13 @@ import struct
 from common.errors import CorruptImage, UnsupportedFormat
 
 from .exif import EXIF_IFD, GPS_IFD, MAKER_NOTE
-from .ifd import BIG, LONG, LONG8, Entry, Layout, TiffReader, pack_ifd
+from .ifd import BIG, LONG, LONG8, Entry, Layout, TiffReader, ascii_entry, pack_ifd, short_entry
 from .report import Report
+from .sources import Sources
 
 STRIP_OFFSETS, STRIP_BYTE_COUNTS, TILE_OFFSETS, TILE_BYTE_COUNTS = 273, 279, 324, 325
 COMPRESSION, ORIENTATION, ICC_PROFILE, ARTIST, COPYRIGHT = 259, 274, 34675, 315, 33432
+XMP, IPTC, PHOTOSHOP = 700, 33723, 34377
 OLD_JPEG = 6
 
 # TIFF 6.0 fields a decoder needs (Part 1 baseline, Part 2 extensions, TIFF Tech Note 2).
@@ -89,6 +91,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
         if COMPRESSION in tags and tags[COMPRESSION].first_int(reader.order) == OLD_JPEG:
             raise UnsupportedFormat("old-style JPEG-in-TIFF (compression 6) cannot be stripped")
         kept = [entry for entry in entries if _keeps(entry, reader, keep, report)]
+        kept += _carried(tags, reader.order, keep, report)
         pixel_tags = (TILE_OFFSETS, TILE_BYTE_COUNTS) if TILE_OFFSETS in tags else None
         pixel_tags = pixel_tags or (STRIP_OFFSETS, STRIP_BYTE_COUNTS)
         if not all(tag in tags for tag in pixel_tags):
@@ -133,6 +136,33 @@ def _keeps(entry: Entry, reader: TiffReader, keep: frozenset[str], report: Repor
     name = TAG_NAMES.get(tag, f"0x{tag:04X}")
     report.remove(f"tag {name}", len(entry.value), *groups)
     return False
+
+
+def _carried(
+    tags: dict[int, Entry], order: str, keep: frozenset[str], report: Report
+) -> list[Entry]:
+    """Orientation and credits that only the page's XMP or IPTC state, as tags (when kept).
+
+    Pillow, like ExifTool's MWG rules, takes ``tiff:Orientation`` from XMP when
+    the Orientation tag is missing: dropping the XMP must not drop what it said.
+    """
+    wanted = {tag for tag, group in KEEPABLE.items() if group in keep} - {ICC_PROFILE, *tags}
+    if not wanted:
+        return []
+    sources = Sources()
+    for tag, payloads in ((XMP, sources.xmp), (PHOTOSHOP, sources.photoshop), (IPTC, sources.iptc)):
+        if tag in tags:
+            payloads.append(tags[tag].value)
+    retained = sources.read(report, keep)
+    added = []
+    if ORIENTATION in wanted and retained.orientation:
+        added.append(short_entry(ORIENTATION, retained.orientation, order))
+    for tag, text in ((ARTIST, retained.artist), (COPYRIGHT, retained.copyright)):
+        if tag in wanted and text:
+            added.append(ascii_entry(tag, text))
+    for entry in added:
+        report.keep(KEEPABLE[entry.tag])
+    return added
 
 
 def _has_maker_note(reader: TiffReader, pointer: Entry) -> bool:
