@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     URL_FETCH_TIMEOUT: float = Field(15.0, gt=0)
     URL_MAX_REDIRECTS: int = Field(5, ge=0)
     ALLOW_PRIVATE_URLS: bool = False
+    URL_TEST_ALLOWLIST: str = Field(
+        "", description="tests only: comma-separated ip:port endpoints URL inputs may reach"
+    )
 
     # Client side of the command line (``exifq extract FILE`` against a server).
     EXIFQ_URL: str = "http://127.0.0.1:8000"

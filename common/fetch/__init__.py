@@ -1,0 +1,12 @@
+"""The SSRF-safe URL loader: ``fetch_url(url, FetchPolicy.from_settings(settings))``.
+
+``urls`` parses and refuses URLs, ``resolver`` resolves a host once,
+``addresses`` says which addresses are public, ``policy`` holds the limits and
+the address check, ``deadline`` bounds the whole fetch, ``names`` makes the
+file name safe, and ``client`` does the HTTP.
+"""
+
+from common.fetch.client import Fetched, fetch_url
+from common.fetch.policy import FetchPolicy
+
+__all__ = ["FetchPolicy", "Fetched", "fetch_url"]

@@ -1,0 +1,202 @@
+"""Image metadata extraction: bytes in, DESIGN.md's ``metadata`` object out.
+
+:func:`extract_metadata` sniffs the format from the bytes, walks the container
+for its metadata blocks (:mod:`.containers`), reads EXIF and maker notes with
+ExifTool's tag tables (:mod:`.exif`), IPTC (:mod:`.iptc`), XMP (:mod:`.xmp`) and
+the ICC profile (:mod:`.icc`), describes the image from its header
+(:mod:`.image`) and, unless ``pixels=False``, decodes the first frame once for the
+pHash (:func:`worker.media.hashes.phash`) and the predominant colours
+(:mod:`.colors`).
+
+With ``pixels=False`` nothing is decoded: ``pHash`` and ``colors`` are ``null``,
+and a file whose entropy-coded data is truncated still yields its metadata.
+With ``pixels=True`` a file whose pixels cannot be decoded fails as
+``corrupt_image``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import warnings
+
+from common.errors import CorruptImage, ExifqError
+
+from ..decode import DEFAULT_MAX_PIXELS, load_pixels, open_image
+from ..formats import Format, require_format
+from . import containers, exiftool_funcs  # noqa: F401 - registers the conversion helpers
+from .colors import predominant_colors
+from .containers import Blocks
+from .exif import ExifReader
+from .icc import read_icc
+from .image import image_info, mime_type
+from .iptc import read_iptc
+from .summary import datetime_original, gps, orientation
+from .tagstore import TagStore
+from .xmp import read_xmp
+
+__all__ = ["extract_metadata"]
+
+# ExifTool family-1 groups -> DESIGN.md's ``exif`` sections (ImageKit's names)
+EXIF_SECTIONS = {
+    "IFD0": "image",
+    "IFD1": "thumbnail",
+    "ExifIFD": "exif",
+    "GPS": "gps",
+    "InteropIFD": "interoperability",
+}
+# what ExifTool calls the file type, for the conditions in its tables
+_FILE_TYPES = {
+    "jpg": "JPEG",
+    "tiff": "TIFF",
+    "png": "PNG",
+    "webp": "RIFF",
+    "heic": "MOV",
+    "heif": "MOV",
+    "avif": "MOV",
+    "gif": "GIF",
+    "bmp": "BMP",
+}
+# (offset tag, length tag, image tag) for images embedded in EXIF (ExifTool's Composite
+# tags of the same names, reported in the group of their offset tag)
+_EMBEDDED = (
+    ("ThumbnailOffset", "ThumbnailLength", "ThumbnailImage"),
+    ("PreviewImageStart", "PreviewImageLength", "PreviewImage"),
+    ("JpgFromRawStart", "JpgFromRawLength", "JpgFromRaw"),
+    ("OtherImageStart", "OtherImageLength", "OtherImage"),
+)
+
+
+def extract_metadata(
+    data: bytes, name: str, *, pixels: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> dict:
+    """The ``metadata`` object of an Extract result for the image ``data`` (named ``name``).
+
+    Raises ``UnsupportedFormat`` (not an image we handle, whatever the name says),
+    ``CorruptImage`` (malformed headers, or undecodable pixels when ``pixels``),
+    ``DecompressionBomb`` (declared size beyond ``max_pixels``, or an XML/zlib bomb).
+    """
+    fmt = require_format(data)
+    try:
+        return _extract(data, name, fmt, pixels=pixels, max_pixels=max_pixels)
+    except ExifqError:
+        raise
+    except RecursionError:
+        raise CorruptImage("metadata nested too deeply") from None
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:
+        # a structure our walkers did not bounds-check well enough: still bad input
+        raise CorruptImage(f"malformed {fmt.name} metadata: {exc}") from None
+
+
+def _extract(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int) -> dict:
+    with warnings.catch_warnings():
+        # Pillow warns (UserWarning) about the malformed EXIF it meets while opening;
+        # we report our own reading of it in metadata.warnings instead
+        warnings.simplefilter("ignore")
+        return _extract_quietly(data, name, fmt, pixels=pixels, max_pixels=max_pixels)
+
+
+def _extract_quietly(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int) -> dict:
+    image, fmt = open_image(data, max_pixels=max_pixels)
+    blocks = containers.locate(data, fmt.name)
+    store = _read_exif(blocks, fmt, len(data))
+    exif = _exif_sections(store)
+    xmp, xmp_warnings = read_xmp(_xmp_packets(blocks))
+    iptc = read_iptc(blocks.iptc) if blocks.iptc else {}
+    icc = read_icc(blocks.icc) if blocks.icc else None
+    problems = store.warnings + xmp_warnings
+    if blocks.truncated:
+        problems.append("container structure is truncated")
+    metadata = {
+        "file": _file_info(data, name, mime_type(fmt, blocks)),
+        "image": image_info(
+            image, fmt, blocks, orientation=orientation(exif, xmp), has_icc=icc is not None
+        ),
+        "exif": exif,
+        "gps": gps(exif.get("gps", {}), xmp),
+        "iptc": iptc,
+        "xmp": xmp,
+        "icc": icc,
+        "comments": blocks.comments,
+        "datetimeOriginal": datetime_original(exif, xmp, iptc),
+        "pHash": None,
+        "colors": None,
+        "warnings": problems,
+    }
+    if pixels:
+        frame = load_pixels(image)
+        from ..hashes import phash
+
+        try:
+            metadata["pHash"] = phash(frame)
+            metadata["colors"] = predominant_colors(frame)
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise CorruptImage(f"cannot decode image data: {exc}") from None
+    return metadata
+
+
+def _file_info(data: bytes, name: str, mime: str) -> dict:
+    return {
+        "name": name,
+        "size": len(data),
+        "mimeType": mime,
+        "md5": hashlib.md5(data).hexdigest(),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def _read_exif(blocks: Blocks, fmt: Format, file_size: int) -> TagStore:
+    store = TagStore()
+    file_type = _FILE_TYPES.get(fmt.name, fmt.name.upper())
+    for tiff, position in blocks.exif:
+        reader = ExifReader(store, file_type=file_type, tiff_pos=max(position, 0))
+        reader.read_tiff(tiff)
+        limit = file_size if position >= 0 else len(tiff)
+        _embedded_images(store, limit)
+    for kind, chunks in store.blocks.items():
+        if kind == "xmp":
+            blocks.xmp.extend(chunks)
+        elif kind == "iptc" and blocks.iptc is None:
+            blocks.iptc = chunks[0]
+        elif kind == "photoshop" and blocks.iptc is None:
+            blocks.iptc = containers.photoshop_iptc(chunks[0])
+        elif kind == "icc" and blocks.icc is None:
+            blocks.icc = chunks[0]
+    return store
+
+
+def _embedded_images(store: TagStore, limit: int) -> None:
+    """Report embedded images (ExifTool's ThumbnailImage, PreviewImage, ...) by size."""
+    for group in list(store.found):
+        for offset_tag, length_tag, image_tag in _EMBEDDED:
+            offset = store.value(group, offset_tag)
+            length = store.value(group, length_tag)
+            if not isinstance(offset, int) or not isinstance(length, int) or length <= 0:
+                continue
+            if offset + length > limit:
+                store.warn(f"{image_tag} is outside the file", minor=True)
+                continue
+            store.add_summary(group, image_tag, f"(Binary data {length} bytes)")
+
+
+def _exif_sections(store: TagStore) -> dict[str, dict]:
+    sections: dict[str, dict] = {name: {} for name in EXIF_SECTIONS.values()}
+    sections["makernote"] = {}
+    other: dict[str, dict] = {}
+    for group, tags in store.groups().items():
+        if group in EXIF_SECTIONS:
+            sections[EXIF_SECTIONS[group]] = tags
+        elif store.group0.get(group) == "MakerNotes":
+            sections["makernote"][group] = tags
+        else:
+            other[group] = tags
+    if other:
+        sections["other"] = other
+    return sections
+
+
+def _xmp_packets(blocks: Blocks) -> list[bytes]:
+    packets = list(blocks.xmp)
+    for parts in blocks.xmp_extended.values():
+        packets.append(b"".join(parts[offset] for offset in sorted(parts)))
+    return packets
