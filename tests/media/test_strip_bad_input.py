@@ -78,7 +78,7 @@ def corpus(path: str) -> bytes:
     return (CORPUS / path).read_bytes()
 
 
-def corrupt(data: bytes, match: str = "") -> None:
+def corrupt(data: bytes, match: str | None = None) -> None:
     with pytest.raises(CorruptImage, match=match):
         strip_metadata(data)
 

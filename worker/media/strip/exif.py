@@ -63,16 +63,25 @@ class Retained:
             if value is not None and value != b"" and getattr(self, name) is None:
                 setattr(self, name, value)
 
-    def wants(self, keep: frozenset[str]) -> bool:
-        """Whether a value ``keep`` would carry over is still unknown (more sources may have it)."""
+    def wants(self, keep: frozenset[str]) -> set[str]:
+        """The groups of ``keep`` whose values are still unknown (more sources may have them)."""
+        wanted = set()
         if "orientation" in keep and self.orientation is None:
-            return True
-        return "copyright" in keep and (self.artist is None or self.copyright is None)
+            wanted.add("orientation")
+        if "copyright" in keep and (self.artist is None or self.copyright is None):
+            wanted.add("copyright")
+        return wanted
 
     def offer_orientation(self, value: int | None) -> None:
-        """Orientation 2-8 changes how the image is shown; 1 (or garbage) is not worth keeping."""
-        if value is not None and 2 <= value <= 8:
+        """A valid Orientation (1-8) settles it, even 1: later sources are not consulted (as in
+        Pillow, where XMP counts only when EXIF has no Orientation tag)."""
+        if value is not None and 1 <= value <= 8:
             self.offer(orientation=value)
+
+    @property
+    def turned(self) -> bool:
+        """Whether the orientation changes how the image is shown (2-8), so it is worth keeping."""
+        return self.orientation is not None and self.orientation != 1
 
 
 def strip_prefix(block: bytes | memoryview) -> memoryview:
@@ -89,38 +98,41 @@ def read_exif(block: bytes | memoryview, retained: Retained) -> set[str]:
     A malformed block still counts as ``exif`` (it is dropped anyway); whatever
     could be read before the damage is kept.
     """
-    groups: set[str] = set()
     try:
         reader = TiffReader(strip_prefix(block))
-        entries, next_ifd = reader.ifd(reader.first_ifd)
+        rows, next_ifd = reader.rows(reader.first_ifd)
     except CorruptImage:
         return {"exif"}
-    tags = {entry.tag: entry for entry in entries}
-    if set(tags) - MINIMAL_TAGS:
-        groups.add("exif")
+    tags = {row[0] for row in rows}
+    groups = {"exif"} if tags - MINIMAL_TAGS else set()
     if GPS_IFD in tags:
         groups.add("gps")
     if next_ifd:
         groups.add("thumbnail")
-    try:
-        _offer_ifd0(tags, reader.order, retained)
-        if EXIF_IFD in tags and _has_maker_note(reader, tags[EXIF_IFD]):
-            groups.add("makerNotes")
-    except CorruptImage:
-        groups.add("exif")
+    values = {}
+    for row in rows:
+        if row[0] in MINIMAL_TAGS or row[0] == EXIF_IFD:
+            try:
+                values[row[0]] = reader.entry(*row)
+            except CorruptImage:  # one broken value: the others still count
+                groups.add("exif")
+    _offer_ifd0(values, reader.order, retained)
+    if values.get(EXIF_IFD) is not None and has_maker_note(reader, values[EXIF_IFD]):
+        groups.add("makerNotes")
     return groups
 
 
-def _has_maker_note(reader: TiffReader, pointer: Entry) -> bool:
-    offset = pointer.first_int(reader.order)
-    if not offset:
+def has_maker_note(reader: TiffReader, pointer: Entry) -> bool:
+    """Whether the Exif IFD that ``pointer`` (tag 0x8769) points to holds a MakerNote."""
+    try:
+        offset = pointer.first_int(reader.order)
+        return bool(offset) and any(row[0] == MAKER_NOTE for row in reader.rows(offset)[0])
+    except CorruptImage:
         return False
-    entries, _ = reader.ifd(offset)
-    return any(entry.tag == MAKER_NOTE for entry in entries)
 
 
-def _offer_ifd0(tags: dict[int, Entry], order: str, retained: Retained) -> None:
-    if ORIENTATION in tags:
+def _offer_ifd0(tags: dict[int, Entry | None], order: str, retained: Retained) -> None:
+    if tags.get(ORIENTATION) is not None:
         retained.offer_orientation(tags[ORIENTATION].first_int(order))
     retained.offer(
         artist=_ascii(tags.get(ARTIST)),
@@ -158,7 +170,7 @@ def minimal_exif(retained: Retained, keep: frozenset[str], report: Report) -> by
     and which the output keeps. Big-endian, like ExifTool writes new EXIF.
     """
     values: list[Entry] = []
-    if retained.orientation is not None:
+    if retained.turned:
         report.found.add("orientation")
         if "orientation" in keep:
             report.keep("orientation")

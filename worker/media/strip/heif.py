@@ -80,7 +80,11 @@ def _parse_meta(data: bytes, box: Box) -> _Meta | None:
         raise CorruptImage("HEIF meta box lists items but has no iloc box")
     iloc = next(child for child in children if child.type == b"iloc")
     meta = _Meta(box, children, ItemLocations.parse(data, iloc))
-    for item_id, item_type, content_type in _item_infos(data, meta.child(b"iinf")):
+    infos = _item_infos(data, meta.child(b"iinf"))
+    ids = [info[0] for info in infos]
+    if len(set(ids)) != len(ids):
+        raise CorruptImage("HEIF iinf lists the same item ID twice")
+    for item_id, item_type, content_type in infos:
         if item_type == b"Exif":
             meta.removed[item_id] = "Exif"
         elif content_type == XMP_MIME:

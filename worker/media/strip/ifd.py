@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
 from common.errors import CorruptImage
 
@@ -75,6 +76,7 @@ class TiffReader:
         if len(data) < 8 or bytes(data[:2]) not in (b"II", b"MM"):
             raise CorruptImage("not a TIFF structure: no II/MM byte order mark")
         self.order = "<" if bytes(data[:2]) == b"II" else ">"
+        self.byteorder: Literal["little", "big"] = "little" if self.order == "<" else "big"
         magic = self.unpack("H", 2)
         if magic == CLASSIC.magic:
             self.layout = CLASSIC
@@ -102,6 +104,15 @@ class TiffReader:
 
     def ifd(self, offset: int) -> tuple[list[Entry], int]:
         """The entries of the IFD at ``offset`` and the offset of the next IFD (0: none)."""
+        rows, next_offset = self.rows(offset)
+        entries = [self.entry(*row) for row in rows]
+        return [entry for entry in entries if entry is not None], next_offset
+
+    def rows(self, offset: int) -> tuple[list[tuple[int, int, int, bytes]], int]:
+        """The raw ``(tag, type, count, value slot)`` rows of an IFD and the next IFD's offset.
+
+        Cheap: no value is fetched, so a reader that needs a few tags pays for those only.
+        """
         layout = self.layout
         count = self.unpack(layout.count_code, offset)
         if count > MAX_ENTRIES:
@@ -109,23 +120,17 @@ class TiffReader:
         start = offset + struct.calcsize(self.order + layout.count_code)
         table = self.read(start, count * layout.entry + layout.word)
         row = f"{self.order}HH{layout.word_code}{layout.word}s"
-        entries = [
-            self._entry(*fields) for fields in struct.iter_unpack(row, table[: -layout.word])
-        ]
-        next_offset = int.from_bytes(
-            table[-layout.word :], "little" if self.order == "<" else "big"
-        )
-        return [entry for entry in entries if entry is not None], next_offset
+        rows = list(struct.iter_unpack(row, table[: -layout.word]))
+        return rows, int.from_bytes(table[-layout.word :], self.byteorder)
 
-    def _entry(self, tag: int, type_: int, count: int, slot: bytes) -> Entry | None:
-        """An entry with its value; ``None`` for an unknown type (TIFF 6.0: readers skip it)."""
+    def entry(self, tag: int, type_: int, count: int, slot: bytes) -> Entry | None:
+        """A row's entry with its value; ``None`` for an unknown type (TIFF 6.0: skip it)."""
         if type_ not in TYPE_SIZES:
             return None
         size = count * TYPE_SIZES[type_]
         if size <= self.layout.word:
             return Entry(tag, type_, count, slot[:size])
-        pointer = int.from_bytes(slot, "little" if self.order == "<" else "big")
-        return Entry(tag, type_, count, self.read(pointer, size))
+        return Entry(tag, type_, count, self.read(int.from_bytes(slot, self.byteorder), size))
 
     def chain(self) -> list[list[Entry]]:
         """The entries of every IFD in the main chain from IFD0; a loop is an error."""

@@ -84,6 +84,8 @@ def _next_marker(data: bytes, pos: int, report: Report) -> int:
     Decoders skip non-marker bytes between segments (libjpeg's next_marker,
     Pillow's JpegImagePlugin), so dropping them changes no pixel.
     """
+    if pos + 1 < len(data) and data[pos] == 0xFF and data[pos + 1] not in (0x00, 0xFF):
+        return pos  # the usual case: the next segment starts right here
     start = pos
     while True:
         start = data.find(b"\xff", start)

@@ -38,8 +38,8 @@ class Sources:
         for block in self.exif:
             report.found.update(read_exif(block, retained))
         for packet in self.xmp:
-            if retained.wants(keep):
-                read_xmp(packet, retained)
+            if wanted := retained.wants(keep):
+                read_xmp(packet, retained, wanted)
         if self.photoshop:
             report.found.update(read_photoshop(b"".join(self.photoshop), retained))
         for records in self.iptc:

@@ -20,7 +20,7 @@ import struct
 
 from common.errors import CorruptImage, UnsupportedFormat
 
-from .exif import EXIF_IFD, GPS_IFD, MAKER_NOTE
+from .exif import EXIF_IFD, GPS_IFD, has_maker_note
 from .ifd import BIG, LONG, LONG8, Entry, Layout, TiffReader, ascii_entry, pack_ifd, short_entry
 from .report import Report
 from .sources import Sources
@@ -131,7 +131,7 @@ def _keeps(entry: Entry, reader: TiffReader, keep: frozenset[str], report: Repor
         groups.append("exif")
     elif group is None and tag != ORIENTATION:
         groups.append("vendor")
-    if tag == EXIF_IFD and _has_maker_note(reader, entry):
+    if tag == EXIF_IFD and has_maker_note(reader, entry):
         groups.append("makerNotes")
     name = TAG_NAMES.get(tag, f"0x{tag:04X}")
     report.remove(f"tag {name}", len(entry.value), *groups)
@@ -155,7 +155,7 @@ def _carried(
             payloads.append(tags[tag].value)
     retained = sources.read(report, keep)
     added = []
-    if ORIENTATION in wanted and retained.orientation:
+    if ORIENTATION in wanted and retained.turned:
         added.append(short_entry(ORIENTATION, retained.orientation, order))
     for tag, text in ((ARTIST, retained.artist), (COPYRIGHT, retained.copyright)):
         if tag in wanted and text:
@@ -163,14 +163,6 @@ def _carried(
     for entry in added:
         report.keep(KEEPABLE[entry.tag])
     return added
-
-
-def _has_maker_note(reader: TiffReader, pointer: Entry) -> bool:
-    try:
-        offset = pointer.first_int(reader.order)
-        return bool(offset) and any(e.tag == MAKER_NOTE for e in reader.ifd(offset)[0])
-    except CorruptImage:
-        return False
 
 
 class _Writer:

@@ -19,13 +19,17 @@ RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 TIFF = "{http://ns.adobe.com/tiff/1.0/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-WANTED = (b"Orientation", b"creator", b"rights")  # local names: a packet without them is not parsed
+LOCAL_NAMES = {"orientation": (b"Orientation",), "copyright": (b"creator", b"rights")}
 
 
-def read_xmp(packet: bytes | memoryview, retained: Retained) -> None:
-    """Offer the packet's orientation, creator and rights to ``retained`` (if it parses)."""
+def read_xmp(packet: bytes | memoryview, retained: Retained, wanted: set[str]) -> None:
+    """Offer the packet's orientation, creator and rights to ``retained`` (if it parses).
+
+    A packet that doesn't even mention what the ``wanted`` groups need is not
+    parsed (most photos' XMP says nothing of orientation).
+    """
     packet = bytes(packet)
-    if not any(name in packet for name in WANTED):
+    if not any(name in packet for group in wanted for name in LOCAL_NAMES[group]):
         return
     try:
         root = fromstring(packet.strip(b"\x00 \t\r\n"))
