@@ -253,7 +253,7 @@ def test_png_keeps_rendering_chunks_and_drops_text_time_exif_and_private_ones():
     exif = exif_of(result.data)
     assert set(exif) == MINIMAL_IFD0 and exif[ORIENTATION] == 6
     assert [e["type"] for e in result.report["removed"]] == [
-        "tEXt", "zTXt", "iTXt", "tIME", "prVt", "data after IEND", "eXIf",
+        "tEXt", "zTXt", "iTXt", "tIME", "eXIf", "prVt", "data after IEND",
     ]  # fmt: skip
     assert {"xmp", "time", "exif", "gps", "vendor", "comment", "text"} <= set(
         result.report["removedGroups"]

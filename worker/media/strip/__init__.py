@@ -5,7 +5,11 @@ Each module (``jpeg``, ``png``, ``webp``, ``gif``, ``tiff``, ``heif``,
 copies what decoding needs byte for byte, leaves out what identifies a person
 or a camera and records that in the report. Nothing is decoded or re-encoded.
 The output is built in memory and returned whole, or an error is raised:
-there is never a half-written file.
+there is never a half-written file. What they share: ``report`` (the
+report), ``ifd`` (TIFF directories), ``exif`` (reading EXIF, writing the
+minimal block ``keep`` asks for), ``xmp`` and ``iptc`` (the other sources of
+orientation and credits), ``sources`` (reading those in precedence order) and
+``bmff`` (ISO BMFF boxes and item locations, for HEIF).
 """
 
 from __future__ import annotations

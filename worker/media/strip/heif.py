@@ -20,6 +20,7 @@ track with its own chunk offsets) are refused with ``unsupported_format``.
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -172,7 +173,7 @@ def _rewrite(data: bytes, top: list[Box], meta: _Meta) -> bytes:
     """Apply the removal: a new meta box, removed bytes cut from mdat, offsets moved."""
     kept = [loc for loc in meta.locations.locations if loc.item_id not in meta.removed]
     mdat_cuts = _mdat_cuts(data, top, meta, kept)
-    idat_cuts = _idat_cuts(data, meta, kept)
+    idat_cuts = _idat_cuts(meta, kept)
     draft = _meta_bytes(data, meta, kept, lambda x: x, idat_cuts)
     cuts = sorted([*mdat_cuts, (meta.box.start, meta.box.end, draft)])
     moved = _mover(cuts)
@@ -185,22 +186,12 @@ def _rewrite(data: bytes, top: list[Box], meta: _Meta) -> bytes:
 
 def _mdat_cuts(data: bytes, top: list[Box], meta: _Meta, kept: list[Location]) -> list[Cut]:
     """Cuts removing the removed items' bytes from top-level mdat boxes, with the sizes fixed."""
-    keep_ranges = [
-        (loc.base + offset, loc.base + offset + length)
-        for loc in kept
-        if loc.method == 0
-        for _index, offset, length in loc.extents
-    ]
     mdats = [box for box in top if box.type == b"mdat"]
     removed: dict[Box, list[tuple[int, int]]] = {}
-    for loc in meta.locations.locations:
-        if loc.item_id not in meta.removed or loc.method != 0:
-            continue
-        for _index, offset, length in loc.extents:
-            start, end = loc.base + offset, loc.base + offset + length
-            box = next((b for b in mdats if b.body <= start and end <= b.end), None)
-            if length and box and not any(s < end and start < e for s, e in keep_ranges):
-                removed.setdefault(box, []).append((start, end))
+    for start, end in _removable(meta, kept, method=0):
+        box = next((b for b in mdats if b.body <= start and end <= b.end), None)
+        if box:
+            removed.setdefault(box, []).append((start, end))
     cuts: list[Cut] = []
     for box, ranges in removed.items():
         merged = _merge(ranges)
@@ -216,23 +207,31 @@ def _mdat_cuts(data: bytes, top: list[Box], meta: _Meta, kept: list[Location]) -
     return cuts
 
 
-def _idat_cuts(data: bytes, meta: _Meta, kept: list[Location]) -> list[Cut]:
+def _idat_cuts(meta: _Meta, kept: list[Location]) -> list[Cut]:
     """Cuts, in idat-payload coordinates, removing the removed items' bytes stored in idat."""
-    keep_ranges = [
-        (loc.base + offset, loc.base + offset + length)
-        for loc in kept
-        if loc.method == 1
+    return [(start, end, b"") for start, end in _merge(_removable(meta, kept, method=1))]
+
+
+def _removable(meta: _Meta, kept: list[Location], method: int) -> list[tuple[int, int]]:
+    """The spans of removed items stored with ``method`` that no kept item's span overlaps
+    (an item running "to the end" stays where it is: only its table entries go)."""
+    keep = _spans(kept, method)
+    removed = [loc for loc in meta.locations.locations if loc.item_id in meta.removed]
+    return [
+        (start, end)
+        for start, end in _spans(removed, method)
+        if start < end < sys.maxsize and not any(s < end and start < e for s, e in keep)
+    ]
+
+
+def _spans(locations: list[Location], method: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of each extent stored with ``method``; length 0 means "to the end"."""
+    return [
+        (loc.base + offset, loc.base + offset + length if length else sys.maxsize)
+        for loc in locations
+        if loc.method == method
         for _index, offset, length in loc.extents
     ]
-    ranges = [
-        (loc.base + offset, loc.base + offset + length)
-        for loc in meta.locations.locations
-        if loc.item_id in meta.removed and loc.method == 1
-        for _index, offset, length in loc.extents
-        if length
-    ]
-    ranges = [(s, e) for s, e in ranges if not any(ks < e and s < ke for ks, ke in keep_ranges)]
-    return [(start, end, b"") for start, end in _merge(ranges)]
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

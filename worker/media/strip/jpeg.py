@@ -238,8 +238,5 @@ def _exif_segment(
     if tiff is not None:
         payload = JPEG_PREFIX + tiff
         segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
-    unchanged = segment if len(sources.exif_removals) == 1 else None
-    for index, old in reversed(sources.exif_removals):
-        if old != unchanged:
-            report.removed.insert(index, {"type": "APP1 Exif", "size": len(old)})
+    report.replaced("APP1 Exif", sources.exif_removals, segment)
     return segment

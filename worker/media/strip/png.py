@@ -38,7 +38,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     view = memoryview(data)
     sources = Sources()
     kept: list[memoryview | bytes] = [view[:8]]
-    removed_exif: list[bytes] = []
+    removed_exif: list[tuple[int, bytes]] = []
     pos = 8
     while True:
         kind, end = _chunk(data, view, pos)
@@ -56,7 +56,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     if pos < len(data):
         report.remove("data after IEND", len(data) - pos, "vendor")
     exif_chunk = _exif_chunk(minimal_exif(sources.read(report, keep), keep, report))
-    _report_exif(removed_exif, exif_chunk, report)
+    report.replaced("eXIf", removed_exif, exif_chunk)
     if exif_chunk is not None:
         kept.insert(2, exif_chunk)
     return b"".join(kept)
@@ -83,14 +83,18 @@ def _chunk(data: bytes, view: memoryview, pos: int) -> tuple[bytes, int]:
 
 
 def _drop(
-    kind: bytes, chunk: memoryview, report: Report, sources: Sources, removed_exif: list[bytes]
+    kind: bytes,
+    chunk: memoryview,
+    report: Report,
+    sources: Sources,
+    removed_exif: list[tuple[int, bytes]],
 ) -> None:
     """Record a dropped ancillary chunk and collect what it says for ``keep``."""
     name = kind.decode("ascii")
     body = chunk[8:-4]
     if kind == b"eXIf":
         sources.exif.append(body)
-        removed_exif.append(bytes(chunk))
+        removed_exif.append((len(report.removed), bytes(chunk)))
     elif kind in TEXT:
         report.remove(name, len(chunk), _read_text(kind, bytes(body), sources))
     elif kind == b"iCCP":
@@ -161,10 +165,3 @@ def _exif_chunk(tiff: bytes | None) -> bytes | None:
         return None
     body = b"eXIf" + tiff
     return struct.pack(">L", len(tiff)) + body + struct.pack(">L", zlib.crc32(body))
-
-
-def _report_exif(removed: list[bytes], written: bytes | None, report: Report) -> None:
-    """Report removed ``eXIf`` chunks, except one identical to the chunk written (idempotence)."""
-    for chunk in removed:
-        if not (len(removed) == 1 and chunk == written):
-            report.remove("eXIf", len(chunk))

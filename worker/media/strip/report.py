@@ -27,6 +27,16 @@ class Report:
         self.removed.append({"type": kind, "size": size})
         self.found.update(groups)
 
+    def replaced(
+        self, kind: str, old: list[tuple[int, bytes]], written: bytes | memoryview | None
+    ) -> None:
+        """Record blocks that a rewritten one replaces: ``old`` holds, for each, the length of
+        ``removed`` when it was met (to keep file order) and its bytes. A single old block
+        identical to the one ``written`` was not removed at all (stripping is idempotent)."""
+        for index, block in reversed(old):
+            if not (len(old) == 1 and block == written):
+                self.removed.insert(index, {"type": kind, "size": len(block)})
+
     def keep(self, group: str) -> None:
         """Record a metadata group that the output still carries (because ``keep`` asked)."""
         self.found.add(group)

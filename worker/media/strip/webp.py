@@ -31,7 +31,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     end = _riff_end(data)
     chunks: list[memoryview | bytes] = []
     sources = Sources()
-    removed_exif: list[bytes] = []
+    removed_exif: list[tuple[int, bytes]] = []
     has_icc = False
     pos = 12
     while pos < end:
@@ -45,7 +45,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
             has_icc = True
         elif fourcc == b"EXIF":
             sources.exif.append(chunk[8:])
-            removed_exif.append(bytes(chunk))
+            removed_exif.append((len(report.removed), bytes(chunk)))
         else:
             groups = {b"ICCP": "icc", b"XMP ": "xmp"}
             report.remove(
@@ -58,9 +58,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     extended = bool(chunks) and bytes(chunks[0][:4]) == b"VP8X"
     tiff = minimal_exif(sources.read(report, keep), keep if extended else frozenset(), report)
     exif_chunk = _exif_chunk(tiff)
-    for old in removed_exif:
-        if not (len(removed_exif) == 1 and old == exif_chunk):
-            report.remove("EXIF", len(old))
+    report.replaced("EXIF", removed_exif, exif_chunk)
     if exif_chunk is not None:
         chunks.append(exif_chunk)
     if extended:
