@@ -502,7 +502,6 @@ def test_old_style_jpeg_tiff_is_refused():
 
 
 def test_heic_loses_exif_and_xmp_items_and_icc_only_when_asked():
-    pytest.importorskip("pillow_heif")
     loaded = saved(
         picture((64, 48)), "HEIF", exif=camera_exif(), xmp=XMP, icc_profile=icc_profile()
     )
