@@ -1,0 +1,70 @@
+"""``exifq strip --local``: the command writes the cleaned file and prints the report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import CORPUS, REPO
+from tests.media.test_strip import exiftool_batch, leaks
+
+PHOTO = "exif-samples/jpg/hdr/canon_hdr_YES.jpg"  # EXIF, GPS, maker notes, IPTC, XMP, Orientation 6
+
+
+def exifq(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "common.cli", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_strip_local_writes_the_clean_file_and_prints_the_report(tmp_path):
+    out = tmp_path / "clean.jpg"
+    proc = exifq("strip", "--local", CORPUS / PHOTO, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["success"] is True and report["fileName"] == "canon_hdr_YES.jpg"
+    assert report["output"] == str(out)
+    assert {"exif", "gps", "makerNotes", "iptc", "xmp"} <= set(report["removedGroups"])
+    assert report["kept"] == ["orientation"]
+    assert report["bytesAfter"] == out.stat().st_size < report["bytesBefore"]
+    tags = exiftool_batch([out])[str(out)]
+    assert leaks(tags, frozenset({"icc", "orientation"})) == []
+    assert tags["IFD0:Orientation"] == "Rotate 90 CW"
+
+
+def test_keep_and_drop_options_reach_the_stripper(tmp_path):
+    photo, out = CORPUS / "exiftool/t/images/MWG.jpg", tmp_path / "clean.jpg"
+    proc = exifq("strip", "--local", photo, "-o", out, "--keep", "copyright,orientation")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["kept"] == ["copyright", "orientation"]
+    assert "IFD0:Copyright" in exiftool_batch([out])[str(out)]
+    proc = exifq("strip", "--local", photo, "-o", out, "--drop", "orientation")
+    assert json.loads(proc.stdout)["kept"] == []
+    assert "IFD0:Orientation" not in exiftool_batch([out])[str(out)]
+
+
+def test_several_files_print_json_lines_and_a_bad_one_fails_alone(tmp_path):
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir(), outputs.mkdir()
+    mislabelled = inputs / "really-a-png.jpg"
+    mislabelled.write_bytes((CORPUS / "exiftool/t/images/PNG.png").read_bytes())
+    truncated = inputs / "truncated.jpg"
+    truncated.write_bytes((CORPUS / PHOTO).read_bytes()[:5000])
+    proc = exifq("strip", "--local", mislabelled, truncated, "-o", outputs)
+    assert proc.returncode == 1
+    first, second = (json.loads(line) for line in proc.stdout.splitlines())
+    assert first["success"] is True and first["format"] == "png"
+    assert (outputs / "really-a-png.jpg").read_bytes().startswith(b"\x89PNG")
+    assert second["success"] is False and second["error"]["code"] == "corrupt_image"
+    assert not (outputs / "truncated.jpg").exists()
+
+
+def test_unknown_keep_group_is_refused():
+    proc = exifq("strip", "--local", CORPUS / PHOTO, "--keep", "gps")
+    assert proc.returncode == 2 and "unknown keep group: gps" in proc.stderr

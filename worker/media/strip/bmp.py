@@ -1,0 +1,16 @@
+"""BMP: nothing to strip.
+
+A BMP (Microsoft "Bitmap Storage", BITMAPFILEHEADER + BITMAPINFOHEADER/V4/V5)
+holds pixels, a palette and at most a colour space or ICC profile in the V5
+header: no EXIF, XMP, IPTC or comment. The file is returned unchanged and
+the report lists nothing removed.
+"""
+
+from __future__ import annotations
+
+from .report import Report
+
+
+def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
+    """``data`` itself: a BMP carries no metadata that identifies a person or a camera."""
+    return data

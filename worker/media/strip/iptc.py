@@ -1,0 +1,54 @@
+"""Photoshop image resource blocks and the IPTC-IIM records inside them.
+
+A Photoshop IRB (Adobe "Photoshop File Formats", Image Resource Blocks) is a
+run of ``8BIM`` resources: id (2 bytes), Pascal name padded to even length,
+size (4 bytes), data padded to even length. Resource 0x0404 holds IPTC-IIM
+(IPTC IIM 4.2 §1.5): ``0x1C``, record, dataset, 2-byte size, data. By-line
+(2:80) and CopyrightNotice (2:116) are what ``keep=copyright`` carries over.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .exif import Retained
+
+IPTC_RESOURCE = 0x0404
+BY_LINE, COPYRIGHT_NOTICE = (2, 80), (2, 116)
+
+
+def read_photoshop(irb: bytes | memoryview, retained: Retained) -> set[str]:
+    """The groups (``photoshop``, ``iptc``) a resource block run holds; offers IPTC credits."""
+    groups = {"photoshop"}
+    data = bytes(irb)
+    pos = 0
+    while pos + 12 <= len(data) and data[pos : pos + 4] in (b"8BIM", b"PHUT", b"DCSR", b"AgHg"):
+        resource = struct.unpack_from(">H", data, pos + 4)[0]
+        name_length = data[pos + 6]
+        pos += 6 + (name_length + 2) // 2 * 2
+        if pos + 4 > len(data):
+            break
+        size = struct.unpack_from(">L", data, pos)[0]
+        body = data[pos + 4 : pos + 4 + size]
+        pos += 4 + size + size % 2
+        if resource == IPTC_RESOURCE:
+            groups.add("iptc")
+            read_iptc(body, retained)
+    return groups
+
+
+def read_iptc(records: bytes, retained: Retained) -> None:
+    """Offer By-line and CopyrightNotice of IPTC-IIM ``records`` to ``retained``."""
+    found: dict[tuple[int, int], list[bytes]] = {}
+    pos = 0
+    while pos + 5 <= len(records) and records[pos] == 0x1C:
+        key = (records[pos + 1], records[pos + 2])
+        size = struct.unpack_from(">H", records, pos + 3)[0]
+        if size & 0x8000:  # extended dataset: the length is in the next (size & 0x7FFF) bytes
+            break
+        found.setdefault(key, []).append(records[pos + 5 : pos + 5 + size])
+        pos += 5 + size
+    retained.offer(
+        artist=b"; ".join(found.get(BY_LINE, [])) or None,
+        copyright=b"".join(found.get(COPYRIGHT_NOTICE, [])[:1]) or None,
+    )

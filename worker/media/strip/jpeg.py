@@ -1,0 +1,242 @@
+"""JPEG: drop the APPn and COM segments decoding doesn't need; copy the scans byte for byte.
+
+ITU-T T.81 Annex B: a JPEG file is SOI, marker segments (``FF xx``, a 2-byte
+length counting itself, a payload), one or more scans (SOS and entropy-coded
+data, in which ``FF`` is always followed by ``00`` or an RSTn) and EOI. We
+keep what decoding needs (SOFn, DHT, DQT, DRI, DAC, DNL, SOS, every other
+non-APP marker), JFIF APP0 (pixel density; its thumbnail is removed), APP14
+Adobe (it decides the YCbCr/YCCK colour transform, Adobe TN 5116) and, when
+``icc`` is kept, the ICC_PROFILE APP2 chunks (ICC.1 Annex B.4). Everything
+else that describes a person or a camera goes: Exif, XMP and Extended XMP in
+APP1, MPF and FlashPix in APP2, Photoshop/IPTC in APP13, vendor APPn, COM, and
+whatever follows EOI (the extra images of MPF files, phone trailers).
+
+Speed: the entropy-coded data is never walked byte by byte in Python. A
+compiled pattern finds the next real marker (C speed, > 1 GB/s) and the
+scans are copied as ``memoryview`` slices joined once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from common.errors import CorruptImage
+
+from .exif import JPEG_PREFIX, Retained, minimal_exif
+from .report import Report
+from .sources import Sources
+
+SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
+APP0, APP1, APP2, APP13, APP14, COM = 0xE0, 0xE1, 0xE2, 0xED, 0xEE, 0xFE
+STANDALONE = frozenset({0x01, SOI, EOI, *range(0xD0, 0xD8)})  # TEM, SOI, EOI, RSTn: no length
+# A marker inside or after entropy-coded data: FF not followed by a stuffed 00 or an RSTn.
+NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+FILL = re.compile(rb"\xff+")
+
+JFIF = b"JFIF\x00"
+XMP = b"http://ns.adobe.com/xap/1.0/\x00"
+EXTENDED_XMP = b"http://ns.adobe.com/xmp/extension/\x00"
+ICC = b"ICC_PROFILE\x00"
+PHOTOSHOP = b"Photoshop 3.0\x00"
+JFIF_WITHOUT_THUMBNAIL = 14  # JFIF 1.02: identifier, version, units, densities, 0x0 thumbnail
+
+
+@dataclass
+class _Sources(Sources):
+    """Also remembers each Exif segment removed, to spot one identical to the segment written."""
+
+    exif_removals: list[tuple[int, bytes]] = field(default_factory=list)  # (report index, segment)
+
+
+def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
+    """The JPEG without metadata segments; ``report`` says what went."""
+    view = memoryview(data)
+    sources = _Sources()
+    head: list[bytes | memoryview] = []
+    pos = 2
+    while True:
+        start = _next_marker(data, pos, report)
+        marker = data[start + 1]
+        if marker == SOS:
+            break
+        if marker == EOI:
+            raise CorruptImage("JPEG has no image data: EOI comes before any SOS")
+        if marker in STANDALONE:
+            pos = start + 2
+            continue
+        pos = _segment_end(data, start)
+        kept = _segment(marker, view[start:pos], keep, report, sources)
+        if kept is not None:
+            head.append(kept)
+    scans, end = _scans(data, view, start, keep, report, sources)
+    _trailer(data, end, report)
+    exif_segment = _exif_segment(sources.read(report, keep), keep, report, sources)
+    if exif_segment is not None:
+        after_jfif = head and bytes(head[0][:2]) == b"\xff\xe0" and bytes(head[0][4:9]) == JFIF
+        head.insert(1 if after_jfif else 0, exif_segment)
+    return b"".join([b"\xff\xd8", *head, *scans])
+
+
+def _next_marker(data: bytes, pos: int, report: Report) -> int:
+    """Where the marker at or after ``pos`` starts; junk and fill bytes before it are dropped.
+
+    Decoders skip non-marker bytes between segments (libjpeg's next_marker,
+    Pillow's JpegImagePlugin), so dropping them changes no pixel.
+    """
+    if pos + 1 < len(data) and data[pos] == 0xFF and data[pos + 1] not in (0x00, 0xFF):
+        return pos  # the usual case: the next segment starts right here
+    start = pos
+    while True:
+        start = data.find(b"\xff", start)
+        if start == -1 or (start := _last_fill(data, start)) + 1 >= len(data):
+            raise CorruptImage(f"truncated JPEG: no marker after offset {pos}")
+        if data[start + 1] != 0:
+            break
+        start += 2
+    if start > pos:
+        report.remove("junk", start - pos)
+    return start
+
+
+def _last_fill(data: bytes, start: int) -> int:
+    """The last ``FF`` of the run at ``start`` (fill bytes may precede a marker, T.81 B.1.1.2)."""
+    return FILL.match(data, start).end() - 1
+
+
+def _segment_end(data: bytes, start: int) -> int:
+    """The end of the length-prefixed marker segment at ``start``."""
+    if start + 4 > len(data):
+        raise CorruptImage(f"truncated JPEG: segment at offset {start} has no length")
+    length = int.from_bytes(data[start + 2 : start + 4], "big")
+    end = start + 2 + length
+    if length < 2 or end > len(data):
+        raise CorruptImage(
+            f"JPEG marker FF{data[start + 1]:02X} at offset {start} declares {length} bytes, "
+            f"past the end of the file ({len(data)} bytes)"
+        )
+    return end
+
+
+def _segment(
+    marker: int, segment: memoryview, keep: frozenset[str], report: Report, sources: _Sources
+) -> bytes | memoryview | None:
+    """The segment to write (itself or a cleaned copy), or ``None`` to drop it."""
+    payload = segment[4:]
+    if marker == APP0 and payload[:5] == JFIF:
+        return _jfif(segment, report)
+    if marker == APP14 and payload[:5] == b"Adobe":
+        return segment
+    if marker == APP2 and payload[:12] == ICC:
+        if "icc" in keep:
+            report.keep("icc")
+            return segment
+        report.remove("APP2 ICC_PROFILE", len(segment), "icc")
+        return None
+    if marker == APP1 and payload[:5] == JPEG_PREFIX[:5]:
+        sources.exif.append(payload[6:])
+        sources.exif_removals.append((len(report.removed), bytes(segment)))
+        return None
+    if marker == APP1 and payload[: len(XMP)] == XMP:
+        sources.xmp.append(payload[len(XMP) :])
+        report.remove("APP1 XMP", len(segment), "xmp")
+        return None
+    if marker == APP13 and payload[: len(PHOTOSHOP)] == PHOTOSHOP:
+        sources.photoshop.append(payload[len(PHOTOSHOP) :])
+        report.remove("APP13 Photoshop", len(segment))
+        return None
+    if 0xE0 <= marker <= 0xEF or marker == COM:
+        kind, group = _describe(marker, payload)
+        report.remove(kind, len(segment), group)
+        return None
+    return segment
+
+
+def _describe(marker: int, payload: memoryview) -> tuple[str, str]:
+    """A name and a metadata group for a dropped APPn or COM segment."""
+    if marker == COM:
+        return "COM", "comment"
+    if payload[: len(EXTENDED_XMP)] == EXTENDED_XMP:
+        return "APP1 ExtendedXMP", "xmp"
+    name = bytes(payload[:40]).split(b"\x00", 1)[0]
+    label = name.decode("ascii") if name and all(32 <= byte < 127 for byte in name) else ""
+    groups = {b"MPF": "mpf", b"FPXR": "flashpix", b"JFXX": "thumbnail"}
+    return f"APP{marker - 0xE0} {label}".strip(), groups.get(name, "vendor")
+
+
+def _jfif(segment: memoryview, report: Report) -> bytes | memoryview:
+    """The JFIF APP0 segment without its thumbnail (which shows the picture before any crop)."""
+    length = 2 + JFIF_WITHOUT_THUMBNAIL
+    if len(segment) <= 2 + length:
+        return segment
+    report.remove("APP0 JFIF thumbnail", len(segment) - 2 - length, "thumbnail")
+    return b"\xff\xe0" + length.to_bytes(2, "big") + bytes(segment[4:16]) + b"\x00\x00"
+
+
+def _scans(
+    data: bytes,
+    view: memoryview,
+    sos: int,
+    keep: frozenset[str],
+    report: Report,
+    sources: _Sources,
+) -> tuple[list[memoryview | bytes], int]:
+    """The image data from the first SOS through EOI, as slices; and where it ends.
+
+    Between scans of a progressive file only tables may appear (T.81 B.2.4),
+    yet APPn/COM segments are legal there too and are dropped like the others.
+    """
+    pieces: list[memoryview | bytes] = []
+    copy_from = sos
+    pos = _segment_end(data, sos)
+    while True:
+        match = NEXT_MARKER.search(data, pos)
+        if match is None:
+            raise CorruptImage("truncated JPEG: the image data has no EOI marker")
+        start = _last_fill(data, match.start())
+        if start + 1 >= len(data):
+            raise CorruptImage("truncated JPEG: the image data has no EOI marker")
+        marker = data[start + 1]
+        if marker == 0 or 0xD0 <= marker <= 0xD7:  # fill bytes then stuffing: corrupt data, go on
+            pos = start + 2
+            continue
+        if marker == EOI:
+            pieces.append(view[copy_from : start + 2])
+            return pieces, start + 2
+        if marker in STANDALONE:
+            pos = start + 2
+            continue
+        pos = _segment_end(data, start)
+        if 0xE0 <= marker <= 0xEF or marker == COM:
+            pieces.append(view[copy_from:start])
+            kept = _segment(marker, view[start:pos], keep, report, sources)
+            if kept is not None:
+                pieces.append(kept)
+            copy_from = pos
+
+
+def _trailer(data: bytes, end: int, report: Report) -> None:
+    """Record what follows EOI: appended images (MPF, depth maps, gain maps) or a vendor trailer."""
+    if end >= len(data):
+        return
+    if data[end : end + 3] == b"\xff\xd8\xff":
+        report.remove("images after EOI", len(data) - end, "appendedImages")
+    else:
+        report.remove("trailing data", len(data) - end, "vendor")
+
+
+def _exif_segment(
+    retained: Retained, keep: frozenset[str], report: Report, sources: _Sources
+) -> bytes | None:
+    """The minimal Exif APP1 segment; the input's Exif segments are reported as removed.
+
+    An input segment identical to the one written is not reported (stripping
+    an already stripped file removes nothing).
+    """
+    tiff = minimal_exif(retained, keep, report)
+    segment = None
+    if tiff is not None:
+        payload = JPEG_PREFIX + tiff
+        segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+    report.replaced("APP1 Exif", sources.exif_removals, segment)
+    return segment

@@ -1,0 +1,108 @@
+"""WebP: rewrite the RIFF container without EXIF and XMP chunks; fix the VP8X flags and RIFF size.
+
+Google's "WebP Container Specification": ``RIFF``, a little-endian size (of
+everything after it), ``WEBP``, then chunks (FourCC, size, payload, a pad byte
+when the size is odd). A simple file is one ``VP8 ``/``VP8L`` chunk; an
+extended one starts with ``VP8X``, whose flags byte says which of ICC (0x20),
+alpha (0x10), EXIF (0x08), XMP (0x04) and animation (0x02) are present.
+Image chunks (``VP8 VP8L ALPH ANIM ANMF``) are copied as they are, so lossy,
+lossless, alpha and animated files stay what they were; ``ICCP`` stays when
+``icc`` is kept; a minimal ``EXIF`` chunk is appended when orientation or
+credits are kept (extended files only: a simple file has no flags to announce it).
+"""
+
+from __future__ import annotations
+
+import struct
+
+from common.errors import CorruptImage
+
+from .exif import minimal_exif
+from .report import Report
+from .sources import Sources
+
+IMAGE = frozenset({b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF"})
+ICC_FLAG, EXIF_FLAG, XMP_FLAG = 0x20, 0x08, 0x04
+
+
+def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
+    """The WebP without metadata chunks; ``report`` says what went."""
+    view = memoryview(data)
+    end = _riff_end(data)
+    chunks: list[memoryview | bytes] = []
+    sources = Sources()
+    removed_exif: list[tuple[int, bytes]] = []
+    has_icc = False
+    pos = 12
+    while pos < end:
+        fourcc, chunk = _chunk(data, view, pos, end)
+        pos += len(chunk)
+        if fourcc in IMAGE or (fourcc == b"VP8X" and not chunks):
+            chunks.append(chunk)
+        elif fourcc == b"ICCP" and "icc" in keep:
+            report.keep("icc")
+            chunks.append(chunk)
+            has_icc = True
+        elif fourcc == b"EXIF":
+            sources.exif.append(chunk[8:])
+            removed_exif.append((len(report.removed), bytes(chunk)))
+        else:
+            groups = {b"ICCP": "icc", b"XMP ": "xmp"}
+            report.remove(
+                fourcc.decode("latin-1").strip(), len(chunk), groups.get(fourcc, "vendor")
+            )
+            if fourcc == b"XMP ":
+                sources.xmp.append(chunk[8:])
+    if end < len(data):
+        report.remove("data after RIFF", len(data) - end, "vendor")
+    extended = bool(chunks) and bytes(chunks[0][:4]) == b"VP8X"
+    tiff = minimal_exif(sources.read(report, keep), keep if extended else frozenset(), report)
+    exif_chunk = _exif_chunk(tiff)
+    report.replaced("EXIF", removed_exif, exif_chunk)
+    if exif_chunk is not None:
+        chunks.append(exif_chunk)
+    if extended:
+        chunks[0] = _vp8x(chunks[0], has_icc, exif_chunk is not None)
+    body = b"".join([b"WEBP", *chunks])
+    return b"RIFF" + struct.pack("<L", len(body)) + body
+
+
+def _riff_end(data: bytes) -> int:
+    """Where the RIFF payload ends, after checking the size the header declares."""
+    if len(data) < 20:
+        raise CorruptImage(f"truncated WebP: {len(data)} bytes")
+    (size,) = struct.unpack_from("<L", data, 4)
+    if size < 12 or 8 + size > len(data):
+        raise CorruptImage(f"WebP RIFF header declares {size} bytes but {len(data) - 8} follow it")
+    return 8 + size
+
+
+def _chunk(data: bytes, view: memoryview, pos: int, end: int) -> tuple[bytes, memoryview | bytes]:
+    """The FourCC and the bytes (header, payload, pad) of the chunk at ``pos``."""
+    if pos + 8 > end:
+        raise CorruptImage(f"WebP chunk header at offset {pos} runs past the RIFF size")
+    fourcc, size = struct.unpack_from("<4sL", data, pos)
+    stop = pos + 8 + size + (size & 1)
+    if stop == end + 1:  # an odd last chunk without its pad byte: pad it
+        return fourcc, bytes(view[pos:end]) + b"\x00"
+    if stop > end:
+        raise CorruptImage(
+            f"WebP chunk {fourcc!r} at offset {pos} declares {size} bytes, past the RIFF size"
+        )
+    return fourcc, view[pos:stop]
+
+
+def _exif_chunk(tiff: bytes | None) -> bytes | None:
+    if tiff is None:
+        return None
+    pad = b"\x00" * (len(tiff) & 1)
+    return b"EXIF" + struct.pack("<L", len(tiff)) + tiff + pad
+
+
+def _vp8x(chunk: memoryview | bytes, icc: bool, exif: bool) -> bytes:
+    """The VP8X chunk with the ICC, EXIF and XMP flags saying what the output holds."""
+    if len(chunk) < 18:
+        raise CorruptImage("WebP VP8X chunk is shorter than 10 bytes")
+    flags = chunk[8] & ~(ICC_FLAG | EXIF_FLAG | XMP_FLAG)
+    flags |= (ICC_FLAG if icc else 0) | (EXIF_FLAG if exif else 0)
+    return bytes(chunk[:8]) + bytes([flags]) + bytes(chunk[9:])
