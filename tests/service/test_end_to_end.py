@@ -73,12 +73,33 @@ def test_remove_job_and_download_equal_the_strip_core(stack):
     assert disposition == "attachment; filename=\"Canon_40D.jpg\"; filename*=UTF-8''Canon%2040D.jpg"
 
 
+@pytest.mark.parametrize(
+    "sample,mime",
+    [
+        ("Pillow/Tests/images/exif.png", "image/png"),
+        ("Pillow/Tests/images/flower2.webp", "image/webp"),
+        ("Pillow/Tests/images/multiple_comments.gif", "image/gif"),
+        ("exif-samples/tiff/Arbitro.tiff", "image/tiff"),
+    ],
+)
+def test_remove_in_other_formats_downloads_what_the_core_makes(stack, sample, mime):
+    (file,) = _pick(sample)
+    body = finished(stack.api_url, submit(stack.api_url, "remove", file.data, file.path.name))
+    assert body["status"] == "completed", body
+    expected = operations.run_strip(file.data, file.path.name, strip_options())
+    assert result_of(body) == expected.result
+    download = requests.get(f"{stack.api_url}{body['downloadUrl']}")
+    assert (download.content, download.headers["Content-Type"]) == (expected.cleaned, mime)
+
+
 def test_hash_job_with_options_equals_the_operation(stack):
     (file,) = _pick("Pillow/Tests/images/exif.png")
-    params = {"types": "phash,dhash,md5"}
+    params = {"types": "phash,dhash,ahash,whash,bmh0,bmh1,md5,sha256"}
     body = finished(stack.api_url, submit(stack.api_url, "hash", file.data, "x.png", **params))
     assert body["status"] == "completed", body
-    expected = operations.run_hash(file.data, "x.png", hash_options("phash,dhash,md5")).result
+    expected = operations.run_hash(
+        file.data, "x.png", hash_options("phash,dhash,ahash,whash,bmh0,bmh1,md5,sha256")
+    ).result
     assert result_of(body) == expected
 
 
