@@ -1,7 +1,8 @@
 """The Flask API: ``create_app()`` builds it (gunicorn runs ``api:create_app()``).
 
 Blueprints, one concern each: ``jobs`` (submit, status), ``downloads``,
-``distance``, ``health``, ``openapi``; ``/metrics`` is added by ``metrics``.
+``batch`` (many inputs, one UUID), ``matching`` (Ximilar-shaped similarity
+jobs), ``distance``, ``health``, ``openapi``; ``/metrics`` is added by ``metrics``.
 Dependencies come from settings unless a test injects them.
 """
 
@@ -12,10 +13,10 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from api import distance, downloads, health, jobs, openapi
+from api import batch, distance, downloads, health, jobs, matching, openapi
 from api.errors import register_error_handlers
 from api.metrics import init_metrics
-from api.services import Services, celery_enqueue
+from api.services import Services, celery_sender, job_enqueuer
 from common.clock import Clock, SystemClock
 from common.jobs import JobStore
 from common.redis_client import redis_client
@@ -36,11 +37,13 @@ def create_app(
     jobs_store: JobStore | None = None,
     storage: Storage | None = None,
     enqueue: Callable[[str], None] | None = None,
+    send_task: Callable[[str, list], None] | None = None,
     clock: Clock | None = None,
 ) -> Flask:
     """The API for ``settings`` (read from the environment when omitted); connects lazily."""
     settings = settings or load_settings()
     clock = clock or SystemClock()
+    send_task = send_task or celery_sender(settings)
     svc = Services(
         settings=settings,
         jobs=jobs_store
@@ -51,14 +54,16 @@ def create_app(
             clock=clock,
         ),
         storage=storage or get_storage(settings),
-        enqueue=enqueue or celery_enqueue(settings),
+        enqueue=enqueue or job_enqueuer(send_task),
         clock=clock,
+        send_task=send_task,
     )
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
     app.extensions["exifq"] = svc
-    for blueprint in (distance.bp, jobs.bp, downloads.bp, health.bp, openapi.bp):
+    blueprints = (distance.bp, batch.bp, matching.bp, jobs.bp, downloads.bp, health.bp, openapi.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
     init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")

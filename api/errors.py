@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 import redis
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from kombu.exceptions import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -35,6 +35,9 @@ def register_error_handlers(app: Flask, max_upload_bytes: int) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge):
+        limit = request.max_content_length
+        if limit != app.config["MAX_CONTENT_LENGTH"]:  # a batch request sets its own limit
+            return error_response(f"request too large (limit {limit} bytes)", 413)
         return error_response(f"file too large (limit {max_upload_bytes} bytes)", 413)
 
     @app.errorhandler(HTTPException)

@@ -26,7 +26,7 @@ MAX_URL_LENGTH = 2048
 _META_PARAMS = {"key", "wait", "url", "file"}
 
 # Job op → its option names and the function that validates them.
-_OPTION_PARSERS: dict[str, tuple[tuple[str, ...], Callable]] = {
+OPTION_PARSERS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "extract": (("pixels",), extract_options),
     "remove": (("keep", "drop"), strip_options),
     "hash": (("types", "fast"), hash_options),
@@ -73,11 +73,17 @@ def parse_wait(value: object) -> float:
 
 def parse_options(op: str, params: dict) -> dict:
     """The op's options from ``params``; unknown parameter names are a 400."""
-    names, parser = _OPTION_PARSERS[op]
+    names = OPTION_PARSERS[op][0]
     unknown = sorted(set(params) - set(names) - _META_PARAMS)
     if unknown:
         allowed = ", ".join((*names, "url", "wait", "key"))
         raise BadRequest(f"unknown parameter: {', '.join(unknown)} (allowed: {allowed})")
+    return op_options(op, params)
+
+
+def op_options(op: str, params: dict) -> dict:
+    """The op's options from ``params`` (other names are ignored), validated, JSON-safe."""
+    names, parser = OPTION_PARSERS[op]
     return to_json(parser(**{name: params[name] for name in names if name in params}))
 
 
@@ -86,6 +92,17 @@ def clean_file_name(name: str | None, default: str = "upload") -> str:
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     printable = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()[:255]
     return printable if printable.strip(". ") else default
+
+
+def relative_name(name: str | None, default: str = "upload") -> str:
+    """The client's file name as a safe relative path: ``/`` separators, no empty, ``.`` or
+    ``..`` parts, no control characters (at most 255 characters)."""
+    parts = []
+    for part in (name or "").replace("\\", "/").split("/"):
+        printable = "".join(ch for ch in part if unicodedata.category(ch)[0] != "C").strip()
+        if printable.strip(". "):
+            parts.append(printable)
+    return "/".join(parts)[-255:].lstrip("/") or default
 
 
 def _size_of(stream: IO[bytes]) -> int:

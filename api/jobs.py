@@ -20,6 +20,7 @@ from api.auth import request_owner
 from api.errors import UNAVAILABLE
 from api.inputs import Submission, parse_wait, read_submission
 from api.services import Services, services
+from common.batches import Batch
 from common.clock import isoformat
 from common.errors import ExifqError
 from common.jobs import COMPLETED, FAILED, Job, upload_key
@@ -48,17 +49,23 @@ def download_url(job: Job) -> str:
     return f"/download-cleaned/{job.uuid}"
 
 
-def find_job(svc: Services, op: str, job_id: str) -> Job:
-    """The job, if it exists, is of ``op``, has not expired and belongs to the presented key."""
+def require_visible(svc: Services, record: Job | Batch | None, kind: str) -> None:
+    """404 unless ``record`` exists, is of ``kind`` (a job's op, a batch's kind), has not
+    expired and belongs to the key the request presents (if any)."""
     owner = request_owner(svc.settings.api_keys, required=False)
-    job = svc.jobs.get(job_id)
     if (
-        job is None
-        or job.op != op
-        or job.expires_at <= svc.clock.now()
-        or (owner is not None and job.owner != owner)
+        record is None
+        or (record.op if isinstance(record, Job) else record.kind) != kind
+        or record.expires_at <= svc.clock.now()
+        or (owner is not None and record.owner != owner)
     ):
         raise JobNotFound()
+
+
+def find_job(svc: Services, op: str, job_id: str) -> Job:
+    """The job, if the request may see it (see :func:`require_visible`)."""
+    job = svc.jobs.get(job_id)
+    require_visible(svc, job, op)
     return job
 
 

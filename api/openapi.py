@@ -75,6 +75,11 @@ _WAIT = _param(
 _UUID = {**_param("uuid", "path", {"type": "string", "format": "uuid"}), "required": True}
 
 
+def _body(multipart: dict, by_url: dict) -> dict:
+    content = {"multipart/form-data": {"schema": multipart}, "application/json": {"schema": by_url}}
+    return {"required": True, "content": content}
+
+
 def _submit(op: str) -> dict:
     options = _OPTIONS[op]
     multipart = {
@@ -91,13 +96,7 @@ def _submit(op: str) -> dict:
         "summary": _SUMMARY[op],
         "operationId": f"submit_{op}",
         "parameters": [_WAIT, *(_param(n, "query", s) for n, s in options.items())],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {"schema": multipart},
-                "application/json": {"schema": by_url},
-            },
-        },
+        "requestBody": _body(multipart, by_url),
         "responses": {
             "202": _job_answer("queued"),
             "200": _job_answer("finished within ?wait"),
@@ -119,6 +118,153 @@ def _status(op: str) -> dict:
     }
 
 
+_BATCH = {
+    "type": "object",
+    "required": ["success", "uuid", "status", "total", "completed", "failed"],
+    "properties": {
+        "success": {"type": "boolean"},
+        "uuid": {"type": "string", "format": "uuid"},
+        "status": {"enum": ["processing", "completed", "completed_with_errors"]},
+        "total": {"type": "integer"},
+        "completed": {"type": "integer"},
+        "failed": {"type": "integer"},
+        "nextOffset": {"type": "integer", "description": "absent on the last page"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["index", "name", "op", "uuid", "status", "statusUrl"],
+                "properties": {
+                    "index": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "op": {"enum": list(_OPTIONS)},
+                    "uuid": {"type": "string", "format": "uuid"},
+                    "status": {"enum": ["queued", "processing", "completed", "failed"]},
+                    "statusUrl": {"type": "string"},
+                    "downloadUrl": {"type": "string"},
+                    "error": _JOB_ERROR,
+                    "result": {"type": "object", "description": "with ?include=results"},
+                },
+            },
+        },
+    },
+}
+_ALL_OPTIONS = {name: schema for options in _OPTIONS.values() for name, schema in options.items()}
+
+
+def _json_answer(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _batch_paths() -> dict:
+    operations = {
+        "description": "comma list of extract, remove, hash (default extract)",
+        "type": "string",
+    }
+    multipart = {
+        "type": "object",
+        "properties": {
+            "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            "url": {"type": "array", "items": {"type": "string", "format": "uri"}},
+            "operations": operations,
+            **_ALL_OPTIONS,
+        },
+    }
+    by_url = {
+        "type": "object",
+        "required": ["urls"],
+        "properties": {
+            "urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
+            "operations": operations,
+            **_ALL_OPTIONS,
+        },
+    }
+    page = [
+        _param("offset", "query", {"type": "integer", "minimum": 0}, "first item of the page"),
+        _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}),
+        _param("include", "query", {"enum": ["results"]}, "inline completed items' results"),
+    ]
+    submit = {
+        "summary": "Many files and/or URLs, one or more operations: one batch UUID",
+        "operationId": "submit_batch",
+        "parameters": [_WAIT],
+        "requestBody": _body(multipart, by_url),
+        "responses": {
+            "202": _json_answer("accepted; items fan out to the workers", _BATCH),
+            "200": _json_answer("finished within ?wait", _BATCH),
+            "400": _error("no inputs, too many, or bad options"),
+            "401": _error("missing or invalid API key"),
+            "413": _error("request larger than MAX_BATCH_BYTES"),
+        },
+    }
+    status = {
+        "summary": "Progress of a batch and one page of its items",
+        "operationId": "status_batch",
+        "parameters": [_UUID, _WAIT, *page],
+        "responses": {
+            "200": _json_answer("the batch", _BATCH),
+            "404": _error("unknown or expired"),
+        },
+    }
+    return {"/api/v1/batch": {"post": submit}, "/api/v1/batch/{uuid}": {"get": status}}
+
+
+_MATCHING = {
+    "visual_hash": "Ximilar-shaped: the hash of every record",
+    "remove_duplicates": "Ximilar-shaped: clusters of near-duplicate records",
+    "rank_images": "Ximilar-shaped: records ranked by distance to query_record",
+}
+
+
+def _matching_paths() -> dict:
+    record = {
+        "type": "object",
+        "properties": {"_url": {"type": "string"}, "_base64": {"type": "string"}, "_id": {}},
+    }
+    body = {
+        "type": "object",
+        "required": ["records"],
+        "properties": {
+            "records": {"type": "array", "items": record},
+            "query_record": record,
+            "hash_type": {"enum": ["phash", "bmh1"]},
+            "range": {"type": "integer"},
+            "k": {"type": "integer"},
+        },
+    }
+    paths = {}
+    for kind, summary in _MATCHING.items():
+        answers = {
+            "202": {"description": "accepted; progress while records are hashed"},
+            "200": {"description": "Ximilar's response body, with our uuid"},
+        }
+        paths[f"/api/v1/{kind}"] = {
+            "post": {
+                "summary": summary,
+                "operationId": f"submit_{kind}",
+                "parameters": [_WAIT],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {
+                    **answers,
+                    "400": _error("malformed request"),
+                    "401": _error("missing or invalid API key"),
+                },
+            }
+        }
+        paths[f"/api/v1/{kind}/{{uuid}}"] = {
+            "get": {
+                "summary": f"Progress or answer of a {kind} job",
+                "operationId": f"status_{kind}",
+                "parameters": [_UUID, _WAIT],
+                "responses": {**answers, "404": _error("unknown or expired")},
+            }
+        }
+    return paths
+
+
 def _simple(summary: str, answers: dict, parameters: list | None = None) -> dict:
     operation = {"summary": summary, "responses": answers}
     if parameters:
@@ -133,6 +279,8 @@ def build_spec() -> dict:
         paths[f"/api/v1/{op}"] = {"post": _submit(op)}
         paths[f"/api/v1/{op}/{{uuid}}"] = {"get": _status(op)}
     image = {"content": {"application/octet-stream": {}}, "description": "the cleaned file"}
+    paths.update(_batch_paths())
+    paths.update(_matching_paths())
     paths["/download-cleaned/{uuid}"] = _simple(
         "The cleaned file of a remove job (24 h)",
         {"200": image, "404": _error("unknown or expired")},

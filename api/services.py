@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from common.batches import BatchStore
 from common.clock import Clock
 from common.jobs import JobStore
 from common.settings import Settings
@@ -21,6 +22,11 @@ class Services:
     storage: Storage
     enqueue: Callable[[str], None]  # sends the job's task to the workers
     clock: Clock
+    send_task: Callable[[str, list], None]  # sends any task by name: (name, args)
+
+    @property
+    def batches(self) -> BatchStore:
+        return BatchStore(self.jobs, self.clock)
 
 
 def services() -> Services:
@@ -28,7 +34,12 @@ def services() -> Services:
     return current_app.extensions["exifq"]
 
 
-def celery_enqueue(settings: Settings) -> Callable[[str], None]:
-    """Send ``exifq.process(job_id)`` through the broker (connects on the first send)."""
+def celery_sender(settings: Settings) -> Callable[[str, list], None]:
+    """``(task name, args) -> None`` through the broker (connects on the first send)."""
     celery = create_celery(settings)
-    return lambda job_id: celery.send_task(PROCESS_TASK, args=[job_id], queue=QUEUE)
+    return lambda name, args: celery.send_task(name, args=args, queue=QUEUE)
+
+
+def job_enqueuer(send_task: Callable[[str, list], None]) -> Callable[[str], None]:
+    """Send ``exifq.process(job_id)``."""
+    return lambda job_id: send_task(PROCESS_TASK, [job_id])

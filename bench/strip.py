@@ -3,9 +3,11 @@
     python -m bench.strip [--corpus DIR] [--rounds 3] [--megapixels 24]
 
 1. Corpus JPEGs, file to file (read, strip, write), warm: exifq
-   ``strip_metadata`` in a loop against ExifTool ``-all=`` fed file by file
-   through one ``-stay_open`` process (Perl start-up excluded) — a service's
-   steady state.
+   ``strip_file`` (and ``strip_metadata`` with ``read_bytes``/``write_bytes``)
+   in a loop against ExifTool ``-all=`` fed file by file through one
+   ``-stay_open`` process (Perl start-up excluded) — a service's steady
+   state; and the floor of ``strip_file``'s I/O (open, read or mmap, write a
+   temporary file, rename) with no strip at all.
 2. The same files cold, one command for all of them, start-up included:
    ``python -m common.cli strip --local FILES -o DIR`` against
    ``exiftool -all= -o DIR FILES``.
@@ -13,7 +15,7 @@
    its time and the pixel error it causes (exifq changes no pixel).
 4. Every corpus format, warm, exifq against ExifTool.
 5. One large JPEG the bench generates (noise over gradients, camera-like
-   EXIF, GPS and XMP): exifq in memory, then all three file to file.
+   EXIF, GPS and XMP): exifq in memory, then each contender file to file.
 
 Every contender runs in its own child process and reports its peak RSS
 (``VmHWM``); timings are the best of ``--rounds``. Outputs go to ``/dev/shm``
@@ -96,6 +98,39 @@ def leg_exifq(files: list[Path], rounds: int) -> dict:
                 continue
             (out / f"{index}{path.suffix}").write_bytes(cleaned)
         return failed
+
+    seconds, failed = best_of(rounds, run)
+    return {"seconds": seconds, "failed": failed}
+
+
+def leg_exifq_files(files: list[Path], rounds: int) -> dict:
+    """``strip_file`` (read or mmap, writev, rename), file by file in one warm process."""
+    from worker.media.strip.files import strip_file
+
+    def run(out: Path) -> int:
+        failed = 0
+        for index, path in enumerate(files):
+            try:
+                strip_file(path, out / f"{index}{path.suffix}")
+            except Exception:  # the corpus's truncated files are refused, not written
+                failed += 1
+        return failed
+
+    seconds, failed = best_of(rounds, run)
+    return {"seconds": seconds, "failed": failed}
+
+
+def leg_floor(files: list[Path], rounds: int) -> dict:
+    """``strip_file``'s I/O alone: open, read or mmap, write a temporary file, rename; no strip."""
+    from worker.media.strip.files import _contents, _write_whole
+
+    def run(out: Path) -> int:
+        for index, path in enumerate(files):
+            with open(path, "rb", buffering=0) as source, _contents(source) as data:
+                pieces = [memoryview(data)]
+                _write_whole(str(out / f"{index}{path.suffix}"), pieces)
+                del pieces
+        return 0
 
     seconds, failed = best_of(rounds, run)
     return {"seconds": seconds, "failed": failed}
@@ -230,6 +265,8 @@ def large_jpeg(megapixels: int) -> bytes:
 
 LEGS = {
     "exifq": leg_exifq,
+    "exifq-files": leg_exifq_files,
+    "floor": leg_floor,
     "exiftool": leg_exiftool,
     "exifq-cli": leg_exifq_cli,
     "exiftool-cli": leg_exiftool_cli,
@@ -269,8 +306,19 @@ def corpus_report(title: str, files: list[Path], rounds: int, cold: bool) -> Non
     print(f"\n{title}: {count} files, {megabytes:.1f} MB, file to file, best of {rounds}")
     print(HEADER)
     ours, tool = child("exifq", files, rounds), child("exiftool", files, rounds)
+    by_file, floor = child("exifq-files", files, rounds), child("floor", files, rounds)
+    print(row("exifq strip_file", count, megabytes, by_file, tool, f"{by_file['failed']} refused"))
     print(row("exifq strip_metadata", count, megabytes, ours, tool, f"{ours['failed']} refused"))
     print(row("ExifTool -stay_open", count, megabytes, tool, tool, f"{tool['failed']} not written"))
+    print(row("I/O floor, no strip", count, megabytes, floor, tool))
+    per_file = {
+        name: leg["seconds"] / count * 1e6
+        for name, leg in (("ours", by_file), ("floor", floor), ("tool", tool))
+    }
+    print(
+        f"  per file: strip_file {per_file['ours']:.0f} us (I/O floor {per_file['floor']:.0f} us),"
+        f" ExifTool {per_file['tool']:.0f} us"
+    )
     if not cold:
         return
     ours_cold, tool_cold = child("exifq-cli", files, rounds), child("exiftool-cli", files, rounds)
@@ -292,12 +340,15 @@ def large_report(megapixels: int, rounds: int) -> None:
         megabytes = path.stat().st_size / 1e6
         memory = child("memory", [path], rounds)
         ours, tool = child("exifq", [path], rounds), child("exiftool", [path], rounds)
+        by_file, floor = child("exifq-files", [path], rounds), child("floor", [path], rounds)
         pil = child("pillow", [path], 1)
     print(f"\n{megapixels} MP JPEG, {megabytes:.1f} MB")
     print(HEADER)
     print(row("exifq in memory", 1, megabytes, memory, tool))
-    print(row("exifq file to file", 1, megabytes, ours, tool))
+    print(row("exifq strip_file", 1, megabytes, by_file, tool))
+    print(row("exifq strip_metadata + I/O", 1, megabytes, ours, tool))
     print(row("ExifTool -stay_open", 1, megabytes, tool, tool))
+    print(row("I/O floor, no strip", 1, megabytes, floor, tool))
     print(row("Pillow re-save q95", 1, megabytes, pil, tool))
 
 

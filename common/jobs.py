@@ -3,11 +3,17 @@
 Status only moves forward — ``queued → processing → completed | failed`` —
 and a finished job never changes again, so a task that Celery delivers twice
 (``acks_late``) cannot undo what the first delivery decided. Each transition
-is a WATCH/MULTI transaction on the job's key (no Lua, so it also runs on
-fakeredis). Finishing publishes on the job's channel, which is what
+is one Lua script on the job's key: one round trip to Redis, atomic
+(fakeredis runs it too, through ``lupa``). Finishing publishes on the job's channel, which is what
 ``wait()`` (the API's ``?wait=N``) blocks on instead of polling; the message
 may carry a small result (a "notice") so the waiter need not fetch it from
 object storage.
+
+A job may belong to a batch (``batch``, see ``common.batches``): the same
+scripts then also write the batch's item entry and, on finishing, count it,
+so the counts are exact however often a task runs. (The batch's keys are
+derived from the job's ``batch`` field inside the script, which standalone
+Redis allows; a Redis Cluster would need them in one hash slot.)
 
 ``deliveries`` counts how often a worker started the job's current attempt;
 the worker fails the job as ``worker_lost`` when a message keeps killing its
@@ -17,22 +23,84 @@ worker instead of letting it loop forever.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import unicodedata
 import uuid as uuid_module
+from collections import deque
 from dataclasses import asdict, dataclass, field
 
 import redis
 
+from common import batches
 from common.clock import Clock, SystemClock
+from common.status import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL
 
-QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
-TERMINAL = frozenset({COMPLETED, FAILED})
+__all__ = ["COMPLETED", "FAILED", "PROCESSING", "QUEUED", "TERMINAL", "Job", "JobStore"]
+
 
 _JSON_FIELDS = ("options", "error")
 _FLOAT_FIELDS = ("created_at", "updated_at", "expires_at", "finished_at")
 _INT_FIELDS = ("deliveries", "size")
+
+# Lua transitions. Each reads the job's status first: a missing or finished job is
+# left as it is. ARGV[1..3] are the prefixes of a batch's keys (record, item states,
+# channel), to which the job's ``batch`` field is appended.
+_NOT_MOVED, _MOVED = 0, 1
+_IDLE_LISTENERS = 64  # subscribers kept open for ``wait`` (one per concurrent waiter)
+
+# KEYS: the job. ARGV: the 3 batch prefixes, job id, worker, now, the item's entry,
+# then the terminal statuses. Returns nil (no job) or the job's fields (flat) as they now stand.
+_START_SCRIPT = f"""
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return nil end
+for i = 8, #ARGV do
+    if status == ARGV[i] then return redis.call('HGETALL', KEYS[1]) end
+end
+redis.call('HSET', KEYS[1], 'status', '{PROCESSING}', 'worker', ARGV[5], 'updated_at', ARGV[6])
+redis.call('HINCRBY', KEYS[1], 'deliveries', 1)
+local batch = redis.call('HGET', KEYS[1], 'batch')
+if batch then redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[7]) end
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS: the job, its channel. ARGV: the 3 batch prefixes, job id, the message, the item's
+# entry, the batch counter to count it in, the number n of terminal statuses, the n
+# statuses, then field, value, field, value, ... Returns _NOT_MOVED, _MOVED, or the
+# batch's UUID when this job was its last unfinished item.
+_FINISH_SCRIPT = f"""
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {_NOT_MOVED} end
+local n = tonumber(ARGV[8])
+for i = 9, 8 + n do
+    if status == ARGV[i] then return {_NOT_MOVED} end
+end
+redis.call('HSET', KEYS[1], (table.unpack or unpack)(ARGV, 9 + n))
+redis.call('PUBLISH', KEYS[2], ARGV[5])
+local batch = redis.call('HGET', KEYS[1], 'batch')
+if not batch then return {_MOVED} end
+redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[6])
+redis.call('HINCRBY', ARGV[1] .. batch, ARGV[7], 1)
+local counts = redis.call('HMGET', ARGV[1] .. batch, 'total', 'completed', 'failed')
+local total = tonumber(counts[1] or 0)
+if total > 0 and tonumber(counts[2] or 0) + tonumber(counts[3] or 0) == total then
+    redis.call('PUBLISH', ARGV[3] .. batch, 'finished')
+    return batch
+end
+return {_MOVED}
+"""
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What finishing a job did: whether it moved, and the batch it was the last item of."""
+
+    moved: bool
+    batch_done: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.moved
 
 
 @dataclass(frozen=True)
@@ -57,6 +125,7 @@ class Job:
     result_key: str | None = None
     cleaned_key: str | None = None
     finished_at: float | None = None
+    batch: str | None = None  # the batch this job is an item of
 
     @property
     def finished(self) -> bool:
@@ -85,7 +154,7 @@ def safe_name(file_name: str, default: str = "image") -> str:
 
 
 # Everything a job leaves in storage lives under one of these prefixes.
-STORAGE_PREFIXES = ("uploads/", "results/", "cleaned/")
+STORAGE_PREFIXES = ("uploads/", "results/", "cleaned/", "requests/")
 
 
 def _encode(values: dict) -> dict[str, str]:
@@ -127,6 +196,11 @@ class JobStore:
         self.prefix = prefix
         self.ttl = ttl
         self.clock = clock or SystemClock()
+        self._batch_prefixes = batches.key_prefixes(prefix)
+        self._start_script = client.register_script(_START_SCRIPT)
+        self._finish_script = client.register_script(_FINISH_SCRIPT)
+        self._listeners: deque[redis.client.PubSub] = deque()  # idle ones, for ``wait``
+        self._listeners_pid = os.getpid()
 
     def key(self, job_id: str) -> str:
         return f"{self.prefix}job:{job_id}"
@@ -134,7 +208,16 @@ class JobStore:
     def channel(self, job_id: str) -> str:
         return f"{self.prefix}job-finished:{job_id}"
 
-    def create(
+    def create(self, op: str, **fields: object) -> Job:
+        """Write a new ``queued`` job that expires ``ttl`` seconds from now (``fields`` as
+        :meth:`new_job` takes them)."""
+        job = self.new_job(op, **fields)
+        pipe = self.redis.pipeline(transaction=True)
+        self.write(pipe, job)
+        pipe.execute()
+        return job
+
+    def new_job(
         self,
         op: str,
         *,
@@ -145,13 +228,14 @@ class JobStore:
         url: str | None = None,
         size: int | None = None,
         job_id: str | None = None,
+        batch: str | None = None,
+        error: dict | None = None,
     ) -> Job:
-        """Write a new ``queued`` job that expires ``ttl`` seconds from now."""
+        """A job record (not yet written): ``queued``, or ``failed`` already when ``error``."""
         now = self.clock.now()
-        job = Job(
+        return Job(
             uuid=job_id or str(uuid_module.uuid4()),
             op=op,
-            status=QUEUED,
             created_at=now,
             updated_at=now,
             expires_at=now + self.ttl,
@@ -161,13 +245,17 @@ class JobStore:
             file_name=file_name,
             url=url,
             size=size,
+            batch=batch,
+            error=error,
+            status=QUEUED if error is None else FAILED,
+            finished_at=None if error is None else now,
         )
+
+    def write(self, pipe: redis.client.Pipeline, job: Job) -> None:
+        """Queue the writing of ``job``'s record, with its TTL, on ``pipe``."""
         key = self.key(job.uuid)
-        pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping=_encode(asdict(job)))
         pipe.expire(key, self.ttl)
-        pipe.execute()
-        return job
 
     def get(self, job_id: str) -> Job | None:
         raw = self.redis.hgetall(self.key(job_id))
@@ -181,18 +269,12 @@ class JobStore:
 
         Returns the job as it now stands, or ``None`` when it does not exist (expired).
         """
-
-        def transition(pipe: redis.client.Pipeline) -> None:
-            status = pipe.hget(key, "status")
-            if status is None or status in TERMINAL:
-                return
-            pipe.multi()
-            pipe.hset(key, mapping={"status": PROCESSING, "worker": worker, "updated_at": now})
-            pipe.hincrby(key, "deliveries", 1)
-
-        key, now = self.key(job_id), self.clock.now()
-        self.redis.transaction(transition, key)
-        return self.get(job_id)
+        entry = json.dumps({"status": PROCESSING})
+        args = [*self._batch_prefixes, job_id, worker, self.clock.now(), entry, *TERMINAL]
+        answer = self._start_script(keys=[self.key(job_id)], args=args)
+        if answer is None:
+            return None
+        return _decode(dict(zip(answer[::2], answer[1::2], strict=True)))
 
     def reset_deliveries(self, job_id: str) -> None:
         """Start counting deliveries afresh (the task scheduled a retry: it did not crash)."""
@@ -206,26 +288,42 @@ class JobStore:
         *,
         file_name: str | None = None,
         notice: str = "",
-    ) -> bool:
-        """Mark the job ``completed``; ``False`` if it was already finished (or is gone).
+        summary: dict | None = None,
+    ) -> Finish:
+        """Mark the job ``completed``; falsy if it was already finished (or is gone).
 
-        ``notice`` goes to whoever ``wait()``s on the job at that moment, nowhere else.
+        ``notice`` goes to whoever ``wait()``s on the job at that moment, nowhere
+        else; ``summary`` (small) goes into the item's entry when the job is in a batch.
         """
         fields = {"result_key": result_key, "cleaned_key": cleaned_key, "file_name": file_name}
-        return self._finish(job_id, COMPLETED, fields, notice)
+        entry = {"status": COMPLETED} | ({"summary": summary} if summary is not None else {})
+        return self._finish(job_id, fields, entry, notice)
 
-    def fail(self, job_id: str, error: dict) -> bool:
-        """Mark the job ``failed`` with ``{"code", "message"}``; ``False`` if already finished."""
-        return self._finish(job_id, FAILED, {"error": error})
+    def fail(self, job_id: str, error: dict) -> Finish:
+        """Mark the job ``failed`` with ``{"code", "message"}``; falsy if already finished."""
+        return self._finish(job_id, {"error": error}, {"status": FAILED, "error": error})
 
-    def _finish(self, job_id: str, status: str, fields: dict, notice: str = "") -> bool:
+    def _finish(self, job_id: str, fields: dict, entry: dict, notice: str = "") -> Finish:
         now = self.clock.now()
-        moved = self._update_unfinished(
-            job_id, {**fields, "status": status, "updated_at": now, "finished_at": now}
+        fields = {**fields, "status": entry["status"], "updated_at": now, "finished_at": now}
+        pairs = [item for pair in _encode(fields).items() for item in pair]
+        counter = "completed" if entry["status"] == COMPLETED else "failed"
+        answer = self._finish_script(
+            keys=[self.key(job_id), self.channel(job_id)],
+            args=[
+                *self._batch_prefixes,
+                job_id,
+                f"{entry['status']}\n{notice}",
+                json.dumps(entry, ensure_ascii=False),
+                counter,
+                len(TERMINAL),
+                *TERMINAL,
+                *pairs,
+            ],
         )
-        if moved:
-            self.redis.publish(self.channel(job_id), f"{status}\n{notice}")
-        return moved
+        if isinstance(answer, str):  # the batch whose last item this was
+            return Finish(True, answer)
+        return Finish(answer == _MOVED)
 
     def _update_unfinished(self, job_id: str, fields: dict) -> bool:
         """Set ``fields`` unless the job is finished or missing; whether it was set."""
@@ -246,23 +344,54 @@ class JobStore:
         published with its completion if this call received it (else ``""``).
 
         Subscribes to the job's channel before reading the record, so a finish
-        between the read and the wait is not missed.
+        between the read and the wait is not missed. The subscriber's connection
+        is kept for the next ``wait`` (unsubscribed), not opened per call.
         """
         deadline = time.monotonic() + timeout
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        notice = ""
+        channel = self.channel(job_id)
+        listener = self._listener()
+        notice, clean = "", False
         try:
-            pubsub.subscribe(self.channel(job_id))
+            listener.subscribe(channel)
             job = self.get(job_id)
+            # Re-read at least every 5 s, in case a message was lost to a reconnect.
+            reread_at = time.monotonic() + 5.0
             while job is not None and not job.finished:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                now = time.monotonic()
+                if now >= deadline:
                     break
-                # Re-read at least every 5 s, in case a message was lost to a reconnect.
-                message = pubsub.get_message(timeout=min(remaining, 5.0))
-                if message is not None:
+                message = listener.get_message(timeout=min(deadline, reread_at) - now)
+                if message is not None and message["channel"] == channel:
                     notice = message["data"].partition("\n")[2]
+                elif time.monotonic() < min(deadline, reread_at):
+                    continue  # a subscription's reply, or a message for an earlier wait
                 job = self.get(job_id)
+                reread_at = time.monotonic() + 5.0
+            clean = _unsubscribe(listener, channel)
             return job, notice
         finally:
-            pubsub.close()
+            if clean and len(self._listeners) < _IDLE_LISTENERS:
+                self._listeners.append(listener)
+            else:
+                listener.close()
+
+    def _listener(self) -> redis.client.PubSub:
+        """An idle subscriber (its connection open), or a new one."""
+        if self._listeners_pid != os.getpid():  # forked: those sockets are the parent's
+            self._listeners, self._listeners_pid = deque(), os.getpid()
+        try:
+            return self._listeners.pop()
+        except IndexError:
+            return self.redis.pubsub(ignore_subscribe_messages=True)
+
+
+def _unsubscribe(listener: redis.client.PubSub, channel: str) -> bool:
+    """Unsubscribe and read until Redis confirms it; whether the listener is clean to reuse."""
+    listener.unsubscribe(channel)
+    deadline = time.monotonic() + 1.0
+    while listener.subscribed:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        listener.get_message(timeout=remaining)
+    return True

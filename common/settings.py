@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     API_KEYS: str = Field("", description="comma-separated; empty runs the service open")
     MAX_UPLOAD_BYTES: int = Field(50 * MiB, gt=0)
     MAX_IMAGE_PIXELS: int = Field(100_000_000, gt=0)
+    MAX_BATCH_ITEMS: int = Field(10_000, gt=0, description="files, URLs or records per batch")
+    MAX_BATCH_BYTES: int = Field(1024 * MiB, gt=0, description="size of one batch request")
     RESULT_TTL_SECONDS: int = Field(86_400, gt=0)
     URL_FETCH_TIMEOUT: float = Field(15.0, gt=0)
     URL_MAX_REDIRECTS: int = Field(5, ge=0)

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 QUEUE = "exifq"
 PROCESS_TASK = "exifq.process"
 SWEEP_TASK = "exifq.sweep"
+ANSWER_TASK = "exifq.answer"  # answers a similarity job once its records are hashed
+FANOUT_TASK = "exifq.fanout"  # sends the tasks of a chunk of a large batch's jobs
 
 
 def restore_interval(visibility_timeout: float) -> float:

@@ -38,7 +38,9 @@ def run_strip(data: bytes, name: str, options: StripOptions) -> Outcome:
 def run_hash(
     data: bytes, name: str, options: HashOptions, *, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> Outcome:
-    from worker.media.hashes import compute_hashes
+    """Hashes by type; ``width``/``height`` (the stored size) when a perceptual hash decoded it."""
+    from worker.media.hashes import hash_image
 
-    hashes = compute_hashes(data, options.types, fast=options.fast, max_pixels=max_pixels)
-    return Outcome({"fileName": name, "hashes": hashes})
+    hashed = hash_image(data, options.types, fast=options.fast, max_pixels=max_pixels)
+    size = {} if hashed.width is None else {"width": hashed.width, "height": hashed.height}
+    return Outcome({"fileName": name, "hashes": hashed.hashes, **size})

@@ -18,11 +18,11 @@ import logging
 from collections.abc import Callable
 
 from common.errors import ExifqError
-from common.jobs import COMPLETED, FAILED, Job, cleaned_key, result_key, upload_key
+from common.jobs import COMPLETED, FAILED, Finish, Job, cleaned_key, result_key, upload_key
 from common.options import extract_options, hash_options, strip_options
 from common.settings import Settings
 from common.storage import ObjectNotFound
-from worker import operations
+from worker import answering, operations
 from worker.media.formats import sniff
 from worker.runtime import Runtime
 
@@ -81,7 +81,7 @@ def process(rt: Runtime, job_id: str) -> str:
     except ObjectNotFound:
         error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
         return _fail(rt, job, error)
-    _store_and_complete(rt, job, name, outcome)
+    after_finish(rt, _store_and_complete(rt, job, name, outcome))
     _discard_upload(rt, job)
     return COMPLETED
 
@@ -94,7 +94,7 @@ def _load_input(rt: Runtime, job: Job) -> tuple[bytes, str]:
     return rt.storage.get(upload_key(job.uuid)), job.file_name
 
 
-def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: operations.Outcome) -> None:
+def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: operations.Outcome) -> Finish:
     results = result_key(job.uuid)
     body = json.dumps(outcome.result, ensure_ascii=False).encode()
     rt.storage.put(results, body, content_type="application/json")
@@ -105,13 +105,23 @@ def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: operations.Ou
         rt.storage.put(cleaned, outcome.cleaned, content_type=fmt.mime if fmt else None)
     # A small result rides along with the completion message to ?wait= requests.
     notice = body.decode() if len(body) <= NOTICE_MAX_BYTES else ""
-    rt.jobs.complete(job.uuid, results, cleaned, file_name=name, notice=notice)
+    # A batch item's hashes (small) also go into the batch, for answering similarity jobs.
+    summary = outcome.result if job.batch and job.op == "hash" else None
+    return rt.jobs.complete(
+        job.uuid, results, cleaned, file_name=name, notice=notice, summary=summary
+    )
 
 
 def _fail(rt: Runtime, job: Job, error: dict) -> str:
-    rt.jobs.fail(job.uuid, error)
+    after_finish(rt, rt.jobs.fail(job.uuid, error))
     _discard_upload(rt, job)
     return FAILED
+
+
+def after_finish(rt: Runtime, finish: Finish) -> None:
+    """When the job was its batch's last item, start answering the batch if it needs it."""
+    if finish.batch_done:
+        answering.request_answer(rt.batches, rt.send_task, finish.batch_done)
 
 
 def _discard_upload(rt: Runtime, job: Job) -> None:

@@ -1,4 +1,4 @@
-"""What a worker process's tasks use: settings, job store, storage, URL loader, clock.
+"""What a worker process's tasks use: settings, job and batch stores, storage, URL loader, clock.
 
 Built once per process on first use (never at import, never in the parent
 before it forks its pool), so every pool process has its own connections.
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from common.batches import BatchStore
 from common.clock import Clock, SystemClock
 from common.fetch import Fetched, FetchPolicy, fetch_url
 from common.jobs import JobStore
@@ -40,6 +41,17 @@ class Runtime:
             ttl=self.settings.RESULT_TTL_SECONDS,
             clock=self.clock,
         )
+
+    @cached_property
+    def batches(self) -> BatchStore:
+        return BatchStore(self.jobs)
+
+    @cached_property
+    def send_task(self) -> Callable[[str, list], None]:
+        """``(task name, args) -> None``: send a task to the workers' queue."""
+        from worker.app import QUEUE, app
+
+        return lambda name, args: app.send_task(name, args=args, queue=QUEUE)
 
     @cached_property
     def storage(self) -> Storage:

@@ -1,6 +1,10 @@
 """The Celery tasks: thin wrappers that turn outcomes of ``worker.pipeline`` into job states.
 
-Retries: a ``TransientError`` (storage or network) or a Redis connection
+``exifq.process`` runs one job; ``exifq.fanout`` sends the jobs of a chunk of
+a large batch; ``exifq.answer`` answers a similarity job once its records are
+hashed (``worker.answering``); ``exifq.sweep`` deletes expired objects.
+
+Retries of ``exifq.process``: a ``TransientError`` (storage or network) or a Redis connection
 fault retries with exponential backoff (``worker.app.retry_countdown``) up to
 ``TASK_MAX_RETRIES`` times, then fails the job as ``service_unavailable``. Bad
 input (``ExifqError``) never retries. A soft time limit fails the job as
@@ -22,14 +26,23 @@ from celery import Task, signals
 
 from common.errors import Timeout, TransientError
 from common.jobs import FAILED
-from worker import pipeline, sweeper
-from worker.app import PROCESS_TASK, SWEEP_TASK, app, retry_countdown
+from worker import answering, pipeline, sweeper
+from worker.app import (
+    ANSWER_TASK,
+    FANOUT_TASK,
+    PROCESS_TASK,
+    QUEUE,
+    SWEEP_TASK,
+    app,
+    retry_countdown,
+)
 from worker.runtime import Runtime, runtime_for
 
 log = logging.getLogger(__name__)
 
 TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
 MEDIA_MODULES = ("worker.media.extract", "worker.media.strip", "worker.media.hashes")
+TAG_TABLES = "worker.media.extract.tables"  # loaded one maker's module at a time on first use
 
 
 @signals.worker_init.connect
@@ -37,10 +50,16 @@ def preload_media(**_) -> None:
     """Import the media cores in the parent, so pool processes fork with them loaded.
 
     Otherwise each new pool process pays the imports (Pillow plugins, NumPy,
-    OpenCV) inside its first task, and that task's time limit.
+    OpenCV) inside its first task, and that task's time limit. The extract
+    core's tag tables (one module per maker, about 0.2 s for all) load lazily
+    on first use, so each pool process would pay each maker's on its first
+    photo from that maker: load them all here too.
     """
     for name in MEDIA_MODULES:
         importlib.import_module(name)
+    tables = importlib.import_module(TAG_TABLES)
+    for module in sorted(set(tables.MODULES.values())):
+        importlib.import_module(f"{TAG_TABLES}.{module}")
 
 
 @signals.worker_process_init.connect
@@ -57,7 +76,7 @@ def _runtime(task: Task) -> Runtime:
 def _fail_quietly(rt: Runtime, job_id: str, error: dict) -> str:
     """Fail the job; if even that is impossible (Redis away), log it and let the TTL end it."""
     try:
-        rt.jobs.fail(job_id, error)
+        pipeline.after_finish(rt, rt.jobs.fail(job_id, error))
     except TRANSIENT as exc:
         log.error("job %s: could not record failure %s: %s", job_id, error["code"], exc)
     return FAILED
@@ -97,6 +116,33 @@ def process_job(self: Task, job_id: str) -> str:
         log.exception("job %s: unexpected error", job_id)
         error = {"code": "internal_error", "message": "the worker failed on this job"}
         return _fail_quietly(rt, job_id, error)
+
+
+@app.task(
+    name=ANSWER_TASK,
+    bind=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=5,
+    max_retries=5,
+)
+def answer_similarity(self: Task, batch_id: str) -> str:
+    """Answer similarity job ``batch_id`` from its records' hashes (see ``worker.answering``)."""
+    return answering.answer(_runtime(self), batch_id)
+
+
+@app.task(name=FANOUT_TASK, bind=True, autoretry_for=TRANSIENT, max_retries=5)
+def fan_out(self: Task, job_ids: list[str]) -> int:
+    """Send ``exifq.process`` for each of ``job_ids`` (a chunk of a large batch).
+
+    The API sends one of these per chunk instead of thousands of messages
+    while the client waits. Sent twice (a redelivery), a job merely runs
+    twice, which the job store makes harmless.
+    """
+    with self.app.producer_or_acquire() as producer:
+        for job_id in job_ids:
+            self.app.send_task(PROCESS_TASK, args=[job_id], queue=QUEUE, producer=producer)
+    return len(job_ids)
 
 
 @app.task(name=SWEEP_TASK, bind=True)

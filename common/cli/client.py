@@ -1,35 +1,25 @@
-"""``exifq extract|strip|hash FILE...`` against a server (``EXIFQ_URL``, ``EXIFQ_API_KEY``).
+"""The HTTP side of the client commands: one server (``EXIFQ_URL``), one key (``EXIFQ_API_KEY``).
 
-Submits every file (a few at a time), follows each job with ``?wait=`` long
-polls while a progress bar (on stderr) counts finished files, then prints
-what the API answered: one JSON object, or JSON Lines for several files in
-the order given. ``strip`` also downloads each cleaned file to where
-``strip --local`` would write it. A failed file makes the exit status 1.
+Every call answers the server's JSON body; a transport failure raises
+``requests.RequestException`` (an ``OSError``), and an HTTP error without a
+JSON body becomes ``{"success": false, "error": "HTTP 502: not JSON"}``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from common.cli.local import cleaned_path
-from common.settings import Settings
-
-OPS = {"extract": "extract", "strip": "remove", "hash": "hash"}
-PARALLEL_UPLOADS = 4
-POLL_WAIT = 20  # seconds each status request may block on the server
-TIMEOUT = (5, POLL_WAIT + 30)  # connect, read
+POLL_WAIT = 2  # seconds a status request may block on the server: the progress bar's pace
+TIMEOUT = (5, 60)  # connect, read (a read covers a long poll or a large upload's answer)
+UPLOAD_TIMEOUT = (5, 600)
 
 
 class Client:
-    """One server, one API key; a ``requests`` session per thread."""
+    """One server, one API key; a ``requests`` session per thread (downloads run in threads)."""
 
     def __init__(self, base_url: str, api_key: str | None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -43,89 +33,59 @@ class Client:
             self._local.session.headers.update(self.headers)
         return self._local.session
 
-    def submit(self, op: str, path: Path, options: dict) -> dict:
-        with path.open("rb") as file:
-            answer = self.session.post(
-                f"{self.base_url}/api/v1/{op}",
-                files={"file": (path.name, file)},
-                data=options,
-                timeout=TIMEOUT,
-            )
-        return _json(answer)
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
 
-    def follow(self, body: dict) -> dict:
-        """Poll the job until it is finished; its final body."""
-        while body.get("status") in ("queued", "processing"):
-            answer = self.session.get(
-                f"{self.base_url}{body['statusUrl']}", params={"wait": POLL_WAIT}, timeout=TIMEOUT
-            )
-            body = _json(answer)
-        return body
+    def post(self, path: str, body, content_type: str) -> tuple[int, dict]:
+        """POST a streamed ``body``; the HTTP status and the JSON answer."""
+        answer = self.session.post(
+            self.url(path),
+            data=body,
+            headers={"Content-Type": content_type},
+            timeout=UPLOAD_TIMEOUT,
+        )
+        return answer.status_code, json_body(answer)
+
+    def get(self, path: str, **params: object) -> tuple[int, dict]:
+        answer = self.session.get(self.url(path), params=params, timeout=TIMEOUT)
+        return answer.status_code, json_body(answer)
+
+    def batch(self, batch_id: str, **params: object) -> tuple[int, dict]:
+        """``GET /api/v1/batch/{uuid}`` with ``wait``, ``include``, ``offset``, ``limit``."""
+        return self.get(f"/api/v1/batch/{batch_id}", **params)
 
     def download(self, url_path: str, target: Path) -> None:
-        with self.session.get(f"{self.base_url}{url_path}", stream=True, timeout=TIMEOUT) as answer:
+        """Stream ``url_path`` into ``target`` through a temporary file beside it, so ``target``
+        exists only complete (an interrupted download leaves no half file under its name)."""
+        partial = target.with_name(f".{target.name}.part")
+        with self.session.get(self.url(url_path), stream=True, timeout=TIMEOUT) as answer:
             if answer.status_code != 200:
-                raise requests.HTTPError(_json(answer).get("error", answer.reason))
-            with target.open("wb") as out:
-                for chunk in answer.iter_content(256 * 1024):
-                    out.write(chunk)
+                error = json_body(answer).get("error", answer.reason)
+                raise requests.HTTPError(f"download {url_path}: HTTP {answer.status_code}: {error}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with partial.open("wb") as out:
+                    for chunk in answer.iter_content(256 * 1024):
+                        out.write(chunk)
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
 
 
-def _json(answer: requests.Response) -> dict:
+def json_body(answer: requests.Response) -> dict:
+    """The answer's JSON object, or an error body naming the HTTP status."""
     try:
         body = answer.json()
     except ValueError:
-        body = {"success": False, "error": f"HTTP {answer.status_code}: not JSON"}
-    if not answer.ok and "status" not in body:
-        body = {"success": False, "status": "failed", "httpStatus": answer.status_code, **body}
+        body = None
+    if not isinstance(body, dict):
+        body = {"success": False, "error": f"HTTP {answer.status_code}: not a JSON object"}
     return body
 
 
-def _options(args: argparse.Namespace) -> dict:
-    if args.command == "extract":
-        return {"pixels": str(args.pixels).lower()}
-    if args.command == "hash":
-        return {"types": ",".join(args.types)} if args.types else {}
-    options = {"keep": ",".join(args.keep)} if args.keep is not None else {}
-    if args.drop:
-        options["drop"] = ",".join(args.drop)
-    return options
-
-
-def _run_one(client: Client, args: argparse.Namespace, path: Path) -> dict:
-    op, several = OPS[args.command], len(args.files) > 1
-    try:
-        body = client.follow(client.submit(op, path, _options(args)))
-        if args.command == "strip" and body.get("downloadUrl"):
-            target = cleaned_path(path, args.output, several)
-            client.download(body["downloadUrl"], target)
-            body["output"] = str(target)
-    except OSError as exc:  # requests' errors are OSErrors too
-        body = {"success": False, "error": {"code": "io_error", "message": str(exc)}}
-    return {"fileName": path.name, **body}
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    client = Client(settings.EXIFQ_URL, settings.EXIFQ_API_KEY)
-    paths = [Path(file) for file in args.files]
-    console = Console(stderr=True)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
-        bar = progress.add_task(f"{args.command} via {client.base_url}", total=len(paths))
-
-        def one(path: Path) -> dict:
-            body = _run_one(client, args, path)
-            progress.advance(bar)
-            return body
-
-        with ThreadPoolExecutor(max_workers=min(PARALLEL_UPLOADS, len(paths))) as pool:
-            bodies = list(pool.map(one, paths))
-    several = len(paths) > 1
-    for body in bodies:
-        print(json.dumps(body, ensure_ascii=False, indent=None if several else 2), flush=True)
-    return 0 if all(body.get("success") for body in bodies) else 1
+def error_text(body: dict) -> str:
+    """The message of an API error body: ``{"error": "..."}`` or ``{"error": {"message"}}``."""
+    error = body.get("error", "unknown error")
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("code") or error)
+    return str(error)

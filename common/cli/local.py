@@ -1,8 +1,10 @@
 """``exifq extract|strip|hash --local``: the operations in-process, no server.
 
-One file prints one JSON object; several print JSON Lines, one object per file
-in the order given. A file that fails prints ``{"success": false, "error": {...}}``
-and makes the exit status 1; the others still run.
+FILE arguments are files or directories, walked and named as for the server
+commands (:mod:`common.cli.inputs`). One FILE that is a file prints one JSON
+object; otherwise JSON Lines, one object per file in order, each with its
+``name``. A file that fails prints ``{"success": false, "error": {...}}`` and
+makes the exit status 1; the others still run.
 """
 
 from __future__ import annotations
@@ -12,69 +14,103 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from common.cli.inputs import (
+    Input,
+    InputError,
+    UnsafeName,
+    beside,
+    collect_inputs,
+    output_path,
+)
 from common.errors import BadRequest, ExifqError
 from common.options import extract_options, hash_options, strip_options
-from common.settings import Settings
-from worker import operations
+
+if TYPE_CHECKING:
+    from common.settings import Settings
 
 
-def cleaned_path(source: Path, output: str | None, several: bool) -> Path:
-    """Where ``strip`` writes: ``-o`` as a file (one input) or directory (several), else beside."""
+def cleaned_path(item: Input, output: str | None, several: bool) -> Path:
+    """Where ``strip`` writes: ``-o`` as a file (one input) or directory (``OUT/<name>``),
+    else ``NAME.clean.EXT`` beside the input."""
     if output is None:
-        return source.with_name(f"{source.stem}.clean{source.suffix}")
+        return beside(item.path)
     out = Path(output)
     if several or out.is_dir():
-        return out / source.name
+        return output_path(out, item.name)
     return out
 
 
-def _runner(args: argparse.Namespace, settings: Settings) -> Callable[[bytes, Path], dict]:
-    several = len(args.files) > 1
+def _runner(
+    args: argparse.Namespace, settings: Settings | None, several: bool
+) -> Callable[[Input], dict]:
     if args.command == "extract":
+        from worker import operations
+
         options = extract_options(args.pixels)
-        return lambda data, path: (
+        return lambda item: (
             operations.run_extract(
-                data, path.name, options, max_pixels=settings.MAX_IMAGE_PIXELS
+                item.path.read_bytes(),
+                item.path.name,
+                options,
+                max_pixels=settings.MAX_IMAGE_PIXELS,
             ).result
         )
     if args.command == "hash":
+        from worker import operations
+
         options = hash_options(args.types, args.fast)
-        return lambda data, path: (
+        return lambda item: (
             operations.run_hash(
-                data, path.name, options, max_pixels=settings.MAX_IMAGE_PIXELS
+                item.path.read_bytes(),
+                item.path.name,
+                options,
+                max_pixels=settings.MAX_IMAGE_PIXELS,
             ).result
         )
-    options = strip_options(args.keep, args.drop)
-    if several and args.output and not Path(args.output).is_dir():
-        raise BadRequest(f"-o {args.output}: with several files, -o must be an existing directory")
+    from worker.media.strip.files import strip_file
 
-    def strip(data: bytes, path: Path) -> dict:
-        outcome = operations.run_strip(data, path.name, options)
-        target = cleaned_path(path, args.output, several)
-        target.write_bytes(outcome.cleaned)
-        return {**outcome.result, "output": str(target)}
+    options = strip_options(args.keep, args.drop)
+    if several and args.output:
+        if Path(args.output).exists() and not Path(args.output).is_dir():
+            raise BadRequest(f"-o {args.output}: with several files, -o must be a directory")
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+
+    def strip(item: Input) -> dict:
+        """File to file (``strip_file``): the output appears whole or not at all."""
+        target = cleaned_path(item, args.output, several)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        report = strip_file(item.path, target, keep=options.keep)
+        return {"fileName": item.path.name, **report, "output": str(target)}
 
     return strip
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings | None) -> int:
+    """Run ``args.command`` on every input; ``settings`` may be ``None`` for ``strip``."""
     try:
-        runner = _runner(args, settings)
-    except ExifqError as exc:
-        print(f"exifq: {exc.message}", file=sys.stderr)
+        inputs = collect_inputs(args.files)
+        single = len(args.files) == 1 and Path(args.files[0]).is_file()
+        runner = _runner(args, settings, several=not single)
+    except (ExifqError, InputError) as exc:
+        print(f"exifq: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
-    several = len(args.files) > 1
     status = 0
-    for file in args.files:
-        path = Path(file)
+    for item in inputs:
+        head = {} if single else {"name": item.name}
         try:
-            data = path.read_bytes()
-            body = {"success": True, **runner(data, path)}
+            body = {**head, "success": True, **runner(item)}
         except ExifqError as exc:
-            body, status = {"success": False, "fileName": path.name, "error": exc.to_dict()}, 1
+            body = {**head, "success": False, "fileName": item.path.name, "error": exc.to_dict()}
+            status = 1
+        except UnsafeName as exc:
+            error = {"code": "unsafe_name", "message": str(exc)}
+            body = {**head, "success": False, "fileName": item.path.name, "error": error}
+            status = 1
         except OSError as exc:
-            error = {"code": "io_error", "message": f"{file}: {exc.strerror}"}
-            body, status = {"success": False, "fileName": path.name, "error": error}, 1
-        print(json.dumps(body, ensure_ascii=False, indent=None if several else 2), flush=True)
+            error = {"code": "io_error", "message": f"{item.path}: {exc.strerror}"}
+            body = {**head, "success": False, "fileName": item.path.name, "error": error}
+            status = 1
+        print(json.dumps(body, ensure_ascii=False, indent=2 if single else None), flush=True)
     return status

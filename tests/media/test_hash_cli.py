@@ -46,6 +46,8 @@ def test_one_file_prints_one_json_object(tmp_path, photo):
         "success": True,
         "fileName": "photo.jpg",
         "hashes": compute_hashes(photo, types.split(",")),
+        "width": 1600,
+        "height": 1200,
     }
 
 

@@ -212,6 +212,13 @@ def test_tiff_strip_past_the_end_is_corrupt():
     corrupt(_tiff_header("<", 8) + ifd, "runs past the end")
 
 
+def test_tiff_strip_with_data_but_no_byte_count_is_corrupt():
+    entries = [(256, 4, 1, 1), (257, 4, 1, 1), (273, 4, 1, 8), (279, 4, 1, 0)]
+    ifd = struct.pack("<H", len(entries))
+    ifd += b"".join(struct.pack("<HHLL", *entry) for entry in entries) + bytes(4)
+    corrupt(_tiff_header("<", 8) + ifd, "byte count of 0")
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -68,3 +68,29 @@ def test_several_files_print_json_lines_and_a_bad_one_fails_alone(tmp_path):
 def test_unknown_keep_group_is_refused():
     proc = exifq("strip", "--local", CORPUS / PHOTO, "--keep", "gps")
     assert proc.returncode == 2 and "unknown keep group: gps" in proc.stderr
+
+
+def test_strip_local_loads_no_settings_and_no_service_modules(tmp_path):
+    out = tmp_path / "clean.jpg"
+    code = (
+        "import sys; from common.cli import main; "
+        f"status = main(['strip', '--local', {str(CORPUS / PHOTO)!r}, '-o', {str(out)!r}]); "
+        "loaded = {'pydantic', 'common.settings', 'common.cli.dev', 'common.cli.serve', "
+        "'worker.operations', 'PIL'} & set(sys.modules); "
+        "print(sorted(loaded), file=sys.stderr); sys.exit(status or bool(loaded))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["bytesAfter"] == out.stat().st_size
+
+
+def test_strip_local_onto_its_own_input_cleans_it_in_place(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes((CORPUS / PHOTO).read_bytes())
+    proc = exifq("strip", "--local", photo, "-o", photo)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["bytesAfter"] == photo.stat().st_size
+    assert leaks(exiftool_batch([photo])[str(photo)], frozenset({"icc", "orientation"})) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.jpg"]

@@ -8,6 +8,7 @@ by hand so each rule of the container modules is pinned by one test.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -60,7 +61,9 @@ def camera_exif(orientation: int = 6) -> bytes:
     return exif.tobytes()
 
 
+@functools.cache
 def icc_profile() -> bytes:
+    """An sRGB profile, built once: lcms stamps each new profile with the current time."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 

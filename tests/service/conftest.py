@@ -7,12 +7,16 @@ components build their own with ``new_stack``.
 
 from __future__ import annotations
 
+import functools
 import io
+import threading
 from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import CORPUS
 from tests.service.stack import RedisServer, S3Server, Stack, delete_prefix
 
 
@@ -45,6 +49,17 @@ def new_stack(redis_server, s3_server, tmp_path_factory) -> Iterator[Callable[..
     for stack in made:
         stack.stop()
         delete_prefix(stack.redis_url, stack.prefix)
+
+
+@pytest.fixture(scope="session")
+def image_server() -> Iterator[str]:
+    """A loopback HTTP server serving the corpus (what URL jobs fetch); its base URL."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(CORPUS))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="session")

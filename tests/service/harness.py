@@ -25,7 +25,8 @@ class Harness:
     clock: ManualClock
     jobs: JobStore
     storage: LocalStorage
-    sent: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)  # job UUIDs whose task the API sent
+    tasks: list[tuple[str, list]] = field(default_factory=list)  # other tasks: (name, args)
     fetched: dict[str, object] = field(default_factory=dict)  # url → Fetched or exception
 
     def __post_init__(self) -> None:
@@ -34,6 +35,7 @@ class Harness:
             jobs_store=self.jobs,
             storage=self.storage,
             enqueue=self.sent.append,
+            send_task=self._send_task,
             clock=self.clock,
         )
         self.client = self.app.test_client()
@@ -43,9 +45,13 @@ class Harness:
         services = self.app.extensions["exifq"]
         self.app.extensions["exifq"] = dataclasses.replace(services, enqueue=enqueue)
 
+    def _send_task(self, name: str, args: list) -> None:
+        self.tasks.append((name, args))
+
     def runtime(self) -> Runtime:
         rt = Runtime(self.settings, clock=self.clock, name="test/1")
         rt.jobs, rt.storage, rt.fetch = self.jobs, self.storage, self._fetch
+        rt.send_task = self._send_task
         return rt
 
     def _fetch(self, url: str):

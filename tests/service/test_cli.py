@@ -121,7 +121,8 @@ def test_client_extracts_several_files_as_json_lines(stack, tmp_path):
         assert body["status"] == "completed"
         expected = operations.run_extract(file.data, file.path.name, extract_options()).result
         assert body["metadata"] == expected["metadata"]
-    assert bodies[-1]["success"] is False and bodies[-1]["httpStatus"] == 415
+    assert bodies[-1]["success"] is False
+    assert bodies[-1]["error"]["code"] == "unsupported_format"  # a failed item of the batch
 
 
 def test_client_strip_downloads_the_cleaned_file(stack, tmp_path):

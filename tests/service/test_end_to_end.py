@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 import requests
 
 from common.errors import ExifqError
 from common.options import extract_options, hash_options, strip_options
-from tests.conftest import CORPUS, corpus_files
+from tests.conftest import corpus_files
 from tests.service.conftest import upload
 from tests.service.stack import finished, peak_rss_mib, process_group
 from worker import operations
@@ -137,17 +133,6 @@ def _operation_error(call) -> dict:
     except ExifqError as exc:
         return exc.to_dict()
     raise AssertionError("the operation accepted the input")
-
-
-@pytest.fixture()
-def image_server(tmp_path):
-    """A loopback HTTP server serving the corpus (what a URL job fetches)."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(CORPUS))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.mark.parametrize("how", ["json", "form", "query"])

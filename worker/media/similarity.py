@@ -65,7 +65,7 @@ def find_duplicates(hashes: Sequence[HashLike] | np.ndarray, max_distance: int) 
     """Clusters of near-duplicates: lists of indices, the kept record first, then those it removes.
 
     Shaped for Ximilar's ``remove_duplicates`` answer (a kept record carrying
-    its ``_removed_records``), grouped greedily in input order: the first
+    its ``removed_records``), grouped greedily in input order: the first
     record is kept and removes every later record within ``max_distance`` of
     it; the next record not yet removed is kept and removes those within
     ``max_distance`` of *it* among the rest, and so on. So every removed

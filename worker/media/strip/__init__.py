@@ -9,13 +9,15 @@ there is never a half-written file. What they share: ``report`` (the
 report), ``ifd`` (TIFF directories), ``exif`` (reading EXIF, writing the
 minimal block ``keep`` asks for), ``xmp`` and ``iptc`` (the other sources of
 orientation and credits), ``sources`` (reading those in precedence order) and
-``bmff`` (ISO BMFF boxes and item locations, for HEIF).
+``bmff`` (ISO BMFF boxes and item locations, for HEIF). ``files`` strips file to
+file (``strip_file``) with the same output, without building it in memory.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -63,14 +65,28 @@ def strip_metadata(data: bytes, *, keep: frozenset[str] = DEFAULT_KEEP) -> Strip
     ``orientation``, ``copyright``). Raises ``UnsupportedFormat`` for bytes
     that are no image we handle and ``CorruptImage`` for a malformed one.
     """
-    unknown = set(keep) - set(STRIP_GROUPS)
-    if unknown:
-        raise BadRequest(f"unknown keep group: {', '.join(sorted(unknown))}")
+    keep = checked_keep(keep)
     data = bytes(data)
     fmt = require_format(data)
     report = Report(fmt.name)
-    try:
-        cleaned = STRIPPERS[fmt.name](data, frozenset(keep), report)
-    except _PARSE_ERRORS as exc:
-        raise CorruptImage(f"malformed {fmt.name} file: {exc}") from None
+    with parse_errors(fmt.name):
+        cleaned = STRIPPERS[fmt.name](data, keep, report)
     return StripResult(cleaned, report.to_dict(len(data), len(cleaned)))
+
+
+def checked_keep(keep: frozenset[str]) -> frozenset[str]:
+    """``keep`` as a frozenset; ``BadRequest`` for a group that does not exist."""
+    unknown = set(keep) - set(STRIP_GROUPS)
+    if unknown:
+        raise BadRequest(f"unknown keep group: {', '.join(sorted(unknown))}")
+    return frozenset(keep)
+
+
+@contextmanager
+def parse_errors(format_name: str) -> Iterator[None]:
+    """Turn a malformed structure that slipped past a container's own checks into
+    ``CorruptImage``."""
+    try:
+        yield
+    except _PARSE_ERRORS as exc:
+        raise CorruptImage(f"malformed {format_name} file: {exc}") from None

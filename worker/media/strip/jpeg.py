@@ -13,13 +13,17 @@ whatever follows EOI (the extra images of MPF files, phone trailers).
 
 Speed: the entropy-coded data is never walked byte by byte in Python. A
 compiled pattern finds the next real marker (C speed, > 1 GB/s) and the
-scans are copied as ``memoryview`` slices joined once.
+scans are ``memoryview`` slices of the input: :func:`pieces` returns the
+output as such slices (``strip`` joins them once; ``strip_file`` hands them
+to ``os.writev`` from a memory-mapped input). Everything here works on any
+buffer that indexes to ints and slices to bytes: ``bytes`` or ``mmap``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from mmap import mmap
 
 from common.errors import CorruptImage
 
@@ -51,6 +55,11 @@ class _Sources(Sources):
 
 def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     """The JPEG without metadata segments; ``report`` says what went."""
+    return b"".join(pieces(data, keep, report))
+
+
+def pieces(data: bytes | mmap, keep: frozenset[str], report: Report) -> list[bytes | memoryview]:
+    """The cleaned JPEG as consecutive pieces: views of ``data`` and the few bytes rewritten."""
     view = memoryview(data)
     sources = _Sources()
     head: list[bytes | memoryview] = []
@@ -75,7 +84,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     if exif_segment is not None:
         after_jfif = head and bytes(head[0][:2]) == b"\xff\xe0" and bytes(head[0][4:9]) == JFIF
         head.insert(1 if after_jfif else 0, exif_segment)
-    return b"".join([b"\xff\xd8", *head, *scans])
+    return [b"\xff\xd8", *head, *scans]
 
 
 def _next_marker(data: bytes, pos: int, report: Report) -> int:

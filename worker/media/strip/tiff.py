@@ -188,8 +188,15 @@ class _Writer:
             self._append(b"\x00")
 
     def copy(self, view: memoryview, offset: int, count: int) -> int:
-        """Copy one strip or tile; return its new offset (0 for an empty one)."""
+        """Copy one strip or tile; return its new offset (0 for an empty one).
+
+        An empty one must have offset 0 too (a sparse file's missing block): with a
+        byte count of 0 but data at an offset, readers disagree (Pillow reads the
+        data anyway), so no copy could keep the pixels the same.
+        """
         if count == 0:
+            if offset != 0:
+                raise CorruptImage(f"TIFF strip/tile at {offset} has a byte count of 0")
             return 0
         if offset + count > len(view):
             raise CorruptImage(f"TIFF strip/tile at {offset} ({count} bytes) runs past the end")

@@ -1,0 +1,220 @@
+"""``POST /api/v1/batch`` (many files and URLs, one or more operations → one UUID) and
+``GET /api/v1/batch/{uuid}`` (progress, and each item's status and result link).
+
+Inputs: repeated multipart ``file`` fields, and URLs as repeated ``url`` form
+fields or a JSON ``urls`` list. ``operations`` is a comma list (or JSON list)
+of ``extract``, ``remove``, ``hash`` (default ``extract``); options keep their
+single-job names (``pixels``; ``keep``, ``drop``; ``types``, ``fast``) and go
+to the operation they belong to. Each (input, operation) is one ordinary job
+(``api.fanout``). An input that cannot be an image — not one, too large, a
+malformed URL — is an item failed from the start, never a failed request.
+
+A poll costs three Redis commands whatever the batch's size; items come in
+pages (``offset``, ``limit`` ≤ 1000), and ``include=results`` inlines the
+results of the page's completed items.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuid_module
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import Blueprint, Request, request
+
+from api.auth import request_owner
+from api.fanout import BatchInput, create_batch
+from api.inputs import (
+    OPTION_PARSERS,
+    check_url,
+    clean_file_name,
+    op_options,
+    parse_wait,
+    read_upload,
+    relative_name,
+    request_params,
+)
+from api.jobs import require_visible
+from api.services import Services, services
+from common.batches import PLAIN, Batch, ItemState
+from common.clock import isoformat
+from common.errors import BadRequest, ExifqError
+from common.options import OPERATIONS
+from common.status import COMPLETED, FAILED
+from common.storage import ObjectNotFound
+
+bp = Blueprint("batch", __name__)
+
+MAX_PAGE = 1000
+PARALLEL_READS = 8
+_BATCH_PARAMS = {"operations", "urls", "url", "file", "wait", "key"}
+
+
+def allow_large_request(req: Request, svc: Services) -> None:
+    """Let this request carry a whole batch: up to ``MAX_BATCH_BYTES`` and one part per item."""
+    req.max_content_length = svc.settings.MAX_BATCH_BYTES
+    req.max_form_parts = 2 * svc.settings.MAX_BATCH_ITEMS + 100
+    req.max_form_memory_size = 64 * 1024 * 1024
+
+
+def _as_list(value: object, what: str) -> list:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return value
+    raise BadRequest(f"{what} must be a list or a comma-separated string")
+
+
+def parse_operations(params: dict) -> dict[str, dict]:
+    """Each requested operation with its options; an option none of them takes is a 400."""
+    ops = list(dict.fromkeys(_as_list(params.get("operations", "extract"), "operations")))
+    unknown_ops = [op for op in ops if op not in OPERATIONS]
+    if not ops or unknown_ops:
+        raise BadRequest(f"operations must be some of {', '.join(OPERATIONS)}")
+    allowed = {name for op in ops for name in OPTION_PARSERS[op][0]}
+    unknown = sorted(set(params) - allowed - _BATCH_PARAMS)
+    if unknown:
+        raise BadRequest(f"unknown parameter for operations {', '.join(ops)}: {', '.join(unknown)}")
+    return {op: op_options(op, params) for op in ops}
+
+
+def _url_input(value: object) -> BatchInput:
+    name = value if isinstance(value, str) else json.dumps(value)
+    try:
+        return BatchInput(name=name[:2048], url=check_url(value))
+    except ExifqError as exc:
+        return BatchInput(name=name[:2048], error=exc.to_dict())
+
+
+def _file_input(file, max_bytes: int) -> BatchInput:
+    name = relative_name(file.filename)
+    try:
+        stream, fmt, size = read_upload(file, max_bytes)
+    except ExifqError as exc:
+        return BatchInput(name=name, error=exc.to_dict())
+    return BatchInput(
+        name=name, upload=stream, upload_format=fmt, size=size, file_name=clean_file_name(name)
+    )
+
+
+def read_inputs(req: Request, params: dict, svc: Services) -> list[BatchInput]:
+    """The batch's inputs in order: files first, then URLs."""
+    urls = req.form.getlist("url") + req.form.getlist("urls")
+    if req.is_json:
+        urls += _as_list(params.get("urls", []), "urls")
+        if "url" in params:
+            urls.append(params["url"])
+    files = req.files.getlist("file")
+    count = len(files) + len(urls)
+    if count == 0:
+        raise BadRequest("send files (multipart 'file') and/or 'urls'")
+    if count > svc.settings.MAX_BATCH_ITEMS:
+        raise BadRequest(f"too many inputs: {count} (limit {svc.settings.MAX_BATCH_ITEMS})")
+    max_bytes = svc.settings.MAX_UPLOAD_BYTES
+    return [_file_input(file, max_bytes) for file in files] + [_url_input(url) for url in urls]
+
+
+def find_batch(svc: Services, kind: str, batch_id: str) -> Batch:
+    """The batch, if the request may see it (see ``api.jobs.require_visible``)."""
+    batch = svc.batches.get(batch_id)
+    require_visible(svc, batch, kind)
+    return batch
+
+
+def progress_body(batch: Batch) -> dict:
+    return {
+        "success": True,
+        "uuid": batch.uuid,
+        "status": batch.status,
+        "total": batch.total,
+        "completed": batch.completed,
+        "failed": batch.failed,
+        "createdAt": isoformat(batch.created_at),
+        "expiresAt": isoformat(batch.expires_at),
+    }
+
+
+def _item_body(state: ItemState) -> dict:
+    item = state.item
+    body = {
+        "index": state.index,
+        "name": item.name,
+        "op": item.op,
+        "uuid": item.uuid,
+        "status": state.status,
+        "statusUrl": f"/api/v1/{item.op}/{item.uuid}",
+    }
+    if state.status == COMPLETED and item.op == "remove":
+        body["downloadUrl"] = f"/download-cleaned/{item.uuid}"
+    if state.status == FAILED:
+        body["error"] = state.error
+    return body
+
+
+def _result(svc: Services, job_id: str) -> dict | None:
+    job = svc.jobs.get(job_id)
+    try:
+        return json.loads(svc.storage.get(job.result_key)) if job and job.result_key else None
+    except ObjectNotFound:
+        return None
+
+
+def batch_body(svc: Services, batch: Batch, offset: int, limit: int, results: bool) -> dict:
+    """Progress and one page of items (with their results if ``results``)."""
+    states = svc.batches.items(batch.uuid, offset, limit)
+    items = [_item_body(state) for state in states]
+    if results:
+        done = [body for body in items if body["status"] == COMPLETED]
+        if done:
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(done))) as pool:
+                results_ = pool.map(lambda body: _result(svc, body["uuid"]), done)
+                for body, result in zip(done, results_, strict=True):
+                    body["result"] = result
+    page = {"operations": batch.operations, "offset": offset, "limit": limit}
+    if offset + limit < batch.total:
+        page["nextOffset"] = offset + limit
+    return {**progress_body(batch), **page, "items": items}
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    value = request.args.get(name, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name} must be an integer") from None
+    if not low <= number <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}")
+    return number
+
+
+def _answer(svc: Services, batch: Batch, wait: float):
+    if wait > 0 and not batch.finished:
+        batch = svc.batches.wait(batch.uuid, wait) or batch
+    offset = _int_arg("offset", 0, 0, 10**9)
+    limit = _int_arg("limit", MAX_PAGE, 1, MAX_PAGE)
+    results = request.args.get("include", "") == "results"
+    return batch_body(svc, batch, offset, limit, results), 200 if batch.finished else 202
+
+
+@bp.post("/api/v1/batch")
+def submit():
+    svc = services()
+    owner = request_owner(svc.settings.api_keys, required=True)
+    allow_large_request(request, svc)
+    params = request_params(request)
+    operations = parse_operations(params)
+    wait = parse_wait(params.get("wait"))
+    inputs = read_inputs(request, params, svc)
+    batch = create_batch(svc, PLAIN, owner=owner, inputs=inputs, operations=operations)
+    if wait > 0:
+        return _answer(svc, batch, wait)
+    body = {**progress_body(batch), "statusUrl": f"/api/v1/batch/{batch.uuid}"}
+    return body, 202
+
+
+@bp.get("/api/v1/batch/<uuid:batch_id>")
+def status(batch_id: uuid_module.UUID):
+    svc = services()
+    batch = find_batch(svc, PLAIN, str(batch_id))
+    body, _ = _answer(svc, batch, parse_wait(request.args.get("wait")))
+    return body, 200

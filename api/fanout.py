@@ -1,0 +1,128 @@
+"""Fan a batch out: one ordinary job per (input, operation), written in one go, then sent.
+
+An input is an upload (a sniffed file stream), a URL, or something already
+known to be unusable (it carries an error): the last becomes an item that is
+failed from the start, so one bad input never fails the whole request. Every
+job is an ordinary job (its own UUID, status URL and download), so workers
+share a batch's items exactly as they share single jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid as uuid_module
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import IO
+
+from api.errors import UNAVAILABLE
+from api.services import Services
+from common.batches import Batch, NewItem
+from common.jobs import upload_key
+from worker.answering import request_answer
+from worker.app import FANOUT_TASK
+from worker.media.formats import Format
+
+log = logging.getLogger(__name__)
+
+PARALLEL_UPLOADS = 8  # uploads stored at once (each is one PUT)
+# Up to this many jobs the API sends their tasks itself; a larger batch sends one
+# ``exifq.fanout`` task per chunk of this size and the workers send the rest (a
+# message costs about 2 ms to send: 10,000 would keep the client waiting 20 s).
+FANOUT_CHUNK = 200
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """One input of a batch: exactly one of ``upload``, ``url``, ``error``."""
+
+    name: str  # what the batch's items call it (a relative path or the URL)
+    upload: IO[bytes] | bytes | None = None
+    upload_format: Format | None = None
+    size: int | None = None
+    url: str | None = None
+    error: dict | None = None
+    file_name: str = ""  # the job's own file name (the download's name)
+
+
+def _store_uploads(svc: Services, inp: BatchInput, job_ids: Sequence[str]) -> None:
+    for job_id in job_ids:
+        data = inp.upload
+        if not isinstance(data, bytes):
+            data.seek(0)
+        svc.storage.put(upload_key(job_id), data, content_type=inp.upload_format.mime)
+
+
+def create_batch(
+    svc: Services,
+    kind: str,
+    *,
+    owner: str,
+    inputs: Sequence[BatchInput],
+    operations: dict[str, dict],
+    batch_id: str | None = None,
+) -> Batch:
+    """Store the uploads, write the batch and its jobs, send the tasks; the batch as written.
+
+    ``operations`` maps each operation to its options (JSON-safe, as
+    ``api.inputs.parse_options`` gives them); items go input by input, in
+    the order of ``operations``.
+    """
+    batch_id = batch_id or str(uuid_module.uuid4())
+    job_ids = [[str(uuid_module.uuid4()) for _ in operations] for _ in inputs]
+    pairs = list(zip(inputs, job_ids, strict=True))
+    uploads = [(inp, ids) for inp, ids in pairs if inp.upload is not None]
+    if uploads:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_UPLOADS, len(uploads))) as pool:
+            for done in [pool.submit(_store_uploads, svc, inp, ids) for inp, ids in uploads]:
+                done.result()
+    items = [
+        NewItem(
+            inp.name,
+            svc.jobs.new_job(
+                op,
+                options=options,
+                owner=owner,
+                source="url" if inp.url else "upload",
+                file_name=inp.file_name,
+                url=inp.url,
+                size=inp.size,
+                job_id=job_id,
+                batch=batch_id,
+                error=inp.error,
+            ),
+        )
+        for inp, ids in pairs
+        for (op, options), job_id in zip(operations.items(), ids, strict=True)
+    ]
+    batch = svc.batches.create(
+        batch_id, kind, owner=owner, operations=list(operations), items=items
+    )
+    _send(svc, [new.job.uuid for new in items if new.job.error is None])
+    if batch.items_finished:  # every input was unusable: nothing will finish it later
+        request_answer(svc.batches, svc.send_task, batch_id)
+    return batch
+
+
+def _send(svc: Services, job_ids: list[str]) -> None:
+    """Send the jobs' tasks (directly, or by chunks through ``exifq.fanout``); if the broker
+    fails part-way, fail the jobs not sent and re-raise."""
+    if len(job_ids) <= FANOUT_CHUNK:
+        groups = [[job_id] for job_id in job_ids]
+        send = lambda ids: svc.enqueue(ids[0])  # noqa: E731
+    else:
+        groups = [job_ids[i : i + FANOUT_CHUNK] for i in range(0, len(job_ids), FANOUT_CHUNK)]
+        send = lambda ids: svc.send_task(FANOUT_TASK, [ids])  # noqa: E731
+    for position, ids in enumerate(groups):
+        try:
+            send(ids)
+        except Exception:
+            unsent = [job_id for group in groups[position:] for job_id in group]
+            log.warning("batch: %d of %d tasks could not be sent", len(unsent), len(job_ids))
+            error = {"code": "service_unavailable", "message": "the job could not be queued"}
+            with contextlib.suppress(*UNAVAILABLE):
+                for job_id in unsent:
+                    svc.jobs.fail(job_id, error)
+            raise

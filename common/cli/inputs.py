@@ -1,0 +1,121 @@
+"""What the client sends and where it writes: input files, their item names, output paths.
+
+A FILE argument is a file (named by its base name) or a directory, walked
+recursively in sorted order; a file found inside directory D is named by its
+path relative to D (``2024/a.jpg``), so ``strip D -o OUT`` mirrors D into OUT.
+Inside directories only regular files are taken: symbolic links, hidden
+entries (names starting with ``.``) and special files (sockets, FIFOs,
+devices) are skipped. Names must be unique across all arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """The command line names inputs the client cannot send (missing file, clashing names)."""
+
+
+class UnsafeName(ValueError):
+    """An item name that would put an output file outside its directory."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One local file to send: where it is, the name the server gets, its size when listed."""
+
+    path: Path
+    name: str
+    size: int
+
+
+def collect_inputs(arguments: list[str]) -> list[Input]:
+    """Every file the arguments name, in argument order; a directory's files by relative name.
+
+    Raises ``InputError`` for an argument that does not exist or is not a
+    regular file or directory, and for two inputs that would get the same name.
+    """
+    inputs: list[Input] = []
+    for argument in arguments:
+        path = Path(argument)
+        try:
+            info = path.stat()
+        except OSError as exc:
+            raise InputError(f"{argument}: {exc.strerror}") from None
+        if stat.S_ISDIR(info.st_mode):
+            inputs.extend(_walk(path))
+        elif stat.S_ISREG(info.st_mode):
+            inputs.append(Input(path, path.name, info.st_size))
+        else:
+            raise InputError(f"{argument}: not a regular file or directory")
+    _check_unique(inputs)
+    return inputs
+
+
+def _walk(root: Path) -> list[Input]:
+    """Regular, non-hidden files under ``root`` (symlinks not followed), sorted by relative name."""
+    found: list[Input] = []
+    for folder, subfolders, files in os.walk(root, followlinks=False):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for file in sorted(files):
+            if file.startswith("."):
+                continue
+            path = Path(folder, file)
+            try:
+                info = path.lstat()
+            except OSError:
+                continue  # vanished while walking
+            if stat.S_ISREG(info.st_mode):
+                found.append(Input(path, path.relative_to(root).as_posix(), info.st_size))
+    return sorted(found, key=lambda item: item.name)
+
+
+def _check_unique(inputs: list[Input]) -> None:
+    seen: dict[str, Path] = {}
+    for item in inputs:
+        key = clean_name(item.name)
+        if key in seen:
+            raise InputError(
+                f"two inputs would both be named {key!r}: {seen[key]} and {item.path} "
+                "(pass them in separate runs, or their common parent directory)"
+            )
+        seen[key] = item.path
+
+
+def clean_name(name: str) -> str:
+    """The item name the server keeps for an uploaded file name (``api.inputs.relative_name``):
+    ``\\`` read as ``/``; in each part control and format characters removed and spaces
+    trimmed; parts that are empty or only dots and spaces dropped; the last 255 characters."""
+    parts = []
+    for part in name.replace("\\", "/").split("/"):
+        printable = "".join(c for c in part if unicodedata.category(c)[0] != "C").strip()
+        if printable.strip(". "):
+            parts.append(printable)
+    return "/".join(parts)[-255:].lstrip("/") or "upload"
+
+
+def output_path(directory: Path, name: str) -> Path:
+    """``directory / name`` for an item name from the server; ``UnsafeName`` if it would escape
+    ``directory`` (absolute, ``..``, a drive, a backslash or control character, or empty)."""
+    if not name or any(unicodedata.category(c) == "Cc" for c in name) or "\\" in name:
+        raise UnsafeName(f"unsafe output name {name!r}")
+    parts = name.split("/")
+    if any(p in ("", ".", "..") for p in parts):  # also catches an absolute name ("/etc")
+        raise UnsafeName(f"unsafe output name {name!r}")
+    if ":" in parts[0] and os.name == "nt":  # pragma: no cover - a drive on Windows
+        raise UnsafeName(f"unsafe output name {name!r}")
+    target = directory.joinpath(*parts)
+    base = directory.resolve()
+    if not target.resolve().is_relative_to(base):  # a symlink inside DIR pointing out
+        raise UnsafeName(f"output name {name!r} leads outside {directory}")
+    return target
+
+
+def beside(source: Path) -> Path:
+    """Where ``strip`` writes without ``-o``: ``NAME.clean.EXT`` beside the input."""
+    return source.with_name(f"{source.stem}.clean{source.suffix}")

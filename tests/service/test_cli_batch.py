@@ -1,0 +1,297 @@
+"""``exifq extract|strip|hash DIR...`` and ``exifq dedupe`` against the real service, as batches."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from common.options import extract_options, hash_options, strip_options
+from common.settings import child_environment
+from tests.conftest import corpus_files
+from tests.media.test_strip import exiftool_batch, leaks
+from tests.service.stack import REPO
+from tests.service.test_cli import run_cli
+from worker import operations
+
+pytestmark = pytest.mark.integration
+
+SAMPLES = {
+    "exif-samples/jpg/Canon_40D.jpg": "cameras/canon/Canon_40D.jpg",
+    "exiftool/t/images/GPS.jpg": "cameras/GPS.jpg",
+    "Pillow/Tests/images/exif.png": "png/exif.png",
+    "Pillow/Tests/images/flower2.webp": "web/2024/flower2.webp",
+}
+
+
+def corpus_data(corpus_id: str) -> bytes:
+    (file,) = [f for f in corpus_files() if f.id == corpus_id]
+    return file.data
+
+
+def make_tree(root: Path) -> dict[str, bytes]:
+    """Corpus images in subdirectories plus a non-image; name → bytes, in sorted name order."""
+    files = {name: corpus_data(corpus_id) for corpus_id, name in SAMPLES.items()}
+    files["notes/readme.jpg"] = b"this is not an image"
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return dict(sorted(files.items()))
+
+
+def cli(*argv: str, api_url: str, cwd: Path) -> subprocess.CompletedProcess:
+    return run_cli(*argv, env=child_environment(EXIFQ_URL=api_url), cwd=cwd)
+
+
+def batch_uuid(stderr: str) -> str:
+    return re.search(r"batch ([0-9a-f-]{36})", stderr).group(1)
+
+
+def json_lines(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_a_directory_tree_becomes_one_batch_printed_as_json_lines(stack, tmp_path):
+    files = make_tree(tmp_path / "in")
+    done = cli("extract", "in", api_url=stack.api_url, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr  # the non-image failed
+    uuid = batch_uuid(done.stderr)
+    assert f"exifq extract --batch {uuid}" in done.stderr
+    lines = json_lines(done.stdout)
+    assert [line["name"] for line in lines] == list(files)
+    for line, (name, data) in zip(lines, files.items(), strict=True):
+        assert line["fileName"] == Path(name).name
+        if name == "notes/readme.jpg":
+            assert line["success"] is False and line["status"] == "failed"
+            assert line["error"]["code"] == "unsupported_format"
+            continue
+        assert line["success"] is True and line["status"] == "completed", line
+        expected = operations.run_extract(data, Path(name).name, extract_options()).result
+        assert line["metadata"] == expected["metadata"]
+
+
+def test_hash_batch_with_options(stack, tmp_path):
+    files = make_tree(tmp_path / "in")
+    (tmp_path / "in" / "notes" / "readme.jpg").unlink()
+    del files["notes/readme.jpg"]
+    konica = corpus_data("exif-samples/jpg/Konica_Minolta_DiMAGE_Z3.jpg")  # --fast changes it
+    (tmp_path / "in" / "konica.jpg").write_bytes(konica)
+    files = dict(sorted({**files, "konica.jpg": konica}.items()))
+    argv = ("hash", "in", "--types", "phash,sha256", "--fast")
+    done = cli(*argv, api_url=stack.api_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = json_lines(done.stdout)
+    options = hash_options(["phash", "sha256"], fast=True)
+    assert [line["hashes"] for line in lines] == [
+        operations.run_hash(data, Path(name).name, options).result["hashes"]
+        for name, data in files.items()
+    ]
+
+
+def test_strip_writes_cleaned_files_under_the_same_names_and_resume_fetches_nothing_again(
+    stack, tmp_path
+):
+    files = make_tree(tmp_path / "in")
+    out = tmp_path / "out"
+    done = cli("strip", "in", "-o", "out", api_url=stack.api_url, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    images = {name: data for name, data in files.items() if name != "notes/readme.jpg"}
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == list(images)
+    for name, data in images.items():
+        expected = operations.run_strip(data, Path(name).name, strip_options())
+        assert (out / name).read_bytes() == expected.cleaned, name
+    keep = strip_options().keep
+    for path, tags in exiftool_batch([out / name for name in images]).items():
+        assert leaks(tags, keep) == [], path
+    lines = json_lines(done.stdout)
+    assert [line.get("output") for line in lines] == [
+        None if name == "notes/readme.jpg" else str(Path("out", name)) for name in files
+    ]
+
+    # Resume after the end: nothing is fetched again, except what is missing.
+    stamps = {name: (out / name).stat().st_mtime_ns for name in images}
+    (out / "png" / "exif.png").unlink()
+    uuid = batch_uuid(done.stderr)
+    again = cli("strip", "--batch", uuid, "-o", "out", api_url=stack.api_url, cwd=tmp_path)
+    assert again.returncode == 1, again.stderr
+    assert json_lines(again.stdout) == lines
+    assert (out / "png" / "exif.png").read_bytes() == operations.run_strip(
+        images["png/exif.png"], "exif.png", strip_options()
+    ).cleaned
+    for name, stamp in stamps.items():
+        if name != "png/exif.png":
+            assert (out / name).stat().st_mtime_ns == stamp, f"{name} was fetched again"
+
+
+def test_strip_without_output_writes_beside_each_input_with_the_options_given(stack, tmp_path):
+    files = make_tree(tmp_path / "in")
+    argv = ("strip", "in/cameras", "--keep", "copyright")
+    done = cli(*argv, api_url=stack.api_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    outputs = [line["output"] for line in json_lines(done.stdout)]
+    assert outputs == ["in/cameras/GPS.clean.jpg", "in/cameras/canon/Canon_40D.clean.jpg"]
+    changed = False
+    for name, output in zip(
+        ["cameras/GPS.jpg", "cameras/canon/Canon_40D.jpg"], outputs, strict=True
+    ):
+        data, base = files[name], Path(name).name
+        expected = operations.run_strip(data, base, strip_options(keep=["copyright"])).cleaned
+        assert (tmp_path / output).read_bytes() == expected
+        changed |= expected != operations.run_strip(data, base, strip_options()).cleaned
+    assert changed  # --keep made a difference, so it reached the jobs
+
+
+def test_ctrl_c_prints_the_resume_command_and_resuming_finishes(new_stack, tmp_path):
+    service = new_stack()
+    service.api_url = service.start_api()  # no worker yet: the batch waits in the queue
+    files = make_tree(tmp_path / "in")
+    env = child_environment(EXIFQ_URL=service.api_url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "common.cli", "strip", "in", "-o", "out"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = ""
+    while not re.search(r"batch [0-9a-f-]{36}", line):
+        line = process.stderr.readline()
+        assert line, "the CLI ended before it printed the batch UUID"
+    uuid = batch_uuid(line)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stdout == ""
+    assert f"resume with: exifq strip --batch {uuid} -o out/" in stderr
+
+    service.start_worker()
+    again = cli("strip", "--batch", uuid, "-o", "out", api_url=service.api_url, cwd=tmp_path)
+    assert again.returncode == 1, again.stderr  # the non-image
+    lines = json_lines(again.stdout)
+    assert [line["name"] for line in lines] == list(files)
+    for line in lines:
+        assert line["status"] == ("failed" if line["name"] == "notes/readme.jpg" else "completed")
+        assert (tmp_path / "out" / line["name"]).is_file() == (line["status"] == "completed")
+
+
+def test_one_file_prints_one_object_and_an_unknown_batch_is_an_error(stack, tmp_path):
+    source = tmp_path / "GPS.jpg"
+    source.write_bytes(corpus_data("exiftool/t/images/GPS.jpg"))
+    done = cli("hash", "GPS.jpg", api_url=stack.api_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)  # one (indented) object
+    assert body["name"] == "GPS.jpg" and body["hashes"]["phash"]
+    done = cli("extract", "--no-pixels", "GPS.jpg", api_url=stack.api_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    expected = operations.run_extract(source.read_bytes(), "GPS.jpg", extract_options(False))
+    assert json.loads(done.stdout)["metadata"] == expected.result["metadata"]
+    assert (
+        expected.result["metadata"]
+        != operations.run_extract(source.read_bytes(), "GPS.jpg", extract_options()).result[
+            "metadata"
+        ]
+    )
+    gone = cli(
+        "hash",
+        "--batch",
+        "00000000-0000-4000-8000-000000000000",
+        api_url=stack.api_url,
+        cwd=tmp_path,
+    )
+    assert gone.returncode == 1
+    assert json.loads(gone.stdout)["error"]["message"].startswith("HTTP 404")
+
+
+def copies(root: Path) -> dict[str, list[str]]:
+    """Two corpus photos, each with copies elsewhere in the tree; original → its copies."""
+    canon = corpus_data("exif-samples/jpg/Canon_40D.jpg")
+    gps = corpus_data("exiftool/t/images/GPS.jpg")
+    for name, data in {"a/Canon_40D.jpg": canon, "a/GPS.jpg": gps}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    (root / "b").mkdir()
+    shutil.copy(root / "a/Canon_40D.jpg", root / "b/canon-copy.jpg")
+    image = Image.open(io.BytesIO(canon))
+    small = image.resize((image.width // 2, image.height // 2))
+    small.save(root / "b/canon-small.jpg", quality=70)
+    image.save(root / "b/canon.png")
+    shutil.copy(root / "a/GPS.jpg", root / "gps-copy.jpg")
+    return {
+        "a/Canon_40D.jpg": ["b/canon-copy.jpg", "b/canon-small.jpg", "b/canon.png"],
+        "a/GPS.jpg": ["gps-copy.jpg"],
+    }
+
+
+def test_dedupe_prints_each_original_with_its_copies(stack, tmp_path):
+    expected = copies(tmp_path / "photos")
+    done = cli("dedupe", "photos", "--range", "8", api_url=stack.api_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    clusters = {}
+    for block in done.stdout.strip().split("\n\n"):
+        kept, *removed = block.splitlines()
+        clusters[kept] = sorted(line.split("\t")[0].strip() for line in removed)
+    assert clusters == expected
+    exact = [line for line in done.stdout.splitlines() if "b/canon-copy.jpg" in line]
+    assert exact == ["    b/canon-copy.jpg\tdistance 0"]
+    assert "2 clusters, 4 duplicates, 0 files not hashed" in done.stderr
+
+
+def test_dedupe_reports_files_it_could_not_hash_and_prints_the_answer_as_json(stack, tmp_path):
+    copies(tmp_path / "photos")
+    (tmp_path / "photos" / "notes.txt").write_text("not an image")
+    done = cli("dedupe", "photos", "--json", api_url=stack.api_url, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "notes.txt: unsupported_format" in done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["status"] == {"code": 300, "text": "MIXED_RESULT"}
+    assert [r["_id"] for r in answer["skipped_records"]] == ["notes.txt"]
+    kept = {r["_id"]: r for r in answer["records"]}
+    assert sorted(r["_id"] for r in kept["a/Canon_40D.jpg"]["removed_records"]) == [
+        "b/canon-copy.jpg",
+        "b/canon-small.jpg",
+        "b/canon.png",
+    ]
+
+
+def test_a_batch_over_the_server_limits_is_refused_with_a_clear_error(new_stack, tmp_path):
+    service = new_stack(MAX_BATCH_BYTES=60_000, MAX_BATCH_ITEMS=3)
+    service.api_url = service.start_api()  # refused at the door: no worker needed
+    many, big = tmp_path / "many", tmp_path / "big"
+    many.mkdir(), big.mkdir()
+    for i in range(4):
+        (many / f"{i}.jpg").write_bytes(b"x" * 10)
+    for i in range(2):
+        (big / f"{i}.jpg").write_bytes(b"x" * 40_000)
+    done = cli("hash", "many", api_url=service.api_url, cwd=tmp_path)
+    assert done.returncode == 1
+    body = json.loads(done.stdout)
+    assert body["httpStatus"] == 400 and "too many inputs" in body["error"]
+    done = cli("hash", "big", api_url=service.api_url, cwd=tmp_path)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["httpStatus"] == 413
+    assert "MAX_BATCH_BYTES" in done.stderr
+
+
+def test_the_printed_resume_command_works_for_a_single_file(stack, tmp_path):
+    (tmp_path / "GPS.jpg").write_bytes(corpus_data("exiftool/t/images/GPS.jpg"))
+    done = cli("strip", "GPS.jpg", "-o", "clean.jpg", api_url=stack.api_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    first = json.loads(done.stdout)
+    assert first["output"] == "clean.jpg"
+    stamp = (tmp_path / "clean.jpg").stat().st_mtime_ns
+    hint = re.search(r"to resume watching: exifq (.*)", done.stderr).group(1)
+    again = cli(*shlex.split(hint), api_url=stack.api_url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == first  # one object again, the same file
+    assert (tmp_path / "clean.jpg").stat().st_mtime_ns == stamp

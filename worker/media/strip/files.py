@@ -1,0 +1,121 @@
+"""File to file: the same output as ``strip_metadata``, without building the output in memory.
+
+A large input is memory-mapped (no copy; the page cache is read in place);
+one under ``MAP_FROM`` bytes is read, which costs less than mapping it (one
+kernel copy of ~100 kB against page-table set-up and faults). A JPEG's
+cleaned form is a short list of views of the input (the scans) and a few
+rewritten segments, which ``os.writev`` writes in one call: from a mapped
+input the entropy-coded data goes from the page cache to the output file in a
+single kernel copy. Other formats are small or need their own layout: they go
+through their ``strip(bytes)`` and are written the same way.
+
+The output is written to a hidden temporary file beside ``dst`` and renamed
+over it only when complete, so an error never leaves a partial file, and
+``dst`` may be ``src`` itself (the map or the bytes read still hold the old
+contents). A ``dst`` that is a symbolic link is replaced, not written through.
+A file truncated by another process *while* it is mapped raises SIGBUS, as
+with any mmap reader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import secrets
+import stat
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import BinaryIO
+
+from common.options import DEFAULT_KEEP
+from worker.media.formats import require_format
+
+from . import STRIPPERS, checked_keep, jpeg, parse_errors
+from .report import Report
+
+IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
+MAP_FROM = 1 << 20  # bytes; below it reading is cheaper (bench/strip.py)
+
+
+def strip_file(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], *, keep: frozenset[str] = DEFAULT_KEEP
+) -> dict:
+    """Write ``src`` without its metadata to ``dst``; return the report (as ``strip_metadata``).
+
+    ``dst``'s bytes are exactly ``strip_metadata(src bytes).data``. Raises
+    the same errors (``BadRequest``, ``UnsupportedFormat``, ``CorruptImage``,
+    ``OSError``); then ``dst`` is left as it was.
+    """
+    keep = checked_keep(keep)
+    with open(src, "rb", buffering=0) as source, _contents(source) as data:
+        fmt = require_format(data)
+        report = Report(fmt.name)
+        with parse_errors(fmt.name):
+            if fmt.name == "jpg":
+                pieces = jpeg.pieces(data, keep, report)
+            else:
+                pieces = [STRIPPERS[fmt.name](bytes(data), keep, report)]
+        written = _write_whole(os.fspath(dst), pieces)
+        del pieces  # views of the map: released before it closes
+        return report.to_dict(len(data), written)
+
+
+@contextmanager
+def _contents(file: BinaryIO) -> Iterator[mmap.mmap | bytes]:
+    """The file's bytes: read when small, else mapped read-only."""
+    size = os.fstat(file.fileno()).st_size
+    if size == 0 or size < MAP_FROM:  # mmap refuses an empty file
+        yield file.readall()
+        return
+    mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        yield mapped
+    finally:
+        with contextlib.suppress(BufferError):  # a traceback holds views: freed with them
+            mapped.close()
+
+
+def _write_whole(dst: str, pieces: Sequence[bytes | memoryview]) -> int:
+    """Write ``pieces`` to a temporary file beside ``dst``, then rename it to ``dst``.
+
+    A ``dst`` that exists keeps its permission bits (a private photo cleaned in
+    place stays private); a new one gets the umask's, as ``open`` would give it.
+    """
+    try:
+        mode = stat.S_IMODE(os.stat(dst).st_mode)
+    except FileNotFoundError:
+        mode = None
+    temporary = os.path.join(os.path.dirname(dst), f".{secrets.token_hex(6)}.exifq.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            written = _writev_all(fd, pieces)
+        finally:
+            os.close(fd)
+        os.replace(temporary, dst)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return written
+
+
+def _writev_all(fd: int, pieces: Sequence[bytes | memoryview]) -> int:
+    """Write every piece in order (``writev`` in batches of IOV_MAX, resuming short writes)."""
+    total = 0
+    pending = [memoryview(piece) for piece in pieces if len(piece)]
+    while pending:
+        batch = pending[:IOV_MAX]
+        done = os.writev(fd, batch)
+        total += done
+        for index, piece in enumerate(batch):
+            if done < len(piece):
+                pending = [piece[done:], *batch[index + 1 :], *pending[len(batch) :]]
+                break
+            done -= len(piece)
+        else:
+            pending = pending[len(batch) :]
+    return total
