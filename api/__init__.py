@@ -2,7 +2,8 @@
 
 Blueprints, one concern each: ``jobs`` (submit, status), ``downloads``,
 ``batch`` (many inputs, one UUID), ``matching`` (Ximilar-shaped similarity
-jobs), ``distance``, ``health``, ``openapi``; ``/metrics`` is added by ``metrics``.
+jobs), ``distance``, ``limits`` (the sizes accepted), ``health``, ``openapi``;
+``/metrics`` is added by ``metrics``.
 Dependencies come from settings unless a test injects them.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from api import batch, distance, downloads, health, jobs, matching, openapi
+from api import batch, distance, downloads, health, jobs, limits, matching, openapi
 from api.errors import register_error_handlers
 from api.metrics import init_metrics
 from api.services import Services, celery_sender, job_enqueuer
@@ -62,9 +63,8 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
     app.extensions["exifq"] = svc
-    blueprints = (distance.bp, batch.bp, matching.bp, jobs.bp, downloads.bp, health.bp, openapi.bp)
-    for blueprint in blueprints:
-        app.register_blueprint(blueprint)
+    for blueprint in (distance, batch, limits, matching, jobs, downloads, health, openapi):
+        app.register_blueprint(blueprint.bp)
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
     init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")
     if not settings.api_keys:

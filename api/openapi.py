@@ -292,6 +292,10 @@ def build_spec() -> dict:
         {"200": {"description": "distance and similarity"}, "400": _error("bad hashes")},
         [{**_param(n, "query", hex_param), "required": True} for n in ("a", "b")],
     )
+    paths["/api/v1/limits"] = _simple(
+        "The sizes accepted: maxUploadBytes, maxImagePixels, maxBatchItems, maxBatchBytes",
+        {"200": {"description": "the limits"}},
+    )
     paths["/healthz"] = _simple("Liveness", {"200": {"description": "alive"}})
     paths["/readyz"] = _simple(
         "Readiness: Redis, storage and a live worker",

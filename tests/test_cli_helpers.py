@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import itertools
 import json
 import os
 import random
@@ -15,8 +16,14 @@ import requests
 from werkzeug.formparser import parse_form_data
 
 from common.cli import batch, dedupe
-from common.cli.inputs import InputError, clean_name, collect_inputs, output_path
-from common.cli.streams import JsonRecordsBody, LazyFile, multipart_body
+from common.cli.inputs import Input, InputError, clean_name, collect_inputs, output_path
+from common.cli.streams import (
+    FIELDS_ALLOWANCE,
+    JsonRecordsBody,
+    LazyFile,
+    multipart_body,
+    split_for_batches,
+)
 from common.cli.watch import RETRIES, WatchError, follow
 
 
@@ -202,32 +209,69 @@ def strip_args(**more) -> argparse.Namespace:
 def test_strip_targets_and_the_resume_command(tmp_path):
     photos = tree(tmp_path)
     plan = batch.make_plan(strip_args(files=[str(photos)], output=str(tmp_path / "out")))
+    plan.batches = [("B", 0)]
     assert plan.target(0, "2024/c.png") == tmp_path / "out" / "2024" / "c.png"
     with pytest.raises(ValueError):
         plan.target(0, "../escape.png")
-    assert batch.resume_command(plan, "B") == f"exifq strip --batch B -o {tmp_path / 'out'}/"
+    assert batch.resume_command(plan) == f"exifq strip --batch B -o {tmp_path / 'out'}/"
 
     beside = batch.make_plan(strip_args(files=[str(photos)]))
+    beside.batches = [("B", 0)]
     assert beside.target(1, "a.jpg") == photos / "a.clean.jpg"
-    assert batch.resume_command(beside, "B") == f"exifq strip --batch B {photos}"
-    resumed = batch.make_plan(strip_args(files=[str(photos)], batch="B"))
+    assert batch.resume_command(beside) == f"exifq strip --batch B {photos}"
+    resumed = batch.make_plan(strip_args(files=[str(photos)], batch=["B"]))
     assert resumed.target(99, "2024/c.png") == photos / "2024" / "c.clean.png"
 
     one = tmp_path / "one.jpg"
     one.write_bytes(b"1")
     single = batch.make_plan(strip_args(files=[str(one)], output=str(tmp_path / "o.jpg")))
+    single.batches = [("B", 0)]
     assert single.single_file and single.target(0, "one.jpg") == tmp_path / "o.jpg"
-    assert batch.resume_command(single, "B") == f"exifq strip --batch B -o {tmp_path / 'o.jpg'}"
+    assert batch.resume_command(single) == f"exifq strip --batch B -o {tmp_path / 'o.jpg'}"
     # Resuming with no FILE: a batch of one, -o without a trailing "/" is the output file.
-    resumed = batch.make_plan(strip_args(batch="B", output=str(tmp_path / "o.jpg")))
+    resumed = batch.make_plan(strip_args(batch=["B"], output=str(tmp_path / "o.jpg")))
     resumed.single_file = True  # what finish() learns from the batch's total
     assert resumed.target(0, "one.jpg") == tmp_path / "o.jpg"
     resumed.output = str(tmp_path / "o") + "/"
     assert resumed.target(0, "one.jpg") == tmp_path / "o" / "one.jpg"
+    # Several batches resume together.
+    several = batch.make_plan(strip_args(batch=["A", "B"], output=str(tmp_path / "out")))
+    assert several.batches == [("A", 0), ("B", 0)]
+    assert batch.resume_command(several) == f"exifq strip --batch A,B -o {tmp_path / 'out'}/"
+
+
+def test_a_run_larger_than_a_batch_is_split_in_order_into_requests_that_fit(tmp_path):
+    rng = random.Random(3)
+    names = ["a.jpg", 'quote"and\\slash.png', "ünï/cödé/写真.jpg", "x" * 200]
+    inputs = []
+    for i in range(120):
+        path = tmp_path / f"{i}.bin"
+        path.write_bytes(rng.randbytes(rng.randrange(0, 3000)))
+        inputs.append(Input(path, f"{i}/{rng.choice(names)}", path.stat().st_size))
+    fields = {"operations": "remove", "keep": "icc,orientation", "drop": "copyright"}
+    for max_items, max_bytes in [(7, 10**9), (10**9, 90_000), (25, 110_000), (1, 10**9)]:
+        chunks = split_for_batches(inputs, max_items, max_bytes)
+        assert [item for chunk in chunks for item in chunk] == inputs
+        for chunk in chunks:
+            assert 1 <= len(chunk) <= max_items
+            assert multipart_body(chunk, fields).len <= max_bytes
+        # Greedy: no chunk could have taken the next one's first file, by count or by size
+        # (within the allowance for the fields and the estimate of each part's framing).
+        for chunk, after in itertools.pairwise(chunks):
+            fuller = multipart_body([*chunk, after[0]], fields).len
+            slack = FIELDS_ALLOWANCE + 1000 * len(chunk)
+            assert len(chunk) == max_items or fuller > max_bytes - slack
+    big = Input(inputs[0].path, "big.jpg", 200_000)
+    assert split_for_batches([inputs[1], big, inputs[2]], 10, 100_000) == [
+        [inputs[1]],
+        [big],
+        [inputs[2]],
+    ]
+    assert split_for_batches([], 10, 100) == []
 
 
 def test_an_item_line_carries_the_error_or_refuses_an_unsafe_name(tmp_path):
-    plan = batch.make_plan(strip_args(batch="B", output=str(tmp_path)))
+    plan = batch.make_plan(strip_args(batch=["B"], output=str(tmp_path)))
     failed = {
         "index": 0,
         "name": "x/bad.jpg",

@@ -22,8 +22,10 @@ recursively in sorted order and their files named by their path relative to
 the directory given. Inside directories, hidden entries (names starting
 with "."), symbolic links and special files (FIFOs, sockets, devices) are
 skipped. One FILE that is a file prints one JSON object; otherwise JSON
-Lines, one per file, in order, each with its "name". Exit status 1 when any
-file failed, 130 when interrupted (the batch goes on: --batch UUID resumes)."""
+Lines, one per file, in order, each with its "name". More files than the
+server takes in one batch (GET /api/v1/limits) go as consecutive batches.
+Exit status 1 when any file failed, 130 when interrupted (the batches go on:
+--batch UUID,... resumes)."""
 DEDUPE_HELP = """Hash every file on the server (POST /api/v1/remove_duplicates with a
 _base64 record per file, _id = its name) and print the clusters of
 near-duplicates: the kept file, then each duplicate (and its distance).
@@ -35,8 +37,9 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--local", action="store_true", help="run in-process, no server")
     parser.add_argument(
         "--batch",
-        metavar="UUID",
-        help="resume watching this batch (no upload; FILEs only tell strip where inputs are; "
+        metavar="UUID[,UUID...]",
+        type=_csv,
+        help="resume watching these batches (no upload; FILEs only tell strip where inputs are; "
         "the options given at submission apply)",
     )
 

@@ -1,24 +1,29 @@
 """``exifq extract|strip|hash FILE_OR_DIR...`` against a server: one batch for all the files.
 
-Sends every file in one streamed ``POST /api/v1/batch``, prints the batch
-UUID and how to resume on stderr, follows it with long polls (a progress bar
-counting completed and failed items), then pages through the items with
-their results and prints them: one JSON object for a single file, else JSON
-Lines in submission order, each with the item's ``name``. ``strip`` downloads
-each cleaned file (to ``-o DIR/<name>``, or ``NAME.clean.EXT`` beside its input).
+Sends every file in one streamed ``POST /api/v1/batch`` — or, when the files
+are more than the server takes in one (``GET /api/v1/limits``: files per
+batch, bytes per request), in as few consecutive batches as fit — prints the
+batch UUIDs and how to resume on stderr, follows them with long polls (one
+progress bar counting completed and failed items of all of them), then pages
+through the items with their results and prints them: one JSON object for a
+single file, else JSON Lines in submission order, each with the item's
+``name``. ``strip`` downloads each cleaned file (to ``-o DIR/<name>``, or
+``NAME.clean.EXT`` beside its input).
 
-``--batch UUID`` watches an existing batch instead (no upload); cleaned files
-already on disk at their full size are not fetched again. Ctrl-C prints the
-command that resumes and exits with 130. Exit status 1 when any item failed.
+``--batch UUID[,UUID...]`` watches existing batches instead (no upload);
+cleaned files already on disk at their full size are not fetched again.
+Ctrl-C prints the command that resumes and exits with 130. Exit status 1
+when any item failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -37,8 +42,8 @@ from common.cli.inputs import (
     collect_inputs,
     output_path,
 )
-from common.cli.streams import multipart_body
-from common.cli.watch import WatchError, follow
+from common.cli.streams import multipart_body, split_for_batches
+from common.cli.watch import WatchError, finished, follow
 from common.settings import Settings
 
 OPS = {"extract": "extract", "strip": "remove", "hash": "hash"}
@@ -59,9 +64,12 @@ class Plan:
     resuming: bool
     arguments: list[str] = field(default_factory=list)  # the FILE arguments as given
     by_name: dict[str, Path] = field(default_factory=dict)
+    # The run's batches in order: UUID, and the index in ``inputs`` of its first file.
+    batches: list[tuple[str, int]] = field(default_factory=list)
+    sent: int = 0  # how many of ``inputs`` those batches hold
 
     def target(self, index: int, name: str) -> Path:
-        """Where the cleaned file of item ``index`` named ``name`` goes (``UnsafeName`` if the
+        """Where the cleaned file of input ``index`` named ``name`` goes (``UnsafeName`` if the
         name would escape the output directory)."""
         if self.output is not None:
             out = Path(self.output)
@@ -82,16 +90,17 @@ class Plan:
 def make_plan(args: argparse.Namespace) -> Plan:
     """The inputs the arguments name; ``InputError`` when there are none or they clash."""
     inputs = collect_inputs(args.files) if args.files else []
-    if not inputs and args.batch is None:
+    if not inputs and not args.batch:
         raise InputError(
             f"no files found in {' '.join(args.files)} (hidden and special files "
             "and symbolic links inside directories are skipped)"
         )
     single = len(args.files) == 1 and Path(args.files[0]).is_file()
     output = getattr(args, "output", None)
-    plan = Plan(args.command, OPS[args.command], inputs, single, output, args.batch is not None)
+    plan = Plan(args.command, OPS[args.command], inputs, single, output, bool(args.batch))
     plan.arguments = list(args.files)
     plan.by_name = {clean_name(item.name): item.path for item in inputs}
+    plan.batches = [(batch_id, 0) for batch_id in args.batch or []]
     return plan
 
 
@@ -110,9 +119,10 @@ def options(args: argparse.Namespace) -> dict[str, str]:
     return fields
 
 
-def resume_command(plan: Plan, batch_id: str) -> str:
-    """The command that resumes watching: the files only matter to strip writing beside them."""
-    argv = ["exifq", plan.command, "--batch", batch_id]
+def resume_command(plan: Plan) -> str:
+    """The command that resumes watching the run's batches: the files only matter to strip
+    writing beside them."""
+    argv = ["exifq", plan.command, "--batch", ",".join(batch_id for batch_id, _ in plan.batches)]
     if plan.output is not None:  # a directory keeps a trailing "/", so resuming reads it so
         argv += ["-o", plan.output if plan.output_is_file() else plan.output.rstrip("/") + "/"]
     elif plan.command == "strip":
@@ -133,25 +143,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     client = Client(settings.EXIFQ_URL, settings.EXIFQ_API_KEY)
-    batch_id = args.batch
     try:
-        if batch_id is None:
-            batch_id = submit(client, plan, options(args), console)
-            if batch_id is None:
-                return 1
-        console.print(
-            f"batch {batch_id}; to resume watching: {resume_command(plan, batch_id)}",
-        )
-        return finish(client, plan, batch_id, console)
+        if not plan.resuming and not submit_all(client, plan, options(args), console):
+            return 1
+        console.print(f"{_batches_text(plan)}; to resume watching: {resume_command(plan)}")
+        return finish(client, plan, console)
     except InputError as exc:
         print(f"exifq: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        if batch_id is None:
+        if not plan.batches:
             console.print("interrupted before the batch was created")
-        else:
+            return INTERRUPTED
+        console.print(f"interrupted; resume with: {resume_command(plan)}")
+        if not plan.resuming and plan.sent < len(plan.inputs):
             console.print(
-                f"interrupted; resume with: {resume_command(plan, batch_id)}",
+                f"only the first {plan.sent} of {len(plan.inputs)} files were sent; "
+                f"the files from {plan.inputs[plan.sent].name} on need a new run"
             )
         return INTERRUPTED
     except (OSError, WatchError) as exc:  # requests' errors are OSErrors too
@@ -160,19 +168,56 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
 
-def submit(client: Client, plan: Plan, fields: dict[str, str], console: Console) -> str | None:
-    """POST the batch; its UUID, or ``None`` after printing why the server refused it."""
+def _batches_text(plan: Plan) -> str:
+    ids = ", ".join(batch_id for batch_id, _ in plan.batches)
+    return f"batch {ids}" if len(plan.batches) == 1 else f"{len(plan.batches)} batches {ids}"
+
+
+def server_limits(client: Client) -> tuple[int, int]:
+    """Files per batch and bytes per request the server takes (``GET /api/v1/limits``); no
+    limit from a server that does not say."""
+    code, limits = client.get("/api/v1/limits")
+    if code != 200:
+        return sys.maxsize, sys.maxsize
+    items, size = limits.get("maxBatchItems"), limits.get("maxBatchBytes")
+    return int(items or sys.maxsize), int(size or sys.maxsize)
+
+
+def submit_all(client: Client, plan: Plan, fields: dict[str, str], console: Console) -> bool:
+    """POST the inputs as one batch, or as consecutive batches that fit the server's limits;
+    each batch made joins ``plan.batches``. False after printing why the server refused one."""
+    chunks = split_for_batches(plan.inputs, *server_limits(client))
+    if len(chunks) > 1:
+        console.print(
+            f"{len(plan.inputs)} files, {sum(i.size for i in plan.inputs):,} bytes: more than the "
+            f"server takes in one batch; sending them as {len(chunks)} batches"
+        )
+    for chunk in chunks:
+        batch_id = submit(client, chunk, {"operations": plan.op, **fields}, console)
+        if batch_id is None:
+            if plan.batches:
+                console.print(f"the batches sent go on; watch them with: {resume_command(plan)}")
+            return False
+        plan.batches.append((batch_id, plan.sent))
+        plan.sent += len(chunk)
+    return True
+
+
+def submit(
+    client: Client, inputs: list[Input], fields: dict[str, str], console: Console
+) -> str | None:
+    """POST one batch; its UUID, or ``None`` after printing why the server refused it."""
     with bars.upload_bar(console) as bar:
-        shown = bars.UploadProgress(bar, len(plan.inputs))
-        body = multipart_body(plan.inputs, {"operations": plan.op, **fields}, shown)
+        shown = bars.UploadProgress(bar, len(inputs))
+        body = multipart_body(inputs, fields, shown)
         shown.start(body.len)
         code, answer = client.post("/api/v1/batch", body, body.content_type)
     if code in (200, 202) and answer.get("uuid"):
         return str(answer["uuid"])
     if code == 413:
         console.print(
-            f"exifq: {len(plan.inputs)} files, {sum(i.size for i in plan.inputs):,} bytes: more "
-            "than the server takes in one batch (MAX_BATCH_BYTES); send fewer files per run"
+            f"exifq: {len(inputs)} files, {sum(i.size for i in inputs):,} bytes: more "
+            "than the server takes in one request (MAX_BATCH_BYTES)"
         )
     report_failure({"success": False, "status": "failed", "httpStatus": code, **answer}, console)
     return None
@@ -184,50 +229,69 @@ def report_failure(body: dict, console: Console) -> None:
     print(json.dumps(body, ensure_ascii=False, indent=2), flush=True)
 
 
-def finish(client: Client, plan: Plan, batch_id: str, console: Console) -> int:
-    """Watch the batch to its end, then print (and for strip, download) every item."""
+def finish(client: Client, plan: Plan, console: Console) -> int:
+    """Watch the run's batches to their end, then print (and for strip, download) every item."""
+    latest: dict[str, dict] = {}  # each batch's last status body
 
-    def show(body: dict) -> None:
+    def show(batch_id: str, body: dict) -> None:
         ops = body.get("operations") or [plan.op]
         if plan.op not in ops:
             raise InputError(f"batch {batch_id} has no {plan.op} items (it has {', '.join(ops)})")
-        if plan.resuming and not plan.arguments:  # no FILE: a batch of one prints one object
-            plan.single_file = body.get("total") == 1
-        bars.show_counts(bar, task, body)
+        latest[batch_id] = body
+        bars.show_counts(bar, task, _sum_counts(latest.values()))
 
-    waits = iter([0])  # the first poll answers at once, so the bar shows the total at once
     with bars.items_bar(console) as bar:
         task = bar.add_task(f"{plan.command} via {client.base_url}", total=None, ok=0, failed=0)
-        done = follow(lambda: client.batch(batch_id, wait=next(waits, POLL_WAIT), limit=1), show)
+        # A first look at every batch (answered at once) puts the whole total on the bar.
+        for batch_id, _ in plan.batches:
+            poll = functools.partial(client.batch, batch_id, limit=1)
+            follow(poll, functools.partial(show, batch_id), until=lambda body: True)
+        for batch_id, _ in plan.batches:
+            if not finished(latest[batch_id]):
+                poll = functools.partial(client.batch, batch_id, wait=POLL_WAIT, limit=1)
+                follow(poll, functools.partial(show, batch_id))
+        done = _sum_counts(latest.values())
+        if plan.resuming and not plan.arguments:  # no FILE: a batch of one prints one object
+            plan.single_file = done["total"] == 1
         what = "downloading" if plan.op == "remove" else "fetching results"
         fetched = bar.add_task(
-            what, total=done.get("total"), ok=done.get("completed", 0), failed=done.get("failed", 0)
+            what, total=done["total"], ok=done["completed"], failed=done["failed"]
         )
         # On a terminal the lines wait until the bars are gone; else they go out page by page.
         held: list[str] | None = [] if sys.stdout.isatty() and console.is_terminal else None
-        status = print_items(client, plan, batch_id, done, lambda n: bar.advance(fetched, n), held)
+        status = 0
+        for batch_id, start in plan.batches:
+            advance = functools.partial(bar.advance, fetched)
+            status |= print_items(client, plan, batch_id, advance, held, start)
     for text in held or []:
         print(text)
     return status
+
+
+def _sum_counts(bodies: Iterable[dict]) -> dict[str, int]:
+    """``total``, ``completed`` and ``failed`` over several batches' status bodies."""
+    keys = ("total", "completed", "failed")
+    return {key: sum(int(body.get(key) or 0) for body in bodies) for key in keys}
 
 
 def print_items(
     client: Client,
     plan: Plan,
     batch_id: str,
-    done: dict,
     advance: Callable[[int], object],
     held: list[str] | None = None,
+    start: int = 0,
 ) -> int:
     """Page through the items, download what strip made, and print one JSON line (or one
-    object) per item in submission order (into ``held`` if given); 1 if any item failed."""
+    object) per item in submission order (into ``held`` if given); 1 if any item failed.
+    ``start``: the index in ``plan.inputs`` of the batch's first file."""
     single = plan.single_file
     failed = 0
     with ThreadPoolExecutor(PARALLEL_DOWNLOADS) as pool:
         try:
             for items in pages(client, batch_id):
                 mine = [item for item in items if item.get("op", plan.op) == plan.op]
-                lines = list(pool.map(lambda item: item_line(client, plan, item), mine))
+                lines = list(pool.map(lambda item: item_line(client, plan, item, start), mine))
                 for line in lines:
                     failed += not line["success"]
                     text = json.dumps(line, ensure_ascii=False, indent=2 if single else None)
@@ -253,9 +317,10 @@ def pages(client: Client, batch_id: str):
         offset = page.get("nextOffset")
 
 
-def item_line(client: Client, plan: Plan, item: dict) -> dict:
+def item_line(client: Client, plan: Plan, item: dict, start: int = 0) -> dict:
     """The JSON line of one item: its name, status, and result or error; for a completed strip
-    item the cleaned file is downloaded (unless already there when resuming)."""
+    item the cleaned file is downloaded (unless already there when resuming). ``start``: the
+    index in ``plan.inputs`` of the first file of the item's batch."""
     name = str(item.get("name", ""))
     line = {
         "name": name,
@@ -272,7 +337,7 @@ def item_line(client: Client, plan: Plan, item: dict) -> dict:
     if plan.op == "remove" and item.get("downloadUrl"):
         line.setdefault("downloadUrl", item["downloadUrl"])
         try:
-            target = plan.target(int(item.get("index", -1)), name)
+            target = plan.target(start + int(item.get("index", -1)), name)
             if not (plan.resuming and _already_there(target, line.get("bytesAfter"))):
                 client.download(item["downloadUrl"], target)
             line["output"] = str(target)

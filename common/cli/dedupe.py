@@ -19,7 +19,7 @@ import sys
 from rich.console import Console
 
 from common.cli import progress as bars
-from common.cli.batch import INTERRUPTED, report_failure
+from common.cli.batch import INTERRUPTED, report_failure, server_limits
 from common.cli.client import POLL_WAIT, Client, error_text
 from common.cli.inputs import InputError, collect_inputs
 from common.cli.streams import JsonRecordsBody
@@ -81,11 +81,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def submit(client: Client, args: argparse.Namespace, inputs, console: Console) -> str | None:
+    """POST the records; the job's UUID, or ``None`` after saying why it was not sent or was
+    refused (over the server's limits it is not sent: one request cannot be split)."""
+    fields = {"hash_type": args.hash_type}
+    if args.range is not None:
+        fields["range"] = args.range
+    max_items, max_bytes = server_limits(client)
+    size = JsonRecordsBody(inputs, fields).total
+    if len(inputs) > max_items or size > max_bytes:
+        console.print(
+            f"exifq: {len(inputs)} files, {size:,} bytes as JSON: more than the server takes in "
+            f"one request ({max_items:,} files, {max_bytes:,} bytes); a de-duplication cannot "
+            "be split, so none was sent"
+        )
+        return None
     with bars.upload_bar(console) as bar:
         shown = bars.UploadProgress(bar, len(inputs))
-        fields = {"hash_type": args.hash_type}
-        if args.range is not None:
-            fields["range"] = args.range
         body = JsonRecordsBody(inputs, fields, shown)
         shown.start(body.total)
         code, answer = client.post(f"/api/v1/{KIND}", body, "application/json")

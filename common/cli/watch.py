@@ -26,13 +26,19 @@ class WatchError(Exception):
         self.http_status, self.body = http_status, body
 
 
+def finished(body: dict) -> bool:
+    return body.get("status") not in RUNNING
+
+
 def follow(
     poll: Callable[[], tuple[int, dict]],
     on_status: Callable[[dict], None],
     sleep: Callable[[float], None] = time.sleep,
+    until: Callable[[dict], bool] = finished,
 ) -> dict:
-    """Call ``poll`` (a long poll answering ``(http_status, body)``) until ``body["status"]`` is
-    no longer queued/processing; ``on_status`` sees every body. The last body."""
+    """Call ``poll`` (a long poll answering ``(http_status, body)``) until ``until(body)``, by
+    default until ``body["status"]`` is no longer queued/processing; ``on_status`` sees every
+    body. The last body."""
     failures = 0
     while True:
         try:
@@ -51,5 +57,5 @@ def follow(
             raise WatchError(code, body)
         failures = 0
         on_status(body)
-        if body.get("status") not in RUNNING:
+        if until(body):
             return body

@@ -297,6 +297,18 @@ def _spec_paths(rule: Rule) -> list[str]:
     return [path.replace(choice.group(0), value) for value in values]
 
 
+def test_limits_are_the_settings_and_need_no_key(tmp_path):
+    h = make_harness(tmp_path, API_KEYS="k1", MAX_BATCH_ITEMS=7, MAX_UPLOAD_BYTES=1000)
+    body = h.client.get("/api/v1/limits").get_json()
+    assert body == {
+        "success": True,
+        "maxUploadBytes": 1000,
+        "maxImagePixels": h.settings.MAX_IMAGE_PIXELS,
+        "maxBatchItems": 7,
+        "maxBatchBytes": h.settings.MAX_BATCH_BYTES,
+    }
+
+
 def test_openapi_describes_every_route_and_docs_render(h):
     spec = h.client.get("/openapi.json").get_json()
     assert spec == build_spec() and spec["openapi"].startswith("3.")

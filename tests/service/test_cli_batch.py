@@ -264,23 +264,45 @@ def test_dedupe_reports_files_it_could_not_hash_and_prints_the_answer_as_json(st
     ]
 
 
-def test_a_batch_over_the_server_limits_is_refused_with_a_clear_error(new_stack, tmp_path):
-    service = new_stack(MAX_BATCH_BYTES=60_000, MAX_BATCH_ITEMS=3)
-    service.api_url = service.start_api()  # refused at the door: no worker needed
-    many, big = tmp_path / "many", tmp_path / "big"
-    many.mkdir(), big.mkdir()
-    for i in range(4):
-        (many / f"{i}.jpg").write_bytes(b"x" * 10)
-    for i in range(2):
-        (big / f"{i}.jpg").write_bytes(b"x" * 40_000)
-    done = cli("hash", "many", api_url=service.api_url, cwd=tmp_path)
-    assert done.returncode == 1
-    body = json.loads(done.stdout)
-    assert body["httpStatus"] == 400 and "too many inputs" in body["error"]
-    done = cli("hash", "big", api_url=service.api_url, cwd=tmp_path)
-    assert done.returncode == 1
-    assert json.loads(done.stdout)["httpStatus"] == 413
-    assert "MAX_BATCH_BYTES" in done.stderr
+def test_a_run_over_the_server_limits_goes_as_several_batches_that_resume_together(
+    new_stack, tmp_path
+):
+    service = new_stack(MAX_BATCH_ITEMS=2, MAX_BATCH_BYTES=200_000)
+    service.api_url = service.start_api()
+    service.start_worker()
+    # 5 files: two by count (GPS.jpg, Canon_40D.jpg), then the 179 kB exif.png fits beside
+    # neither its neighbours: 4 batches.
+    files = make_tree(tmp_path / "in")
+    done = cli("strip", "in", "-o", "out", api_url=service.api_url, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr  # the non-image
+    assert "sending them as 4 batches" in done.stderr
+    hint = re.search(r"to resume watching: exifq (.*)", done.stderr).group(1)
+    uuids = re.findall(r"[0-9a-f-]{36}", hint)
+    assert len(set(uuids)) == 4 and hint.startswith(f"strip --batch {','.join(uuids)} -o out/")
+    lines = json_lines(done.stdout)
+    assert [line["name"] for line in lines] == list(files)
+    for line, (name, data) in zip(lines, files.items(), strict=True):
+        if name == "notes/readme.jpg":
+            assert line["error"]["code"] == "unsupported_format"
+            continue
+        cleaned = operations.run_strip(data, Path(name).name, strip_options()).cleaned
+        assert (tmp_path / "out" / name).read_bytes() == cleaned, name
+    # Resuming all three prints the same lines, fetching nothing again.
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    again = cli(*shlex.split(hint), api_url=service.api_url, cwd=tmp_path)
+    assert again.returncode == 1, again.stderr
+    assert json_lines(again.stdout) == lines
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    # One file larger than a whole request is refused by the server, with a clear error.
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "huge.jpg").write_bytes(b"x" * 300_000)
+    refused = cli("hash", "big", api_url=service.api_url, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["httpStatus"] == 413
+    assert "MAX_BATCH_BYTES" in refused.stderr
+    # A de-duplication cannot be split: over the limits it is not sent at all.
+    dedupe = cli("dedupe", "in", api_url=service.api_url, cwd=tmp_path)
+    assert dedupe.returncode == 1 and "cannot be split, so none was sent" in dedupe.stderr
 
 
 def test_the_printed_resume_command_works_for_a_single_file(stack, tmp_path):
