@@ -1,8 +1,9 @@
 """Lossless metadata removal: one container module per format, chosen from the file's magic bytes.
 
-Each module (``jpeg``, ``png``, ``webp``, ``gif``, ``tiff``, ``heif``,
-``bmp``) has ``strip(data, keep, report) -> bytes``: it walks the container,
-copies what decoding needs byte for byte, leaves out what identifies a person
+Each module (``png``, ``webp``, ``gif``, ``tiff``, ``heif``, ``bmp``) has
+``strip(data, keep, report) -> bytes``; ``jpeg`` has ``pieces``, the same as
+views of the input's scans and the few bytes rewritten. Each walks the
+container, copies what decoding needs byte for byte, leaves out what identifies a person
 or a camera and records that in the report. Nothing is decoded or re-encoded.
 The output is built in memory and returned whole, or an error is raised:
 there is never a half-written file. What they share: ``report`` (the
@@ -19,6 +20,7 @@ import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from mmap import mmap
 from types import MappingProxyType
 
 from common.errors import BadRequest, CorruptImage
@@ -32,9 +34,9 @@ __all__ = ["DEFAULT_KEEP", "StripResult", "strip_metadata"]
 
 Stripper = Callable[[bytes, frozenset[str], Report], bytes]
 
+# Every format but JPEG (``jpeg.pieces``, see :func:`strip_pieces`).
 STRIPPERS: MappingProxyType[str, Stripper] = MappingProxyType(
     {
-        "jpg": jpeg.strip,
         "png": png.strip,
         "webp": webp.strip,
         "gif": gif.strip,
@@ -67,11 +69,23 @@ def strip_metadata(data: bytes, *, keep: frozenset[str] = DEFAULT_KEEP) -> Strip
     """
     keep = checked_keep(keep)
     data = bytes(data)
+    report, pieces = strip_pieces(data, keep)
+    cleaned = b"".join(pieces)
+    return StripResult(cleaned, report.to_dict(len(data), len(cleaned)))
+
+
+def strip_pieces(
+    data: bytes | mmap, keep: frozenset[str]
+) -> tuple[Report, list[bytes | memoryview]]:
+    """The report and the cleaned file as consecutive pieces: for a JPEG views of ``data``
+    (its scans) and the bytes rewritten, else one ``bytes``. ``keep`` as ``checked_keep``
+    gives it; raises as :func:`strip_metadata`."""
     fmt = require_format(data)
     report = Report(fmt.name)
     with parse_errors(fmt.name):
-        cleaned = STRIPPERS[fmt.name](data, keep, report)
-    return StripResult(cleaned, report.to_dict(len(data), len(cleaned)))
+        if fmt.name == "jpg":
+            return report, jpeg.pieces(data, keep, report)
+        return report, [STRIPPERS[fmt.name](bytes(data), keep, report)]
 
 
 def checked_keep(keep: frozenset[str]) -> frozenset[str]:

@@ -29,10 +29,8 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from common.options import DEFAULT_KEEP
-from worker.media.formats import require_format
 
-from . import STRIPPERS, checked_keep, jpeg, parse_errors
-from .report import Report
+from . import checked_keep, strip_pieces
 
 IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 MAP_FROM = 1 << 20  # bytes; below it reading is cheaper (bench/strip.py)
@@ -49,13 +47,7 @@ def strip_file(
     """
     keep = checked_keep(keep)
     with open(src, "rb", buffering=0) as source, _contents(source) as data:
-        fmt = require_format(data)
-        report = Report(fmt.name)
-        with parse_errors(fmt.name):
-            if fmt.name == "jpg":
-                pieces = jpeg.pieces(data, keep, report)
-            else:
-                pieces = [STRIPPERS[fmt.name](bytes(data), keep, report)]
+        report, pieces = strip_pieces(data, keep)
         written = _write_whole(os.fspath(dst), pieces)
         del pieces  # views of the map: released before it closes
         return report.to_dict(len(data), written)

@@ -14,7 +14,7 @@ whatever follows EOI (the extra images of MPF files, phone trailers).
 Speed: the entropy-coded data is never walked byte by byte in Python. A
 compiled pattern finds the next real marker (C speed, > 1 GB/s) and the
 scans are ``memoryview`` slices of the input: :func:`pieces` returns the
-output as such slices (``strip`` joins them once; ``strip_file`` hands them
+output as such slices (``strip_metadata`` joins them once; ``strip_file`` hands them
 to ``os.writev`` from a memory-mapped input). Everything here works on any
 buffer that indexes to ints and slices to bytes: ``bytes`` or ``mmap``.
 """
@@ -51,11 +51,6 @@ class _Sources(Sources):
     """Also remembers each Exif segment removed, to spot one identical to the segment written."""
 
     exif_removals: list[tuple[int, bytes]] = field(default_factory=list)  # (report index, segment)
-
-
-def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
-    """The JPEG without metadata segments; ``report`` says what went."""
-    return b"".join(pieces(data, keep, report))
 
 
 def pieces(data: bytes | mmap, keep: frozenset[str], report: Report) -> list[bytes | memoryview]:
