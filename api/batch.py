@@ -27,11 +27,9 @@ from api.fanout import BatchInput, create_batch
 from api.inputs import (
     OPTION_PARSERS,
     check_url,
-    clean_file_name,
     op_options,
     parse_wait,
     read_upload,
-    relative_name,
     request_params,
 )
 from api.jobs import require_visible
@@ -39,6 +37,7 @@ from api.services import Services, services
 from common.batches import PLAIN, Batch, ItemState
 from common.clock import isoformat
 from common.errors import BadRequest, ExifqError
+from common.names import clean_file_name, relative_name
 from common.options import OPERATIONS
 from common.status import COMPLETED, FAILED
 from common.storage import ObjectNotFound

@@ -15,10 +15,10 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response
 
-from api.inputs import clean_file_name
 from api.jobs import JobNotFound, find_job
 from api.services import services
 from common.jobs import COMPLETED, safe_name
+from common.names import clean_file_name
 from common.storage import ObjectNotFound
 from worker.media.formats import sniff
 

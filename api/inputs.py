@@ -9,7 +9,6 @@ its first bytes (415 when it is no image we handle) and its size checked
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
@@ -18,6 +17,7 @@ from flask import Request
 from werkzeug.datastructures import FileStorage
 
 from common.errors import BadRequest, TooLarge
+from common.names import clean_file_name
 from common.options import extract_options, hash_options, strip_options, to_json
 from worker.media.formats import Format, require_format
 
@@ -85,24 +85,6 @@ def op_options(op: str, params: dict) -> dict:
     """The op's options from ``params`` (other names are ignored), validated, JSON-safe."""
     names, parser = OPTION_PARSERS[op]
     return to_json(parser(**{name: params[name] for name in names if name in params}))
-
-
-def clean_file_name(name: str | None, default: str = "upload") -> str:
-    """The client's file name without directories or control characters (at most 255)."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    printable = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()[:255]
-    return printable if printable.strip(". ") else default
-
-
-def relative_name(name: str | None, default: str = "upload") -> str:
-    """The client's file name as a safe relative path: ``/`` separators, no empty, ``.`` or
-    ``..`` parts, no control characters (at most 255 characters)."""
-    parts = []
-    for part in (name or "").replace("\\", "/").split("/"):
-        printable = "".join(ch for ch in part if unicodedata.category(ch)[0] != "C").strip()
-        if printable.strip(". "):
-            parts.append(printable)
-    return "/".join(parts)[-255:].lstrip("/") or default
 
 
 def _size_of(stream: IO[bytes]) -> int:

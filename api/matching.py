@@ -22,10 +22,11 @@ from flask import Blueprint, request
 from api.auth import request_owner
 from api.batch import allow_large_request, find_batch, progress_body
 from api.fanout import BatchInput, create_batch
-from api.inputs import clean_file_name, op_options, parse_wait
+from api.inputs import op_options, parse_wait
 from api.services import Services, services
 from common.batches import Batch, request_key
 from common.errors import BadRequest, ExifqError
+from common.names import clean_file_name
 from worker import matching
 from worker.answering import request_answer
 from worker.media.formats import require_format

@@ -16,7 +16,7 @@ import requests
 from werkzeug.formparser import parse_form_data
 
 from common.cli import batch, dedupe
-from common.cli.inputs import Input, InputError, clean_name, collect_inputs, output_path
+from common.cli.inputs import Input, InputError, collect_inputs, output_path
 from common.cli.streams import (
     FIELDS_ALLOWANCE,
     JsonRecordsBody,
@@ -25,6 +25,7 @@ from common.cli.streams import (
     split_for_batches,
 )
 from common.cli.watch import RETRIES, WatchError, follow
+from common.names import relative_name
 
 
 def tree(root: Path) -> Path:
@@ -70,11 +71,11 @@ def test_bad_arguments_and_clashing_names_are_refused(tmp_path):
         collect_inputs([str(photos), str(other)])
 
 
-def test_clean_name_follows_the_server_rules():
-    assert clean_name("photos\\2024/./a.jpg") == "photos/2024/a.jpg"
-    assert clean_name("../../etc//passwd\x00\n") == "etc/passwd"
-    assert clean_name(" a /.../\u200bb.jpg") == "a/b.jpg"
-    assert clean_name("..") == "upload"
+def test_relative_name_is_the_item_name_the_server_keeps():
+    assert relative_name("photos\\2024/./a.jpg") == "photos/2024/a.jpg"
+    assert relative_name("../../etc//passwd\x00\n") == "etc/passwd"
+    assert relative_name(" a /.../\u200bb.jpg") == "a/b.jpg"
+    assert relative_name("..") == "upload"
 
 
 @pytest.mark.parametrize(

@@ -38,12 +38,12 @@ from common.cli.inputs import (
     InputError,
     UnsafeName,
     beside,
-    clean_name,
     collect_inputs,
     output_path,
 )
 from common.cli.streams import multipart_body, split_for_batches
 from common.cli.watch import WatchError, finished, follow
+from common.names import relative_name
 from common.settings import Settings
 
 OPS = {"extract": "extract", "strip": "remove", "hash": "hash"}
@@ -99,7 +99,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     output = getattr(args, "output", None)
     plan = Plan(args.command, OPS[args.command], inputs, single, output, bool(args.batch))
     plan.arguments = list(args.files)
-    plan.by_name = {clean_name(item.name): item.path for item in inputs}
+    plan.by_name = {relative_name(item.name): item.path for item in inputs}
     plan.batches = [(batch_id, 0) for batch_id in args.batch or []]
     return plan
 

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.names import relative_name
+
 
 class InputError(ValueError):
     """The command line names inputs the client cannot send (missing file, clashing names)."""
@@ -78,25 +80,13 @@ def _walk(root: Path) -> list[Input]:
 def _check_unique(inputs: list[Input]) -> None:
     seen: dict[str, Path] = {}
     for item in inputs:
-        key = clean_name(item.name)
+        key = relative_name(item.name)
         if key in seen:
             raise InputError(
                 f"two inputs would both be named {key!r}: {seen[key]} and {item.path} "
                 "(pass them in separate runs, or their common parent directory)"
             )
         seen[key] = item.path
-
-
-def clean_name(name: str) -> str:
-    """The item name the server keeps for an uploaded file name (``api.inputs.relative_name``):
-    ``\\`` read as ``/``; in each part control and format characters removed and spaces
-    trimmed; parts that are empty or only dots and spaces dropped; the last 255 characters."""
-    parts = []
-    for part in name.replace("\\", "/").split("/"):
-        printable = "".join(c for c in part if unicodedata.category(c)[0] != "C").strip()
-        if printable.strip(". "):
-            parts.append(printable)
-    return "/".join(parts)[-255:].lstrip("/") or "upload"
 
 
 def output_path(directory: Path, name: str) -> Path:
