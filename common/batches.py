@@ -27,9 +27,8 @@ similarity job is finished once its answer is stored, after every item.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import redis
@@ -138,7 +137,6 @@ class NewItem:
 
     name: str
     job: Job
-    entry: dict = field(default_factory=dict)
 
 
 class BatchStore:
@@ -251,20 +249,8 @@ class BatchStore:
 
     def wait(self, batch_id: str, timeout: float) -> Batch | None:
         """The batch once it is finished, or as it stands after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        try:
-            pubsub.subscribe(channel(self.prefix, batch_id))
-            batch = self.get(batch_id)
-            while batch is not None and not batch.finished:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                pubsub.get_message(timeout=min(remaining, 5.0))
-                batch = self.get(batch_id)
-            return batch
-        finally:
-            pubsub.close()
+        channel_name = channel(self.prefix, batch_id)
+        return self.jobs.wait_on(channel_name, lambda: self.get(batch_id), timeout)[0]
 
 
 def _item_json(new: NewItem) -> str:

@@ -29,7 +29,9 @@ import time
 import unicodedata
 import uuid as uuid_module
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Protocol, TypeVar
 
 import redis
 
@@ -90,6 +92,14 @@ if total > 0 and tonumber(counts[2] or 0) + tonumber(counts[3] or 0) == total th
 end
 return {_MOVED}
 """
+
+
+class Finishable(Protocol):
+    @property
+    def finished(self) -> bool: ...
+
+
+Record = TypeVar("Record", bound=Finishable)
 
 
 @dataclass(frozen=True)
@@ -341,22 +351,29 @@ class JobStore:
 
     def wait(self, job_id: str, timeout: float) -> tuple[Job | None, str]:
         """The job once it is finished (or as it stands after ``timeout`` s), and the notice
-        published with its completion if this call received it (else ``""``).
+        published with its completion if this call received it (else ``""``)."""
+        return self.wait_on(self.channel(job_id), lambda: self.get(job_id), timeout)
 
-        Subscribes to the job's channel before reading the record, so a finish
-        between the read and the wait is not missed. The subscriber's connection
-        is kept for the next ``wait`` (unsubscribed), not opened per call.
+    def wait_on(
+        self, channel: str, read: Callable[[], Record | None], timeout: float
+    ) -> tuple[Record | None, str]:
+        """``read()`` once what it reads is ``finished`` (or as it stands after ``timeout``
+        s), woken by messages on ``channel``; the text after the first line of the message
+        this call received (else ``""``). Jobs and batches both wait through this.
+
+        Subscribes to ``channel`` before reading, so a finish between the read
+        and the wait is not missed. The subscriber's connection is kept for the
+        next wait (unsubscribed), not opened per call.
         """
         deadline = time.monotonic() + timeout
-        channel = self.channel(job_id)
         listener = self._listener()
         notice, clean = "", False
         try:
             listener.subscribe(channel)
-            job = self.get(job_id)
+            record = read()
             # Re-read at least every 5 s, in case a message was lost to a reconnect.
             reread_at = time.monotonic() + 5.0
-            while job is not None and not job.finished:
+            while record is not None and not record.finished:
                 now = time.monotonic()
                 if now >= deadline:
                     break
@@ -365,10 +382,10 @@ class JobStore:
                     notice = message["data"].partition("\n")[2]
                 elif time.monotonic() < min(deadline, reread_at):
                     continue  # a subscription's reply, or a message for an earlier wait
-                job = self.get(job_id)
+                record = read()
                 reread_at = time.monotonic() + 5.0
             clean = _unsubscribe(listener, channel)
-            return job, notice
+            return record, notice
         finally:
             if clean and len(self._listeners) < _IDLE_LISTENERS:
                 self._listeners.append(listener)
