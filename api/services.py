@@ -12,7 +12,7 @@ from common.clock import Clock
 from common.jobs import JobStore
 from common.settings import Settings
 from common.storage import Storage
-from worker.app import PROCESS_TASK, QUEUE, create_celery
+from worker.app import PROCESS_TASK, create_celery, task_sender
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,7 @@ def services() -> Services:
 
 def celery_sender(settings: Settings) -> Callable[[str, list], None]:
     """``(task name, args) -> None`` through the broker (connects on the first send)."""
-    celery = create_celery(settings)
-    return lambda name, args: celery.send_task(name, args=args, queue=QUEUE)
+    return task_sender(create_celery(settings))
 
 
 def job_enqueuer(send_task: Callable[[str, list], None]) -> Callable[[str], None]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 import redis
 from celery import Celery, bootsteps
@@ -144,6 +145,11 @@ def create_celery(settings: Settings) -> Celery:
     app.exifq_settings = settings
     app.steps["worker"].add(Heartbeat)
     return app
+
+
+def task_sender(celery: Celery) -> Callable[[str, list], None]:
+    """``(task name, args) -> None``: send a task to the workers' queue through ``celery``."""
+    return lambda name, args: celery.send_task(name, args=args, queue=QUEUE)
 
 
 app = create_celery(load_settings())

@@ -49,9 +49,9 @@ class Runtime:
     @cached_property
     def send_task(self) -> Callable[[str, list], None]:
         """``(task name, args) -> None``: send a task to the workers' queue."""
-        from worker.app import QUEUE, app
+        from worker.app import app, task_sender
 
-        return lambda name, args: app.send_task(name, args=args, queue=QUEUE)
+        return task_sender(app)
 
     @cached_property
     def storage(self) -> Storage:
