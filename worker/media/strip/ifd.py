@@ -36,10 +36,6 @@ class Layout:
     word: int  # bytes in an offset (and in an inline value slot)
     entry: int  # bytes per IFD entry
 
-    @property
-    def header_size(self) -> int:
-        return 8 if self.magic == 42 else 16
-
 
 CLASSIC = Layout(42, "H", "L", 4, 12)
 BIG = Layout(43, "Q", "Q", 8, 20)

@@ -22,7 +22,6 @@ buffer that indexes to ints and slices to bytes: ``bytes`` or ``mmap``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from mmap import mmap
 
 from common.errors import CorruptImage
@@ -46,17 +45,10 @@ PHOTOSHOP = b"Photoshop 3.0\x00"
 JFIF_WITHOUT_THUMBNAIL = 14  # JFIF 1.02: identifier, version, units, densities, 0x0 thumbnail
 
 
-@dataclass
-class _Sources(Sources):
-    """Also remembers each Exif segment removed, to spot one identical to the segment written."""
-
-    exif_removals: list[tuple[int, bytes]] = field(default_factory=list)  # (report index, segment)
-
-
 def pieces(data: bytes | mmap, keep: frozenset[str], report: Report) -> list[bytes | memoryview]:
     """The cleaned JPEG as consecutive pieces: views of ``data`` and the few bytes rewritten."""
     view = memoryview(data)
-    sources = _Sources()
+    sources = Sources()
     head: list[bytes | memoryview] = []
     pos = 2
     while True:
@@ -123,7 +115,7 @@ def _segment_end(data: bytes, start: int) -> int:
 
 
 def _segment(
-    marker: int, segment: memoryview, keep: frozenset[str], report: Report, sources: _Sources
+    marker: int, segment: memoryview, keep: frozenset[str], report: Report, sources: Sources
 ) -> bytes | memoryview | None:
     """The segment to write (itself or a cleaned copy), or ``None`` to drop it."""
     payload = segment[4:]
@@ -138,8 +130,7 @@ def _segment(
         report.remove("APP2 ICC_PROFILE", len(segment), "icc")
         return None
     if marker == APP1 and payload[:5] == JPEG_PREFIX[:5]:
-        sources.exif.append(payload[6:])
-        sources.exif_removals.append((len(report.removed), bytes(segment)))
+        sources.add_exif(payload[6:], segment, report)
         return None
     if marker == APP1 and payload[: len(XMP)] == XMP:
         sources.xmp.append(payload[len(XMP) :])
@@ -183,7 +174,7 @@ def _scans(
     sos: int,
     keep: frozenset[str],
     report: Report,
-    sources: _Sources,
+    sources: Sources,
 ) -> tuple[list[memoryview | bytes], int]:
     """The image data from the first SOS through EOI, as slices; and where it ends.
 
@@ -230,7 +221,7 @@ def _trailer(data: bytes, end: int, report: Report) -> None:
 
 
 def _exif_segment(
-    retained: Retained, keep: frozenset[str], report: Report, sources: _Sources
+    retained: Retained, keep: frozenset[str], report: Report, sources: Sources
 ) -> bytes | None:
     """The minimal Exif APP1 segment; the input's Exif segments are reported as removed.
 

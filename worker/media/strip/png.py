@@ -38,7 +38,6 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     view = memoryview(data)
     sources = Sources()
     kept: list[memoryview | bytes] = [view[:8]]
-    removed_exif: list[tuple[int, bytes]] = []
     pos = 8
     while True:
         kind, end = _chunk(data, view, pos)
@@ -49,14 +48,14 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
             report.keep("icc")
             kept.append(chunk)
         else:
-            _drop(kind, chunk, report, sources, removed_exif)
+            _drop(kind, chunk, report, sources)
         pos = end
         if kind == b"IEND":
             break
     if pos < len(data):
         report.remove("data after IEND", len(data) - pos, "vendor")
     exif_chunk = _exif_chunk(minimal_exif(sources.read(report, keep), keep, report))
-    report.replaced("eXIf", removed_exif, exif_chunk)
+    report.replaced("eXIf", sources.exif_removals, exif_chunk)
     if exif_chunk is not None:
         kept.insert(2, exif_chunk)
     return b"".join(kept)
@@ -82,19 +81,12 @@ def _chunk(data: bytes, view: memoryview, pos: int) -> tuple[bytes, int]:
     return kind, end
 
 
-def _drop(
-    kind: bytes,
-    chunk: memoryview,
-    report: Report,
-    sources: Sources,
-    removed_exif: list[tuple[int, bytes]],
-) -> None:
+def _drop(kind: bytes, chunk: memoryview, report: Report, sources: Sources) -> None:
     """Record a dropped ancillary chunk and collect what it says for ``keep``."""
     name = kind.decode("ascii")
     body = chunk[8:-4]
     if kind == b"eXIf":
-        sources.exif.append(body)
-        removed_exif.append((len(report.removed), bytes(chunk)))
+        sources.add_exif(body, chunk, report)
     elif kind in TEXT:
         report.remove(name, len(chunk), _read_text(kind, bytes(body), sources))
     elif kind == b"iCCP":

@@ -27,6 +27,14 @@ class Sources:
     photoshop: list[Payload] = field(default_factory=list)
     iptc: list[bytes] = field(default_factory=list)
     credits: list[tuple[bytes | None, bytes | None]] = field(default_factory=list)
+    # Each EXIF block removed: where it falls in ``report.removed`` and its bytes, for
+    # ``Report.replaced`` once the block written in its place is known.
+    exif_removals: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def add_exif(self, body: Payload, block: Payload, report: Report) -> None:
+        """An EXIF ``block`` (segment or chunk) left out; ``body`` is its TIFF data."""
+        self.exif.append(body)
+        self.exif_removals.append((len(report.removed), bytes(block)))
 
     def read(self, report: Report, keep: frozenset[str]) -> Retained:
         """Record in ``report`` the groups the payloads hold; return what ``keep`` may carry.

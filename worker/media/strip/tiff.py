@@ -20,13 +20,13 @@ import struct
 
 from common.errors import CorruptImage, UnsupportedFormat
 
-from .exif import EXIF_IFD, GPS_IFD, has_maker_note
+from .exif import ARTIST, COPYRIGHT, EXIF_IFD, GPS_IFD, ORIENTATION, has_maker_note
 from .ifd import BIG, LONG, LONG8, Entry, Layout, TiffReader, ascii_entry, pack_ifd, short_entry
 from .report import Report
 from .sources import Sources
 
 STRIP_OFFSETS, STRIP_BYTE_COUNTS, TILE_OFFSETS, TILE_BYTE_COUNTS = 273, 279, 324, 325
-COMPRESSION, ORIENTATION, ICC_PROFILE, ARTIST, COPYRIGHT = 259, 274, 34675, 315, 33432
+COMPRESSION, ICC_PROFILE = 259, 34675
 XMP, IPTC, PHOTOSHOP = 700, 33723, 34377
 OLD_JPEG = 6
 

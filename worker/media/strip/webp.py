@@ -31,7 +31,6 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     end = _riff_end(data)
     chunks: list[memoryview | bytes] = []
     sources = Sources()
-    removed_exif: list[tuple[int, bytes]] = []
     has_icc = False
     pos = 12
     while pos < end:
@@ -44,8 +43,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
             chunks.append(chunk)
             has_icc = True
         elif fourcc == b"EXIF":
-            sources.exif.append(chunk[8:])
-            removed_exif.append((len(report.removed), bytes(chunk)))
+            sources.add_exif(chunk[8:], chunk, report)
         else:
             groups = {b"ICCP": "icc", b"XMP ": "xmp"}
             report.remove(
@@ -58,7 +56,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     extended = bool(chunks) and bytes(chunks[0][:4]) == b"VP8X"
     tiff = minimal_exif(sources.read(report, keep), keep if extended else frozenset(), report)
     exif_chunk = _exif_chunk(tiff)
-    report.replaced("EXIF", removed_exif, exif_chunk)
+    report.replaced("EXIF", sources.exif_removals, exif_chunk)
     if exif_chunk is not None:
         chunks.append(exif_chunk)
     if extended:
