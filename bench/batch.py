@@ -42,6 +42,7 @@ import numpy as np
 from PIL import Image
 
 from bench.e2e import storage_for
+from common.cli.batch import pages
 from common.cli.client import POLL_WAIT, Client
 from common.cli.inputs import Input, collect_inputs
 from common.cli.streams import multipart_body
@@ -50,12 +51,10 @@ from common.options import hash_options
 from tests.service.stack import (
     RedisServer,
     Stack,
-    compose_command,
     cpu_seconds,
     process_group,
-    wait_for,
 )
-from worker import operations
+from worker import matching, operations
 
 WARMUP_IMAGES = 40
 STORAGE_LABEL = {"s3": "S3 (moto)", "local": "local directory"}
@@ -89,18 +88,6 @@ def in_process(inputs: list[Input], processes: int) -> float:
     return len(paths) / (time.perf_counter() - started)
 
 
-def start_worker(stack: Stack) -> subprocess.Popen:
-    """The compose file's worker command with one pool process; returns once it is live."""
-    argv = compose_command("worker")
-    argv[argv.index("--concurrency") + 1] = "1"
-    before = stack.live_workers()
-    process = stack._spawn("worker", [*argv, "--loglevel", "WARNING"], stack.env())
-    wait_for(lambda: stack.live_workers() > before or process.poll() is not None, 60, "worker")
-    if process.poll() is not None:
-        raise RuntimeError(f"worker exited with {process.returncode}; see {stack.logs}")
-    return process
-
-
 def hash_batch(client: Client, inputs: list[Input]) -> dict:
     """One hash batch as ``exifq hash`` sends and watches it; seconds to accepted and to done."""
     started = time.perf_counter()
@@ -118,15 +105,7 @@ def hash_batch(client: Client, inputs: list[Input]) -> dict:
 
 def phashes(client: Client, batch_id: str) -> list[str]:
     """The phash of every item of a finished hash batch, in order."""
-    found: list[str] = []
-    offset = 0
-    while offset is not None:
-        code, page = client.batch(batch_id, include="results", offset=offset, limit=1000)
-        if code != 200:
-            raise RuntimeError(f"batch results: HTTP {code} {page}")
-        found += [item["result"]["hashes"]["phash"] for item in page["items"]]
-        offset = page.get("nextOffset")
-    return found
+    return [item["result"]["hashes"]["phash"] for page in pages(client, batch_id) for item in page]
 
 
 def through_service(
@@ -145,7 +124,7 @@ def through_service(
             workers: list[subprocess.Popen] = []
             runs = []
             for count in (1, 2):
-                workers.append(start_worker(stack))
+                workers.append(stack.start_worker(concurrency=1))
                 hash_batch(client, inputs[:WARMUP_IMAGES])
                 parts = {
                     "workers": [pid for w in workers for pid in process_group(w.pid)],
@@ -178,12 +157,6 @@ def variants(hashes: list[str], count: int, seed: int = 8) -> list[str]:
 
 def dedupe_seconds(hashes: list[str]) -> tuple[float, int, str]:
     """Seconds to answer ``remove_duplicates`` over already-hashed records, clusters found, how."""
-    try:
-        from worker import matching
-    except ImportError:
-        matching = None
-    if matching is None:
-        return _dedupe_with_similarity(hashes)
     records = [
         {"_id": f"r{i}", "_url": f"https://images.invalid/{i}.jpg"} for i in range(len(hashes))
     ]
@@ -204,25 +177,6 @@ def dedupe_seconds(hashes: list[str]) -> tuple[float, int, str]:
     seconds = time.perf_counter() - started
     clusters = sum(1 for record in body["records"] if record.get("removed_records"))
     return seconds, clusters, "worker.matching.answer"
-
-
-def _dedupe_with_similarity(hashes: list[str]) -> tuple[float, int, str]:
-    from worker.media.similarity import find_duplicates, hamming_distance
-
-    started = time.perf_counter()
-    clusters = find_duplicates(hashes, RANGE)
-    records = [
-        {
-            "_id": f"r{kept}",
-            "removed_records": [
-                {"_id": f"r{j}", "_distance": hamming_distance(hashes[kept], hashes[j])}
-                for j in rest
-            ],
-        }
-        for kept, *rest in clusters
-    ]
-    seconds = time.perf_counter() - started
-    return seconds, len(records), "similarity.find_duplicates + response (worker.matching absent)"
 
 
 def main(argv: list[str] | None = None) -> int:

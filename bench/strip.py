@@ -37,16 +37,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.extract import find_corpus
+
 REPO = Path(__file__).resolve().parent.parent
 SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
-
-
-def find_corpus() -> Path:
-    """The shared corpus, where ``tests/conftest.py`` looks for it."""
-    for candidate in (os.environ.get("EXIFQ_CORPUS"), REPO.parent.parent / "shared" / "corpus"):
-        if candidate and (Path(candidate) / "manifest.json").is_file():
-            return Path(candidate)
-    return Path("/work/shared/corpus")
 
 
 def corpus_files(corpus: Path) -> list[Path]:
@@ -364,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         result = LEGS[args.leg](args.files, args.rounds)
         print(json.dumps({**result, "rss_mb": peak_rss_mb()}))
         return 0
-    files = corpus_files(args.corpus or find_corpus())
+    files = corpus_files(args.corpus or find_corpus(None))
     jpegs = [p for p in files if p.suffix.lower() in (".jpg", ".jpeg")]
     corpus_report("Corpus JPEGs", jpegs, args.rounds, cold=True)
     corpus_report("Every corpus format", files, args.rounds, cold=False)

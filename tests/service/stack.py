@@ -193,10 +193,14 @@ class Stack:
     def live_workers(self) -> int:
         return heartbeat.live_workers(self.redis(), self.prefix, time.time())
 
-    def start_worker(self, **more: object) -> subprocess.Popen:
-        """The compose file's worker; returns once it stamped its heartbeat."""
+    def start_worker(self, concurrency: int | None = None, **more: object) -> subprocess.Popen:
+        """The compose file's worker (with ``concurrency`` pool processes instead of the
+        file's, if given); returns once it stamped its heartbeat."""
         before = self.live_workers()
-        argv = [*compose_command("worker"), "--loglevel", "WARNING"]
+        argv = compose_command("worker")
+        if concurrency is not None:
+            argv[argv.index("--concurrency") + 1] = str(concurrency)
+        argv += ["--loglevel", "WARNING"]
         process = self._spawn("worker", argv, self.env(**more))
         wait_for(lambda: self.live_workers() > before or process.poll() is not None, 60, "worker")
         if process.poll() is not None:
