@@ -39,6 +39,7 @@ from common.cli.inputs import (
     UnsafeName,
     beside,
     collect_inputs,
+    names_one_file,
     output_path,
 )
 from common.cli.streams import multipart_body, split_for_batches
@@ -63,7 +64,6 @@ class Plan:
     output: str | None
     resuming: bool
     arguments: list[str] = field(default_factory=list)  # the FILE arguments as given
-    by_name: dict[str, Path] = field(default_factory=dict)
     # The run's batches in order: UUID, and the index in ``inputs`` of its first file.
     batches: list[tuple[str, int]] = field(default_factory=list)
     sent: int = 0  # how many of ``inputs`` those batches hold
@@ -81,6 +81,11 @@ class Plan:
         local = self.by_name.get(name)
         return beside(local) if local else beside(output_path(Path.cwd(), name))
 
+    @functools.cached_property
+    def by_name(self) -> dict[str, Path]:
+        """Each input's path by the item name the server gives it (to find it when resuming)."""
+        return {relative_name(item.name): item.path for item in self.inputs}
+
     def output_is_file(self) -> bool:
         """``-o`` names the output file (one file, and not a directory, nor ending in ``/``)."""
         out = self.output or ""
@@ -95,11 +100,10 @@ def make_plan(args: argparse.Namespace) -> Plan:
             f"no files found in {' '.join(args.files)} (hidden and special files "
             "and symbolic links inside directories are skipped)"
         )
-    single = len(args.files) == 1 and Path(args.files[0]).is_file()
+    single = names_one_file(args.files)
     output = getattr(args, "output", None)
     plan = Plan(args.command, OPS[args.command], inputs, single, output, bool(args.batch))
     plan.arguments = list(args.files)
-    plan.by_name = {relative_name(item.name): item.path for item in inputs}
     plan.batches = [(batch_id, 0) for batch_id in args.batch or []]
     return plan
 
@@ -163,9 +167,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
         return INTERRUPTED
     except (OSError, WatchError) as exc:  # requests' errors are OSErrors too
-        code = "io_error" if isinstance(exc, OSError) else "status_unavailable"
-        report_failure({"success": False, "error": {"code": code, "message": str(exc)}}, console)
-        return 1
+        return report_error(exc, console)
 
 
 def _batches_text(plan: Plan) -> str:
@@ -212,15 +214,27 @@ def submit(
         body = multipart_body(inputs, fields, shown)
         shown.start(body.len)
         code, answer = client.post("/api/v1/batch", body, body.content_type)
-    if code in (200, 202) and answer.get("uuid"):
-        return str(answer["uuid"])
     if code == 413:
         console.print(
             f"exifq: {len(inputs)} files, {sum(i.size for i in inputs):,} bytes: more "
             "than the server takes in one request (MAX_BATCH_BYTES)"
         )
+    return accepted(code, answer, console)
+
+
+def accepted(code: int, answer: dict, console: Console) -> str | None:
+    """The UUID of an accepted submission (200/202), or ``None`` after reporting the refusal."""
+    if code in (200, 202) and answer.get("uuid"):
+        return str(answer["uuid"])
     report_failure({"success": False, "status": "failed", "httpStatus": code, **answer}, console)
     return None
+
+
+def report_error(exc: OSError | WatchError, console: Console) -> int:
+    """A transport failure or a refused status request, reported as a failed request; 1."""
+    code = "io_error" if isinstance(exc, OSError) else "status_unavailable"
+    report_failure({"success": False, "error": {"code": code, "message": str(exc)}}, console)
+    return 1
 
 
 def report_failure(body: dict, console: Console) -> None:

@@ -19,7 +19,7 @@ import sys
 from rich.console import Console
 
 from common.cli import progress as bars
-from common.cli.batch import INTERRUPTED, report_failure, server_limits
+from common.cli.batch import INTERRUPTED, accepted, report_error, server_limits
 from common.cli.client import POLL_WAIT, Client, error_text
 from common.cli.inputs import InputError, collect_inputs
 from common.cli.streams import JsonRecordsBody
@@ -62,9 +62,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             console.print(f"interrupted; resume with: {resume_command(job)}")
         return INTERRUPTED
     except (OSError, WatchError) as exc:
-        code = "io_error" if isinstance(exc, OSError) else "status_unavailable"
-        report_failure({"success": False, "error": {"code": code, "message": str(exc)}}, console)
-        return 1
+        return report_error(exc, console)
     failures = failed_records(answer)
     for record_id, reason in failures:
         console.print(f"exifq: {record_id}: {reason}")
@@ -87,23 +85,19 @@ def submit(client: Client, args: argparse.Namespace, inputs, console: Console) -
     if args.range is not None:
         fields["range"] = args.range
     max_items, max_bytes = server_limits(client)
-    size = JsonRecordsBody(inputs, fields).total
-    if len(inputs) > max_items or size > max_bytes:
+    body = JsonRecordsBody(inputs, fields)
+    if len(inputs) > max_items or body.total > max_bytes:
         console.print(
-            f"exifq: {len(inputs)} files, {size:,} bytes as JSON: more than the server takes in "
-            f"one request ({max_items:,} files, {max_bytes:,} bytes); a de-duplication cannot "
-            "be split, so none was sent"
+            f"exifq: {len(inputs)} files, {body.total:,} bytes as JSON: more than the server "
+            f"takes in one request ({max_items:,} files, {max_bytes:,} bytes); a "
+            "de-duplication cannot be split, so none was sent"
         )
         return None
     with bars.upload_bar(console) as bar:
-        shown = bars.UploadProgress(bar, len(inputs))
-        body = JsonRecordsBody(inputs, fields, shown)
-        shown.start(body.total)
+        body.on_progress = bars.UploadProgress(bar, len(inputs))
+        body.on_progress.start(body.total)
         code, answer = client.post(f"/api/v1/{KIND}", body, "application/json")
-    if code in (200, 202) and answer.get("uuid"):
-        return str(answer["uuid"])
-    report_failure({"success": False, "status": "failed", "httpStatus": code, **answer}, console)
-    return None
+    return accepted(code, answer, console)
 
 
 def resume_command(job: str) -> str:

@@ -59,6 +59,11 @@ def collect_inputs(arguments: list[str]) -> list[Input]:
     return inputs
 
 
+def names_one_file(arguments: list[str]) -> bool:
+    """Exactly one argument, and it is a file: the commands then print one JSON object."""
+    return len(arguments) == 1 and Path(arguments[0]).is_file()
+
+
 def _walk(root: Path) -> list[Input]:
     """Regular, non-hidden files under ``root`` (symlinks not followed), sorted by relative name."""
     found: list[Input] = []

@@ -22,6 +22,7 @@ from common.cli.inputs import (
     UnsafeName,
     beside,
     collect_inputs,
+    names_one_file,
     output_path,
 )
 from common.errors import BadRequest, ExifqError
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     """Run ``args.command`` on every input; ``settings`` may be ``None`` for ``strip``."""
     try:
         inputs = collect_inputs(args.files)
-        single = len(args.files) == 1 and Path(args.files[0]).is_file()
+        single = names_one_file(args.files)
         runner = _runner(args, settings, several=not single)
     except (ExifqError, InputError) as exc:
         print(f"exifq: {getattr(exc, 'message', exc)}", file=sys.stderr)
@@ -101,16 +102,18 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
         head = {} if single else {"name": item.name}
         try:
             body = {**head, "success": True, **runner(item)}
-        except ExifqError as exc:
-            body = {**head, "success": False, "fileName": item.path.name, "error": exc.to_dict()}
-            status = 1
-        except UnsafeName as exc:
-            error = {"code": "unsafe_name", "message": str(exc)}
-            body = {**head, "success": False, "fileName": item.path.name, "error": error}
-            status = 1
-        except OSError as exc:
-            error = {"code": "io_error", "message": f"{item.path}: {exc.strerror}"}
+        except (ExifqError, UnsafeName, OSError) as exc:
+            error = _error(exc, item)
             body = {**head, "success": False, "fileName": item.path.name, "error": error}
             status = 1
         print(json.dumps(body, ensure_ascii=False, indent=2 if single else None), flush=True)
     return status
+
+
+def _error(exc: ExifqError | UnsafeName | OSError, item: Input) -> dict:
+    """The ``{"code", "message"}`` of a file that failed."""
+    if isinstance(exc, ExifqError):
+        return exc.to_dict()
+    if isinstance(exc, UnsafeName):
+        return {"code": "unsafe_name", "message": str(exc)}
+    return {"code": "io_error", "message": f"{item.path}: {exc.strerror}"}

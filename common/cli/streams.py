@@ -139,7 +139,7 @@ class JsonRecordsBody:
         self.sent = 0
         self._pending = b""
         self._index = 0
-        self._on_progress = on_progress
+        self.on_progress = on_progress  # called with the bytes sent so far
 
     @property
     def len(self) -> int:
@@ -160,8 +160,8 @@ class JsonRecordsBody:
                 self._index += 1
         data, self._pending = self._pending[:want], self._pending[want:]
         self.sent += len(data)
-        if self._on_progress:
-            self._on_progress(self.sent)
+        if self.on_progress:
+            self.on_progress(self.sent)
         return data
 
     def __iter__(self):  # requests sends an iterable body chunk by chunk

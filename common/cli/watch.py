@@ -13,9 +13,10 @@ from collections.abc import Callable
 import requests
 
 from common.cli.client import error_text
+from common.status import PROCESSING, QUEUED
 
 RETRIES = 6  # in a row: 1 + 2 + 4 + 8 + 16 + 30 s of backoff
-RUNNING = ("queued", "processing")
+RUNNING = (QUEUED, PROCESSING)
 
 
 class WatchError(Exception):
