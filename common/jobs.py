@@ -15,6 +15,10 @@ so the counts are exact however often a task runs. (The batch's keys are
 derived from the job's ``batch`` field inside the script, which standalone
 Redis allows; a Redis Cluster would need them in one hash slot.)
 
+Every job not yet started is also in one sorted set (``queued_key``, by the
+time it was queued), which the start and finish scripts leave: it is how
+``worker.recovery`` finds jobs whose task message the broker lost.
+
 ``deliveries`` counts how often a worker started the job's current attempt;
 the worker fails the job as ``worker_lost`` when a message keeps killing its
 worker instead of letting it loop forever.
@@ -52,11 +56,13 @@ _INT_FIELDS = ("deliveries", "size")
 _NOT_MOVED, _MOVED = 0, 1
 _IDLE_LISTENERS = 64  # subscribers kept open for ``wait`` (one per concurrent waiter)
 
-# KEYS: the job. ARGV: the 3 batch prefixes, job id, worker, now, the item's entry,
-# then the terminal statuses. Returns nil (no job) or the job's fields (flat) as they now stand.
+# KEYS: the job, the queued jobs' index. ARGV: the 3 batch prefixes, job id, worker, now,
+# the item's entry, then the terminal statuses. Returns nil (no job) or the job's fields
+# (flat) as they now stand.
 _START_SCRIPT = f"""
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return nil end
+redis.call('ZREM', KEYS[2], ARGV[4])
 for i = 8, #ARGV do
     if status == ARGV[i] then return redis.call('HGETALL', KEYS[1]) end
 end
@@ -67,7 +73,8 @@ if batch then redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[7]) end
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: the job, its channel. ARGV: the 3 batch prefixes, job id, the message, the item's
+# KEYS: the job, its channel, the queued jobs' index. ARGV: the 3 batch prefixes, job id,
+# the message, the item's
 # entry, the batch counter to count it in, the number n of terminal statuses, the n
 # statuses, then field, value, field, value, ... Returns _NOT_MOVED, _MOVED, or the
 # batch's UUID when this job was its last unfinished item.
@@ -79,6 +86,7 @@ for i = 9, 8 + n do
     if status == ARGV[i] then return {_NOT_MOVED} end
 end
 redis.call('HSET', KEYS[1], (table.unpack or unpack)(ARGV, 9 + n))
+redis.call('ZREM', KEYS[3], ARGV[4])
 redis.call('PUBLISH', KEYS[2], ARGV[5])
 local batch = redis.call('HGET', KEYS[1], 'batch')
 if not batch then return {_MOVED} end
@@ -218,6 +226,11 @@ class JobStore:
     def channel(self, job_id: str) -> str:
         return f"{self.prefix}job-finished:{job_id}"
 
+    @property
+    def queued_key(self) -> str:
+        """The sorted set of jobs not yet started: job UUID → when it was (re)queued."""
+        return f"{self.prefix}jobs-queued"
+
     def create(self, op: str, **fields: object) -> Job:
         """Write a new ``queued`` job that expires ``ttl`` seconds from now (``fields`` as
         :meth:`new_job` takes them)."""
@@ -266,13 +279,40 @@ class JobStore:
         key = self.key(job.uuid)
         pipe.hset(key, mapping=_encode(asdict(job)))
         pipe.expire(key, self.ttl)
+        if job.status == QUEUED:
+            pipe.zadd(self.queued_key, {job.uuid: job.created_at})
+
+    def queued_before(self, cutoff: float, limit: int = 10_000) -> list[str]:
+        """Jobs (re)queued before ``cutoff`` and not started since, oldest first."""
+        return self.redis.zrangebyscore(self.queued_key, "-inf", cutoff, start=0, num=limit)
+
+    def requeued(self, job_ids: list[str]) -> list[str]:
+        """Of ``job_ids``, those still queued, their time in the index set to now (their task is
+        about to be sent again); the others (started, finished or expired) leave the index."""
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.hget(self.key(job_id), "status")
+        statuses = pipe.execute()
+        still = [
+            job_id for job_id, status in zip(job_ids, statuses, strict=True) if status == QUEUED
+        ]
+        gone = [
+            job_id for job_id, status in zip(job_ids, statuses, strict=True) if status != QUEUED
+        ]
+        pipe = self.redis.pipeline(transaction=False)
+        if gone:
+            pipe.zrem(self.queued_key, *gone)
+        if still:
+            pipe.zadd(self.queued_key, dict.fromkeys(still, self.clock.now()), xx=True)
+        pipe.execute()
+        return still
 
     def get(self, job_id: str) -> Job | None:
         raw = self.redis.hgetall(self.key(job_id))
         return _decode(raw) if raw else None
 
     def delete(self, job_id: str) -> None:
-        self.redis.delete(self.key(job_id))
+        self.redis.pipeline().delete(self.key(job_id)).zrem(self.queued_key, job_id).execute()
 
     def start(self, job_id: str, worker: str) -> Job | None:
         """Mark the job ``processing`` and count the delivery; a finished job is left as it is.
@@ -281,7 +321,7 @@ class JobStore:
         """
         entry = json.dumps({"status": PROCESSING})
         args = [*self._batch_prefixes, job_id, worker, self.clock.now(), entry, *TERMINAL]
-        answer = self._start_script(keys=[self.key(job_id)], args=args)
+        answer = self._start_script(keys=[self.key(job_id), self.queued_key], args=args)
         if answer is None:
             return None
         return _decode(dict(zip(answer[::2], answer[1::2], strict=True)))
@@ -319,7 +359,7 @@ class JobStore:
         pairs = [item for pair in _encode(fields).items() for item in pair]
         counter = "completed" if entry["status"] == COMPLETED else "failed"
         answer = self._finish_script(
-            keys=[self.key(job_id), self.channel(job_id)],
+            keys=[self.key(job_id), self.channel(job_id), self.queued_key],
             args=[
                 *self._batch_prefixes,
                 job_id,

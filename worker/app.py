@@ -27,9 +27,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from types import MappingProxyType
 
 import redis
 from celery import Celery, bootsteps
+from kombu.exceptions import OperationalError
 
 from common import heartbeat
 from common.redis_client import redis_client
@@ -42,6 +44,10 @@ PROCESS_TASK = "exifq.process"
 SWEEP_TASK = "exifq.sweep"
 ANSWER_TASK = "exifq.answer"  # answers a similarity job once its records are hashed
 FANOUT_TASK = "exifq.fanout"  # sends the tasks of a chunk of a large batch's jobs
+# The job ids in the args of the tasks that carry them.
+JOB_IDS_IN_ARGS = MappingProxyType(
+    {PROCESS_TASK: lambda args: args[:1], FANOUT_TASK: lambda args: args[0]}
+)
 
 
 def restore_interval(visibility_timeout: float) -> float:
@@ -137,6 +143,46 @@ class Heartbeat(bootsteps.StartStopStep):
                 heartbeat.forget(self.client, self.prefix, worker.hostname)
 
 
+class Recovery(bootsteps.StartStopStep):
+    """Re-sends the tasks of jobs whose message the broker lost (``worker.recovery``), checked
+    every restore interval; a job is looked at a visibility timeout after it was queued."""
+
+    requires = ("celery.worker.components:Timer",)
+
+    def __init__(self, worker, **kwargs) -> None:
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+
+    def start(self, worker) -> None:
+        from common.jobs import JobStore
+        from worker import recovery
+
+        settings = worker.app.exifq_settings
+        prefix, visibility = settings.REDIS_KEY_PREFIX, settings.BROKER_VISIBILITY_TIMEOUT
+        jobs = JobStore(redis_client(settings), prefix=prefix, ttl=settings.RESULT_TTL_SECONDS)
+        send = task_sender(worker.app)
+        interval = restore_interval(visibility)
+
+        def check() -> None:
+            try:
+                recovery.recover(
+                    jobs,
+                    lambda: recovery.pending_job_ids(jobs.redis, prefix, QUEUE, JOB_IDS_IN_ARGS),
+                    lambda job_id: send(PROCESS_TASK, [job_id]),
+                    grace=visibility,
+                    lock_seconds=max(interval, visibility / 4),
+                )
+            except (redis.RedisError, OperationalError) as exc:  # the broker reports it too
+                log.warning("lost-message check failed: %s", exc)
+
+        self.timer_ref = worker.timer.call_repeatedly(interval, check, priority=10)
+
+    def stop(self, worker) -> None:
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+            self.timer_ref = None
+
+
 def create_celery(settings: Settings) -> Celery:
     """The Celery app for ``settings``; connects to nothing until it is used."""
     check_limits(settings)
@@ -144,6 +190,7 @@ def create_celery(settings: Settings) -> Celery:
     app.config_from_object(celery_config(settings))
     app.exifq_settings = settings
     app.steps["worker"].add(Heartbeat)
+    app.steps["worker"].add(Recovery)
     return app
 
 

@@ -55,7 +55,11 @@ def test_upload_is_stored_queued_and_sent_by_uuid_only(h):
     assert (job.status, job.op, job.file_name) == (QUEUED, "extract", "photo.jpg")
     assert job.options == {"pixels": False}
     # The file's bytes never travel through Redis: no value there is bigger than a record field.
-    values = [v for k in h.jobs.redis.scan_iter() for v in h.jobs.redis.hgetall(k).values()]
+    client = h.jobs.redis
+    keys = {key: client.type(key) for key in client.scan_iter()}
+    assert set(keys.values()) == {"hash", "zset"}  # job records, the queued jobs' index
+    values = [v for k, t in keys.items() if t == "hash" for v in client.hgetall(k).values()]
+    values += [m for k, t in keys.items() if t == "zset" for m in client.zrange(k, 0, -1)]
     assert values and max(len(v) for v in values) < 200
 
 
