@@ -48,7 +48,7 @@ from common.cli.inputs import Input, collect_inputs
 from common.cli.streams import multipart_body
 from common.cli.watch import follow
 from common.options import hash_options
-from tests.service.stack import (
+from tests.support.stack import (
     RedisServer,
     Stack,
     cpu_seconds,

@@ -34,7 +34,7 @@ import requests
 
 from common.options import extract_options
 from tests.conftest import corpus_files
-from tests.service.stack import (
+from tests.support.stack import (
     REPO,
     RedisServer,
     Stack,
@@ -90,7 +90,7 @@ class S3Subprocess:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-        argv += ["--threads", "16", "--keep-alive", "30", "tests.service.stack:moto_app()"]
+        argv += ["--threads", "16", "--keep-alive", "30", "tests.support.stack:moto_app()"]
         self.process = subprocess.Popen(
             argv,
             cwd=REPO,

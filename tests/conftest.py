@@ -16,11 +16,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _find_corpus() -> Path | None:
-    candidates = [
-        os.environ.get("EXIFQ_CORPUS"),
-        REPO.parent / "shared" / "corpus",
-        Path("/work/shared/corpus"),
-    ]
+    """``EXIFQ_CORPUS`` when set (a folder without a manifest means "no corpus"), else the
+    shared corpus beside the repository."""
+    if "EXIFQ_CORPUS" in os.environ:
+        candidates = [os.environ["EXIFQ_CORPUS"]]
+    else:
+        candidates = [REPO.parent / "shared" / "corpus", Path("/work/shared/corpus")]
     for candidate in candidates:
         if candidate and (Path(candidate) / "manifest.json").is_file():
             return Path(candidate)
@@ -49,9 +50,10 @@ class CorpusFile:
 
 @cache
 def corpus_files() -> tuple[CorpusFile, ...]:
-    """Every corpus image, in manifest order. Fails (never skips) when the corpus is missing."""
+    """Every corpus image, in manifest order; without the corpus, the calling test (or module)
+    is skipped."""
     if CORPUS is None:
-        pytest.fail("the shared corpus was not found: set EXIFQ_CORPUS to its folder")
+        pytest.skip("the shared corpus was not found: set EXIFQ_CORPUS", allow_module_level=True)
     manifest = json.loads((CORPUS / "manifest.json").read_text())
     readings = {
         row["SourceFile"]: row for row in json.loads((CORPUS / "exiftool.json").read_text())
@@ -64,6 +66,13 @@ def corpus_params(predicate=lambda f: True) -> list:
     if CORPUS is None:
         return [pytest.param(None, marks=pytest.mark.skip(reason="corpus not found"))]
     return [pytest.param(f, id=f.id) for f in corpus_files() if predicate(f)]
+
+
+def corpus_path(relative: str | Path) -> Path:
+    """A file of the corpus; without the corpus, the calling test is skipped."""
+    if CORPUS is None:
+        pytest.skip("the shared corpus was not found: set EXIFQ_CORPUS", allow_module_level=True)
+    return CORPUS / relative
 
 
 @pytest.fixture(scope="session")

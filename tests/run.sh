@@ -11,4 +11,5 @@ if ! command -v exiftool >/dev/null 2>&1; then
 fi
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 python3 -m ruff check .
+python3 -m ruff format --check .
 python3 -m pytest "$@"

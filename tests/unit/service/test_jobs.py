@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import fakeredis
 import pytest
-import redis
 
 from common.clock import ManualClock
 from common.jobs import COMPLETED, FAILED, PROCESSING, QUEUED, JobStore, cleaned_key, safe_name
@@ -81,26 +79,6 @@ def test_wait_wakes_on_finish_with_the_notice_and_times_out(store):
     assert (waited.status, notice) == (COMPLETED, '{"a": 1}')
     finish.join()
     assert store.wait(job.uuid, 10) == (waited, "")  # finished before: no notice, no waiting
-
-
-@pytest.mark.integration
-def test_racing_finishes_on_real_redis_have_one_winner(redis_server):
-    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
-    store = JobStore(client, prefix="race-test:", ttl=60)
-    for _ in range(20):
-        job = new_job(store)
-        store.start(job.uuid, "w")
-
-        def finish(i: int, job_id=job.uuid) -> bool:
-            if i % 2:
-                return store.fail(job_id, ERROR)
-            return store.complete(job_id, f"results/{i}.json")
-
-        with ThreadPoolExecutor(8) as pool:
-            outcomes = list(pool.map(finish, range(8)))
-        assert sum(map(bool, outcomes)) == 1
-        assert store.get(job.uuid).status in (COMPLETED, FAILED)
-        store.delete(job.uuid)
 
 
 @pytest.mark.parametrize(

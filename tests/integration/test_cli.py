@@ -16,7 +16,7 @@ import requests
 from common.options import extract_options, strip_options
 from common.settings import child_environment
 from tests.conftest import corpus_files
-from tests.service.stack import REPO, free_port
+from tests.support.stack import REPO, free_port
 from worker import operations
 
 pytestmark = pytest.mark.integration

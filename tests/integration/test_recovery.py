@@ -8,8 +8,8 @@ import redis
 
 from common.jobs import COMPLETED, QUEUED, JobStore
 from common.settings import load_settings
-from tests.service.stack import wait_for
-from tests.service.test_faults import FAST_REDELIVERY, job_records, small_images, submit_all
+from tests.integration.test_faults import FAST_REDELIVERY, job_records, small_images, submit_all
+from tests.support.stack import wait_for
 from worker import recovery
 from worker.app import FANOUT_TASK, JOB_IDS_IN_ARGS, PROCESS_TASK, QUEUE, create_celery
 

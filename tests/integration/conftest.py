@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS
-from tests.service.stack import RedisServer, S3Server, Stack, delete_prefix
+from tests.conftest import corpus_path
+from tests.support.stack import RedisServer, S3Server, Stack, delete_prefix
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +54,7 @@ def new_stack(redis_server, s3_server, tmp_path_factory) -> Iterator[Callable[..
 @pytest.fixture(scope="session")
 def image_server() -> Iterator[str]:
     """A loopback HTTP server serving the corpus (what URL jobs fetch); its base URL."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(CORPUS))
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(corpus_path("")))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"

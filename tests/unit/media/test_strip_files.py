@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from common.errors import BadRequest, ExifqError
-from tests.conftest import CORPUS, CorpusFile, corpus_params
-from tests.media.test_strip import KEEPS
-from tests.media.test_strip_bad_input import SAMPLES, mutated
-from tests.media.test_strip_containers import picture, saved
-from tests.media.test_strip_written import written  # noqa: F401 (the fixture)
+from tests.conftest import CorpusFile, corpus_params, corpus_path
+from tests.unit.media.test_strip import KEEPS
+from tests.unit.media.test_strip_bad_input import SAMPLES, mutated
+from tests.unit.media.test_strip_containers import picture, saved
+from tests.unit.media.test_strip_written import written  # noqa: F401 (the fixture)
 from worker.media.strip import files, strip_metadata
 from worker.media.strip.files import strip_file
 
@@ -90,7 +90,7 @@ def test_segments_between_progressive_scans_give_the_same_bytes(tmp_path):
 @pytest.mark.parametrize("fraction", [0.0, 0.05, 0.5, 0.9, 0.999])
 @pytest.mark.parametrize("path", [PHOTO, *(s for paths in SAMPLES.values() for s in paths)])
 def test_truncated_input_gives_the_same_error_and_no_file(path, fraction, tmp_path):
-    whole = (CORPUS / path).read_bytes()
+    whole = (corpus_path(path)).read_bytes()
     data = whole[: int(len(whole) * fraction)]
     src, dst = tmp_path / "in", tmp_path / "out"
     src.write_bytes(data)
@@ -114,12 +114,12 @@ def test_non_images_give_the_same_error_and_leave_dst_untouched(data, tmp_path):
 
 def test_unknown_keep_group_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(BadRequest, match="unknown keep group: gps"):
-        strip_file(CORPUS / PHOTO, tmp_path / "out.jpg", keep=frozenset({"gps"}))
+        strip_file(corpus_path(PHOTO), tmp_path / "out.jpg", keep=frozenset({"gps"}))
     assert only(tmp_path) == []
 
 
 def test_input_as_its_own_output_is_stripped_in_place(tmp_path):
-    original = (CORPUS / PHOTO).read_bytes()
+    original = (corpus_path(PHOTO)).read_bytes()
     path = tmp_path / "photo.jpg"
     path.write_bytes(original)
     report = strip_file(path, path)
@@ -130,16 +130,16 @@ def test_input_as_its_own_output_is_stripped_in_place(tmp_path):
 def test_an_existing_output_is_replaced_whole(tmp_path):
     dst = tmp_path / "out.jpg"
     dst.write_bytes(b"x" * 5_000_000)  # longer than the output: no stale tail may remain
-    strip_file(CORPUS / PHOTO, dst)
-    assert dst.read_bytes() == strip_metadata((CORPUS / PHOTO).read_bytes()).data
+    strip_file(corpus_path(PHOTO), dst)
+    assert dst.read_bytes() == strip_metadata((corpus_path(PHOTO)).read_bytes()).data
 
 
 def test_unwritable_output_raises_oserror_and_leaves_no_temporary_file(tmp_path):
     (tmp_path / "out.jpg").mkdir()  # a directory cannot be replaced by a file
     with pytest.raises(OSError):
-        strip_file(CORPUS / PHOTO, tmp_path / "out.jpg")
+        strip_file(corpus_path(PHOTO), tmp_path / "out.jpg")
     with pytest.raises(FileNotFoundError):
-        strip_file(CORPUS / PHOTO, tmp_path / "missing-folder" / "out.jpg")
+        strip_file(corpus_path(PHOTO), tmp_path / "missing-folder" / "out.jpg")
     with pytest.raises(FileNotFoundError):
         strip_file(tmp_path / "missing.jpg", tmp_path / "clean.jpg")
     assert only(tmp_path) == ["out.jpg"]
@@ -164,13 +164,13 @@ def test_many_pieces_and_short_writes_are_all_written(tmp_path, monkeypatch):
 
 def test_an_existing_output_keeps_its_permissions_and_a_new_one_gets_the_umask(tmp_path):
     private = tmp_path / "private.jpg"
-    private.write_bytes((CORPUS / PHOTO).read_bytes())
+    private.write_bytes((corpus_path(PHOTO)).read_bytes())
     private.chmod(0o600)
     strip_file(private, private)
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     previous = os.umask(0o027)
     try:
-        strip_file(CORPUS / PHOTO, tmp_path / "new.jpg")
+        strip_file(corpus_path(PHOTO), tmp_path / "new.jpg")
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "new.jpg").stat().st_mode) == 0o640

@@ -14,7 +14,7 @@ from common.settings import load_settings
 from common.storage import ObjectNotFound, check_key, get_storage
 from common.storage.local import LocalStorage
 from common.storage.s3 import LIFECYCLE_RULE, LIFECYCLE_RULE_ID, S3Storage
-from tests.service.stack import free_port
+from tests.support.stack import free_port
 
 
 def s3_settings(endpoint: str, bucket: str | None = None):

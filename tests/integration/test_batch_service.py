@@ -19,7 +19,7 @@ from api.fanout import FANOUT_CHUNK
 from common.errors import ExifqError
 from common.options import extract_options, hash_options, strip_options
 from tests.conftest import corpus_files
-from tests.service.stack import Stack, wait_for
+from tests.support.stack import Stack, wait_for
 from worker import operations
 from worker.matching import DEFAULT_RANGE
 from worker.media.hashes import to_bits

@@ -12,8 +12,8 @@ from common.errors import TransientError
 from common.jobs import COMPLETED, FAILED
 from common.settings import load_settings
 from tests.conftest import corpus_files
-from tests.service.harness import make_harness
-from tests.service.stack import REPO, free_port
+from tests.support.harness import make_harness
+from tests.support.stack import REPO, free_port
 from worker import app as worker_app
 from worker import pipeline, tasks
 from worker.runtime import _runtimes

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.conftest import corpus_files
-from tests.service.stack import finished
+from tests.support.stack import finished
 
 pytestmark = pytest.mark.integration
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
 from common.batches import BatchStore, NewItem
 from common.jobs import COMPLETED, FAILED, PROCESSING, QUEUED, JobStore
+from tests.unit.service.test_jobs import ERROR, new_job
 
 pytestmark = pytest.mark.integration
 
@@ -141,3 +143,22 @@ def test_a_forked_process_does_not_reuse_its_parents_subscribers(redis_server):
     assert store.wait(job.uuid, 0.1)[0].status == QUEUED  # the parent's still works
     assert list(store._listeners) == parents
     store.delete(job.uuid)
+
+
+def test_racing_finishes_on_real_redis_have_one_winner(redis_server):
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    store = JobStore(client, prefix="race-test:", ttl=60)
+    for _ in range(20):
+        job = new_job(store)
+        store.start(job.uuid, "w")
+
+        def finish(i: int, job_id=job.uuid) -> bool:
+            if i % 2:
+                return store.fail(job_id, ERROR)
+            return store.complete(job_id, f"results/{i}.json")
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(finish, range(8)))
+        assert sum(map(bool, outcomes)) == 1
+        assert store.get(job.uuid).status in (COMPLETED, FAILED)
+        store.delete(job.uuid)

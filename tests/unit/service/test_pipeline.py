@@ -11,15 +11,9 @@ from common.fetch import Fetched
 from common.jobs import COMPLETED, FAILED, result_key, upload_key
 from common.options import extract_options, strip_options
 from tests.conftest import corpus_files
-from tests.service.harness import make_harness
 from worker import operations, pipeline
 
 FILE = next(f for f in corpus_files() if f.id == "exif-samples/jpg/Canon_40D.jpg")
-
-
-@pytest.fixture()
-def h(tmp_path):
-    return make_harness(tmp_path)
 
 
 def submitted(h, op: str = "remove", data: bytes = FILE.data) -> str:

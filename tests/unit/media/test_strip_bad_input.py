@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from common.errors import CorruptImage, ExifqError, UnsupportedFormat
-from tests.conftest import CORPUS
-from tests.media.test_strip import decoded
+from tests.conftest import corpus_path
+from tests.unit.media.test_strip import decoded
 from worker.media.decode import _configure_pillow
 from worker.media.strip import strip_metadata
 
@@ -64,7 +64,7 @@ def _tiny(fmt: str) -> bytes:
 
 @cache
 def samples(fmt: str) -> tuple[bytes, ...]:
-    files = [(CORPUS / path).read_bytes() for path in SAMPLES.get(fmt, [])]
+    files = [corpus_path(path).read_bytes() for path in SAMPLES.get(fmt, [])]
     if fmt in ("heic", "avif"):
         files.append(_tiny("HEIF" if fmt == "heic" else "AVIF"))
     if fmt == "bmp":
@@ -75,7 +75,7 @@ def samples(fmt: str) -> tuple[bytes, ...]:
 
 
 def corpus(path: str) -> bytes:
-    return (CORPUS / path).read_bytes()
+    return corpus_path(path).read_bytes()
 
 
 def corrupt(data: bytes, match: str | None = None) -> None:

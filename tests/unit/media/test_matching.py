@@ -22,7 +22,7 @@ from PIL import Image
 from common.errors import BadRequest, ExifqError, UrlFetchFailed
 from common.options import hash_options
 from tests.conftest import REPO, corpus_files
-from tests.media.test_similarity import greedy_reference
+from tests.unit.media.test_similarity import greedy_reference
 from worker import matching
 from worker.matching import (
     KINDS,

@@ -18,16 +18,11 @@ from common.errors import TransientError
 from common.jobs import COMPLETED, QUEUED, upload_key
 from common.options import strip_options
 from tests.conftest import corpus_files
-from tests.service.harness import make_harness
+from tests.support.harness import make_harness
 from worker import operations
 
 JPEG = next(f for f in corpus_files() if f.id == "exif-samples/jpg/Canon_40D.jpg").data
 DAY = 86_400
-
-
-@pytest.fixture()
-def h(tmp_path):
-    return make_harness(tmp_path)
 
 
 def error_of(answer, status: int) -> str:

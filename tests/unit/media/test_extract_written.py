@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import exiftool
-from tests.media.exiftool_reference import Tally
+from tests.support.exiftool_reference import Tally
 from worker.media.decode import _configure_pillow
 from worker.media.extract import extract_metadata
 

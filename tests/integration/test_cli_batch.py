@@ -18,9 +18,9 @@ from PIL import Image
 from common.options import extract_options, hash_options, strip_options
 from common.settings import child_environment
 from tests.conftest import corpus_files
-from tests.media.test_strip import exiftool_batch, leaks
-from tests.service.stack import REPO
-from tests.service.test_cli import run_cli
+from tests.integration.test_cli import run_cli
+from tests.support.stack import REPO
+from tests.unit.media.test_strip import exiftool_batch, leaks
 from worker import operations
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import CORPUS
-from tests.media.test_strip import KEEPS, assert_same_pixels, exiftool_batch, leaks
+from tests.conftest import corpus_path
+from tests.unit.media.test_strip import KEEPS, assert_same_pixels, exiftool_batch, leaks
 from worker.media.decode import _configure_pillow
 from worker.media.strip import strip_metadata
 
@@ -59,12 +59,17 @@ def written(tmp_path_factory) -> dict[str, Path]:
     icc = folder / "profile.icc"
     icc.write_bytes(
         subprocess.run(
-            ["exiftool", "-b", "-ICC_Profile", str(CORPUS / ICC_SOURCE)],
+            ["exiftool", "-b", "-ICC_Profile", str(corpus_path(ICC_SOURCE))],
             capture_output=True,
             check=True,
         ).stdout
     )
-    copy_camera = ["-tagsfromfile", str(CORPUS / MAKER_NOTES_SOURCE), "-exif:all", "-makernotes"]
+    copy_camera = [
+        "-tagsfromfile",
+        str(corpus_path(MAKER_NOTES_SOURCE)),
+        "-exif:all",
+        "-makernotes",
+    ]
     files = map(str, paths.values())
     command = ["exiftool", "-q", "-q", "-m", "-overwrite_original", *copy_camera, *TAGS, *files]
     subprocess.run([*command, f"-ICC_Profile<={icc}"], check=True)

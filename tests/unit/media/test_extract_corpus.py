@@ -1,7 +1,7 @@
 """exifq's extraction against ExifTool's reading of every file of the shared corpus.
 
 ExifTool 12.57's ``-j -G1 -n -struct`` output (``corpus/exiftool.json``) is the
-reference; :mod:`tests.media.exiftool_reference` says how tags are matched. The
+reference; :mod:`tests.support.exiftool_reference` says how tags are matched. The
 thresholds are the issue's: width, height and MIME type on every file; EXIF
 (IFD0, ExifIFD, GPS, InteropIFD, IFD1) >= 99% of ExifTool's tags present with
 equal values; IPTC and XMP >= 95%; maker notes >= 80% for each of Canon, Nikon,
@@ -22,7 +22,7 @@ import json
 import pytest
 
 from tests.conftest import corpus_files
-from tests.media.exiftool_reference import MAKERS, Tally
+from tests.support.exiftool_reference import MAKERS, Tally
 from worker.media.extract import extract_metadata
 
 

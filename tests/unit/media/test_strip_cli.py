@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import CORPUS, REPO
-from tests.media.test_strip import exiftool_batch, leaks
+from tests.conftest import REPO, corpus_path
+from tests.unit.media.test_strip import exiftool_batch, leaks
 
 PHOTO = "exif-samples/jpg/hdr/canon_hdr_YES.jpg"  # EXIF, GPS, maker notes, IPTC, XMP, Orientation 6
 
@@ -25,7 +25,7 @@ def exifq(*args: str | Path) -> subprocess.CompletedProcess:
 
 def test_strip_local_writes_the_clean_file_and_prints_the_report(tmp_path):
     out = tmp_path / "clean.jpg"
-    proc = exifq("strip", "--local", CORPUS / PHOTO, "-o", out)
+    proc = exifq("strip", "--local", corpus_path(PHOTO), "-o", out)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["success"] is True and report["fileName"] == "canon_hdr_YES.jpg"
@@ -39,7 +39,7 @@ def test_strip_local_writes_the_clean_file_and_prints_the_report(tmp_path):
 
 
 def test_keep_and_drop_options_reach_the_stripper(tmp_path):
-    photo, out = CORPUS / "exiftool/t/images/MWG.jpg", tmp_path / "clean.jpg"
+    photo, out = corpus_path("exiftool/t/images/MWG.jpg"), tmp_path / "clean.jpg"
     proc = exifq("strip", "--local", photo, "-o", out, "--keep", "copyright,orientation")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["kept"] == ["copyright", "orientation"]
@@ -53,9 +53,9 @@ def test_several_files_print_json_lines_and_a_bad_one_fails_alone(tmp_path):
     inputs, outputs = tmp_path / "in", tmp_path / "out"
     inputs.mkdir(), outputs.mkdir()
     mislabelled = inputs / "really-a-png.jpg"
-    mislabelled.write_bytes((CORPUS / "exiftool/t/images/PNG.png").read_bytes())
+    mislabelled.write_bytes((corpus_path("exiftool/t/images/PNG.png")).read_bytes())
     truncated = inputs / "truncated.jpg"
-    truncated.write_bytes((CORPUS / PHOTO).read_bytes()[:5000])
+    truncated.write_bytes((corpus_path(PHOTO)).read_bytes()[:5000])
     proc = exifq("strip", "--local", mislabelled, truncated, "-o", outputs)
     assert proc.returncode == 1
     first, second = (json.loads(line) for line in proc.stdout.splitlines())
@@ -66,7 +66,7 @@ def test_several_files_print_json_lines_and_a_bad_one_fails_alone(tmp_path):
 
 
 def test_unknown_keep_group_is_refused():
-    proc = exifq("strip", "--local", CORPUS / PHOTO, "--keep", "gps")
+    proc = exifq("strip", "--local", corpus_path(PHOTO), "--keep", "gps")
     assert proc.returncode == 2 and "unknown keep group: gps" in proc.stderr
 
 
@@ -74,7 +74,7 @@ def test_strip_local_loads_no_settings_and_no_service_modules(tmp_path):
     out = tmp_path / "clean.jpg"
     code = (
         "import sys; from common.cli import main; "
-        f"status = main(['strip', '--local', {str(CORPUS / PHOTO)!r}, '-o', {str(out)!r}]); "
+        f"status = main(['strip', '--local', {str(corpus_path(PHOTO))!r}, '-o', {str(out)!r}]); "
         "loaded = {'pydantic', 'common.settings', 'common.cli.dev', 'common.cli.serve', "
         "'worker.operations', 'PIL'} & set(sys.modules); "
         "print(sorted(loaded), file=sys.stderr); sys.exit(status or bool(loaded))"
@@ -88,7 +88,7 @@ def test_strip_local_loads_no_settings_and_no_service_modules(tmp_path):
 
 def test_strip_local_onto_its_own_input_cleans_it_in_place(tmp_path):
     photo = tmp_path / "photo.jpg"
-    photo.write_bytes((CORPUS / PHOTO).read_bytes())
+    photo.write_bytes((corpus_path(PHOTO)).read_bytes())
     proc = exifq("strip", "--local", photo, "-o", photo)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["bytesAfter"] == photo.stat().st_size

@@ -8,8 +8,8 @@ import requests
 from common.errors import ExifqError
 from common.options import extract_options, hash_options, strip_options
 from tests.conftest import corpus_files
-from tests.service.conftest import upload
-from tests.service.stack import finished, peak_rss_mib, process_group
+from tests.integration.conftest import upload
+from tests.support.stack import finished, peak_rss_mib, process_group
 from worker import operations
 
 pytestmark = pytest.mark.integration

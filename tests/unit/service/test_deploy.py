@@ -11,7 +11,7 @@ import yaml
 from common.cli import build_parser
 from common.settings import Settings
 from common.storage.s3 import LIFECYCLE_RULE
-from tests.service.stack import REPO
+from tests.support.stack import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

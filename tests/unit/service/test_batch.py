@@ -24,8 +24,8 @@ from common.options import extract_options, hash_options
 from common.settings import load_settings
 from common.storage.local import LocalStorage
 from tests.conftest import corpus_files
-from tests.service.harness import make_harness
-from tests.service.stack import RedisServer
+from tests.support.harness import make_harness
+from tests.support.stack import RedisServer
 from worker import answering, operations
 from worker.app import ANSWER_TASK, FANOUT_TASK
 
@@ -35,11 +35,6 @@ PNG = "Pillow/Tests/images/exif.png"
 
 def _data(file_id: str) -> bytes:
     return next(f for f in corpus_files() if f.id == file_id).data
-
-
-@pytest.fixture()
-def h(tmp_path):
-    return make_harness(tmp_path)
 
 
 def _run_all(h) -> None:

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.service.stack import REPO
+from tests.support.stack import REPO
 
 CHECK = """
 import json, sys

@@ -17,8 +17,8 @@ import requests
 from common.jobs import COMPLETED, FAILED, PROCESSING
 from common.options import extract_options
 from tests.conftest import corpus_files
-from tests.service.conftest import upload
-from tests.service.stack import S3Server, finished, wait_for
+from tests.integration.conftest import upload
+from tests.support.stack import S3Server, finished, wait_for
 from worker import operations
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ from PIL import Image, ImageCms, ImageSequence
 
 from common.errors import BadRequest, UnsupportedFormat
 from tests.conftest import exiftool
-from tests.media.test_strip import assert_same_pixels, assert_same_scans, frames
+from tests.unit.media.test_strip import assert_same_pixels, assert_same_scans, frames
 from worker.media.decode import _configure_pillow
 from worker.media.strip import strip_metadata
 
