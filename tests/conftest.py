@@ -31,6 +31,17 @@ def _find_corpus() -> Path | None:
 CORPUS = _find_corpus()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Extraction uses the tables of the machine's ExifTool (built on first need into the
+    cache the settings name), and a failing table expression fails the test."""
+    from common.settings import load_settings
+    from worker.media.extract import engine, perl
+
+    settings = load_settings()
+    engine.use_exiftool(settings.exiftool, settings.tables_dir)
+    perl.set_strict(True)
+
+
 @dataclass(frozen=True)
 class CorpusFile:
     """One corpus image: its manifest row and ExifTool's reading (``-j -G1 -n -struct``)."""

@@ -48,7 +48,12 @@ def _runner(
 ) -> Callable[[Input], dict]:
     if args.command == "extract":
         from worker import operations
+        from worker.media.extract import engine
 
+        try:  # ExifTool's tables: built on first use
+            engine.use_exiftool(settings.exiftool, settings.tables_dir)
+        except engine.ExifToolNotFound as exc:
+            raise BadRequest(str(exc)) from None
         options = extract_options(args.pixels)
         return lambda item: (
             operations.run_extract(

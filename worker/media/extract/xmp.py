@@ -33,8 +33,7 @@ from common.errors import DecompressionBomb
 
 from . import perl as P
 from .exiftool_funcs import convert_xmp_date
-from .tables import get_table
-from .tables.xmp import NS_URI, STD_XLAT_NS
+from .tables import active, get_table
 from .tagstore import decode_text, to_json
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -43,8 +42,21 @@ X_NS = "adobe:ns:meta/"
 MAX_DEPTH = 32
 MAX_XMP_BYTES = 32 * 1024 * 1024
 
-_URI_TO_PREFIX = {uri: prefix for prefix, uri in NS_URI.items()}
-_URI_TO_PREFIX.setdefault("http://ns.exiftool.ca/1.0/", "et")
+_namespaces: tuple[object, dict[str, str], dict[str, str]] | None = None
+
+
+def _prefixes() -> tuple[dict[str, str], dict[str, str]]:
+    """ExifTool's URI -> prefix and old-prefix -> standard-prefix maps (of the tables in use)."""
+    global _namespaces
+    tables = active()
+    if _namespaces is None or _namespaces[0] is not tables:
+        ns_uri, std_xlat = tables.xmp_namespaces()
+        to_prefix = {uri: prefix for prefix, uri in ns_uri.items()}
+        to_prefix.setdefault("http://ns.exiftool.ca/1.0/", "et")
+        _namespaces = (tables, to_prefix, std_xlat)
+    return _namespaces[1], _namespaces[2]
+
+
 _JSON_NUMBER = re.compile(r"-?(\d|[1-9]\d{1,14})(\.\d{1,16})?([eE][-+]?\d{1,3})?")
 _RATIONAL = re.compile(r"(-?\d+)/(-?\d+)")
 
@@ -212,8 +224,9 @@ class XmpReader:
 
     # ------------------------------------------------------------------ naming & conversion
     def _store_uri(self, uri: str, local: str, value: object) -> None:
-        prefix = _URI_TO_PREFIX.get(uri) or self.doc_prefixes.get(uri) or "unknown"
-        prefix = STD_XLAT_NS.get(prefix, prefix)
+        to_prefix, std_xlat = _prefixes()
+        prefix = to_prefix.get(uri) or self.doc_prefixes.get(uri) or "unknown"
+        prefix = std_xlat.get(prefix, prefix)
         self._store(prefix, local, value, ())
 
     def _store(self, prefix: str, local: str, value: object, path: tuple) -> None:
