@@ -41,7 +41,9 @@ class ExifReader:
         self.state = store.state
         self.state.setdefault("FILE_TYPE", file_type)
         self.state.setdefault("TIFF_TYPE", "TIFF" if file_type == "TIFF" else "")
-        self.state.setdefault("OPTIONS", {"Unknown": 0, "Binary": 0, "Verbose": 0})
+        self.state.setdefault(
+            "OPTIONS", {"Unknown": 0, "Binary": 0, "Verbose": 0, "LimitLongValues": 60}
+        )
         self.state.setdefault("Make", "")
         self.state.setdefault("Model", "")
         self.tiff_pos = tiff_pos  # file position of the TIFF header (ExifTool's BASE)

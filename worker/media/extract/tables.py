@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
 from .tabletypes import Table
 
-__all__ = ["TableSet", "TablesNotLoaded", "active", "get_table", "use"]
+__all__ = ["TableSet", "TablesNotLoaded", "active", "get_table", "use", "using"]
 
 
 class TablesNotLoaded(RuntimeError):
@@ -89,6 +90,18 @@ def use(source: TableSet | Callable[[], TableSet] | None) -> None:
         _active, _provider = source, None
     else:
         _active, _provider = None, source
+
+
+@contextmanager
+def using(source: TableSet) -> Iterator[TableSet]:
+    """Use ``source`` inside a ``with`` block, then what was in use before."""
+    global _active, _provider
+    saved = _active, _provider
+    use(source)
+    try:
+        yield source
+    finally:
+        _active, _provider = saved
 
 
 def active() -> TableSet:

@@ -106,7 +106,8 @@ require Image::ExifTool::IPTC;
 eval { require 'Image/ExifTool/WriteIPTC.pl' };
 foreach my $name (qw(Image::ExifTool::Minolta::ConvertWhiteBalance
                      Image::ExifTool::IPTC::ConvertPictureNumber
-                     Image::ExifTool::Pentax::PrintFilter Image::ExifTool::Sony::PrintLensSpec))
+                     Image::ExifTool::Pentax::PrintFilter Image::ExifTool::Sony::PrintLensSpec
+                     Image::ExifTool::Pentax::AFPointNamesK3III))
 {
     no strict 'refs';
     next unless defined &{$name};

@@ -43,7 +43,7 @@ for _name, _code, _size in (
 
 
 @register("GetRational64u")
-def get_rational64u(V: Env, data: object, pos: object = 0) -> object:
+def get_rational64u(V: Env, data: object, pos: object = 0, *rest: object) -> object:
     raw = _bytes(data)
     p = int(num(pos))
     if p < 0 or p + 8 > len(raw):
@@ -55,12 +55,12 @@ def get_rational64u(V: Env, data: object, pos: object = 0) -> object:
 
 
 @register("GetByteOrder")
-def get_byte_order(V: Env) -> str:
+def get_byte_order(V: Env, *rest: object) -> str:
     return "II" if _order(V) == "<" else "MM"
 
 
 @register("SetByteOrder")
-def set_byte_order(V: Env, order: object) -> int:
+def set_byte_order(V: Env, order: object, *rest: object) -> int:
     text = pstr(order)
     if text not in ("II", "MM"):
         return 0
@@ -69,18 +69,20 @@ def set_byte_order(V: Env, order: object) -> int:
 
 
 @register("IsInt")
-def is_int(V: Env, value: object) -> int | str:
+def is_int(V: Env, value: object, *rest: object) -> int | str:
     return 1 if re.fullmatch(r"[+-]?\d+", pstr(value)) else ""
 
 
 @register("IsFloat")
-def is_float(V: Env, value: object) -> int | str:
+def is_float(V: Env, value: object, *rest: object) -> int | str:
     text = pstr(value)
     return 1 if re.fullmatch(r"[+-]?(?=\d|\.\d)\d*(\.\d*)?([Ee][+-]?\d+)?", text) else ""
 
 
 @register("ConvertUnixTime")
-def convert_unix_time(V: Env, value: object, to_local: object = 0, dec: object = 0) -> str:
+def convert_unix_time(
+    V: Env, value: object, to_local: object = 0, dec: object = 0, *rest: object
+) -> str:
     """``ExifTool.pm ConvertUnixTime``: seconds since 1970 as ``YYYY:mm:dd HH:MM:SS`` (UTC)."""
     seconds = num(value)
     if seconds == 0 and pstr(value) in ("", "0"):
@@ -99,7 +101,7 @@ def identify_raw_file(V: Env, *args: object) -> None:
 
 
 @register("PrintHex")
-def print_hex(V: Env, value: object) -> str:
+def print_hex(V: Env, value: object, *rest: object) -> str:
     return f"0x{int(num(value)):x}"
 
 
@@ -195,7 +197,9 @@ def printable(V: Env, text: object = None, max_len: object = None) -> str:
 
 
 @register("DecodeBits")
-def decode_bits(V: Env, value: object, lookup: object = None, bits: object = None) -> str:
+def decode_bits(
+    V: Env, value: object, lookup: object = None, bits: object = None, *rest: object
+) -> str:
     """``ExifTool.pm DecodeBits``: the set bits of each word by name (or number)."""
     table = lookup if isinstance(lookup, dict) else None
     return P.decode_bits(value, table, int(num(bits)) if P.truth(bits) else 32)
@@ -211,7 +215,7 @@ def time_zone_string(V: Env, minutes: object, *rest: object) -> str:
 
 
 @register("ConvertDuration")
-def convert_duration(V: Env, value: object) -> object:
+def convert_duration(V: Env, value: object, *rest: object) -> object:
     """``ExifTool.pm ConvertDuration``: seconds as ``12.34 s`` or ``[D days ]H:MM:SS``."""
     if not is_float(V, value):
         return value
@@ -235,7 +239,7 @@ def convert_duration(V: Env, value: object) -> object:
 
 
 @register("ConvertBitrate")
-def convert_bitrate(V: Env, value: object) -> object:
+def convert_bitrate(V: Env, value: object, *rest: object) -> object:
     """``ExifTool.pm ConvertBitrate``: bits per second with a unit (``1.5 Mbps``)."""
     if not is_float(V, value):
         return value
@@ -249,7 +253,7 @@ def convert_bitrate(V: Env, value: object) -> object:
 
 
 @register("ASF::GetGUID")
-def get_guid(V: Env, value: object) -> object:
+def get_guid(V: Env, value: object, *rest: object) -> object:
     """``ASF.pm GetGUID``: 16 bytes as a GUID string (the first three fields little-endian)."""
     raw = _bytes(value)
     if len(raw) != 16:
@@ -257,3 +261,12 @@ def get_guid(V: Env, value: object) -> object:
     a, b, c = struct.unpack_from("<IHH", raw)
     tail = raw[8:].hex()
     return f"{a:08x}-{b:04x}-{c:04x}-{tail[:4]}-{tail[4:]}".upper()
+
+
+@register("LimitLongValues")
+def limit_long_values(V: Env, value: object, et: object = None, *rest: object) -> str:
+    """``ExifTool.pm LimitLongValues`` (13.x): cut printed values at the option's length."""
+    text = pstr(value)
+    state = et if isinstance(et, dict) else V.get("$self") or {}
+    limit = int(num((state.get("OPTIONS") or {}).get("LimitLongValues") or 0))
+    return text[: limit - 5] + "[...]" if limit >= 5 and len(text) > limit else text

@@ -19,7 +19,7 @@ from .core import decode
 
 @register("Exif::ConvertExifText")
 def convert_exif_text(
-    V: Env, et: object, value: object, ascii_flex: object = None, tag: object = None
+    V: Env, et: object, value: object, ascii_flex: object = None, tag: object = None, *rest: object
 ) -> str:
     """``Exif.pm ConvertExifText``: decode UserComment-style text with its 8-byte charset ID."""
     text = pstr(value)
@@ -36,14 +36,14 @@ def convert_exif_text(
 
 
 @register("Exif::ExifDate")
-def exif_date(V: Env, value: object) -> str:
+def exif_date(V: Env, value: object, *rest: object) -> str:
     text = pstr(value)
     text = re.sub(r"\x00$", "", text)
     return re.sub(r"(\d{4})[^\d]*(\d{2})[^\d]*(\d{2})$", r"\1:\2:\3", text)
 
 
 @register("Exif::ExifTime")
-def exif_time(V: Env, value: object) -> str:
+def exif_time(V: Env, value: object, *rest: object) -> str:
     text = pstr(value).replace(" ", ":")
     text = re.sub(r"\x00$", "", text)
     text = re.sub(r"^(\d{2})(\d{2})(\d{2})", r"\1:\2:\3", text)
@@ -51,7 +51,9 @@ def exif_time(V: Env, value: object) -> str:
 
 
 @register("GPS::ToDegrees")
-def to_degrees(V: Env, value: object, do_sign: object = None, coord: object = None) -> object:
+def to_degrees(
+    V: Env, value: object, do_sign: object = None, coord: object = None, *rest: object
+) -> object:
     """``GPS.pm ToDegrees``: "deg min sec" (any separators) to decimal degrees."""
     text = pstr(value)
     if re.search(r"\b(inf|undef)\b", text):
@@ -72,7 +74,7 @@ def to_degrees(V: Env, value: object, do_sign: object = None, coord: object = No
 
 
 @register("GPS::ConvertTimeStamp")
-def convert_time_stamp(V: Env, value: object) -> str:
+def convert_time_stamp(V: Env, value: object, *rest: object) -> str:
     """``GPS.pm ConvertTimeStamp``: "h m s" rationals to ``HH:MM:SS[.fff]``."""
     parts = pstr(value).split()
     h, m, s = (num(parts[i]) if len(parts) > i else 0 for i in range(3))
@@ -97,7 +99,7 @@ def convert_time_stamp(V: Env, value: object) -> str:
 
 
 @register("XMP::DecodeBase64")
-def decode_base64(V: Env, value: object) -> P.Ref:
+def decode_base64(V: Env, value: object, *rest: object) -> P.Ref:
     try:
         raw = base64.b64decode(pstr(value), validate=False)
     except (ValueError, TypeError):
@@ -106,7 +108,7 @@ def decode_base64(V: Env, value: object) -> P.Ref:
 
 
 @register("XMP::ConvertXMPDate")
-def convert_xmp_date(V: Env, value: object, unsure: object = None) -> str:
+def convert_xmp_date(V: Env, value: object, unsure: object = None, *rest: object) -> str:
     """``XMP.pm ConvertXMPDate``: ISO 8601 date/time to ExifTool's ``YYYY:mm:dd HH:MM:SS``."""
     text = pstr(value)
     m = re.match(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}:\d{2})(:\d{2})?\s*(\S*)$", text)
@@ -259,7 +261,9 @@ def print_sfr(V: Env, value: object, *rest: object) -> object:
 
 
 @register("Exif::PrintOpcode")
-def print_opcode(V: Env, value: object, inverse: object = None, conv: object = None) -> object:
+def print_opcode(
+    V: Env, value: object, inverse: object = None, conv: object = None, *rest: object
+) -> object:
     """``Exif.pm PrintOpcode``: the names of a DNG opcode list's opcodes."""
     data = pstr(P.deref(value)).encode("latin-1", "replace")
     if len(data) <= 4:
@@ -278,7 +282,9 @@ def print_opcode(V: Env, value: object, inverse: object = None, conv: object = N
 
 
 @register("Exif::PrintParameter")
-def print_parameter(V: Env, value: object, inverse: object = None, conv: object = None) -> object:
+def print_parameter(
+    V: Env, value: object, inverse: object = None, conv: object = None, *rest: object
+) -> object:
     """``Exif.pm PrintParameter``: ``+1``, or a negative number stored unsigned."""
     x = num(value)
     if x > 0:
@@ -299,7 +305,7 @@ def print_time_stamp(V: Env, value: object, *rest: object) -> object:
 
 @register("GPS::ToDMS")
 def to_dms(
-    V: Env, et: object, value: object, print_conv: object = None, ref: object = None
+    V: Env, et: object, value: object, print_conv: object = None, ref: object = None, *rest: object
 ) -> object:
     """``GPS.pm ToDMS`` for printing (``doPrintConv`` 1): ``47 deg 30' 12.34" N``."""
     text = pstr(value)
@@ -352,3 +358,21 @@ def convert_picture_number(V: Env, value: object, *rest: object) -> str:
     out = str(maker) + (f" ({names[str(maker)]})" if names.get(str(maker)) else "")
     date_text = re.sub(r"(\d{4})(\d{2})(\d{2})", r"\1:\2:\3", date.decode("latin-1").rstrip())
     return f"{out}, equip {equip}, {date_text}, no. {number}"
+
+
+@register("PDF::ConvertPDFDate")
+def convert_pdf_date(V: Env, value: object, *rest: object) -> str:
+    """``PDF.pm ConvertPDFDate``: ``D:20240102030405+01'00'`` as ``2024:01:02 03:04:05+01:00``."""
+    text = re.sub(r"^D:", "", pstr(value))
+    default = "00000101000000"
+    if len(text) < len(default):
+        text += default[len(text) :]
+    m = re.match(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(.*)", text, re.S)
+    if not m:
+        return text
+    out = f"{m[1]}:{m[2]}:{m[3]} {m[4]}:{m[5]}:{m[6]}"
+    zone = m[7]
+    if re.match(r"\s*Z", zone, re.I):
+        return out + "Z"
+    z = re.match(r"\s*([-+])\s*(\d+)[': ]+(\d*)", zone)
+    return out + f"{z[1]}{z[2]}:{z[3] or '00'}" if z else out

@@ -17,7 +17,7 @@ from .base import byte_order as _order
 
 
 @register("Canon::CanonEv")
-def canon_ev(V: Env, value: object) -> float:
+def canon_ev(V: Env, value: object, *rest: object) -> float:
     """``Canon.pm CanonEv``: Canon's 1/32-EV codes, with 1/3 and 2/3 steps made exact."""
     val = int(num(value))
     sign = -1 if val < 0 else 1
@@ -32,7 +32,7 @@ def canon_ev(V: Env, value: object) -> float:
 
 
 @register("Canon::CameraISO")
-def canon_camera_iso(V: Env, value: object, inverse: object = None) -> object:
+def canon_camera_iso(V: Env, value: object, inverse: object = None, *rest: object) -> object:
     val = int(num(value))
     if val == 0x7FFF:
         return None
@@ -53,7 +53,9 @@ def canon_validate(V: Env, data: object, offset: object, *sizes: object) -> obje
 
 
 @register("Canon::ValidateAFInfo")
-def canon_validate_af_info(V: Env, data: object, offset: object, size: object) -> int:
+def canon_validate_af_info(
+    V: Env, data: object, offset: object, size: object, *rest: object
+) -> int:
     raw = _bytes(data)
     pos = int(num(offset))
     if num(size) < 24 or pos < 0 or pos + 12 > len(raw):
@@ -77,7 +79,7 @@ def canon_swap_words(V: Env, value: object, *rest: object) -> str:
 
 
 @register("Pentax::PentaxEv")
-def pentax_ev(V: Env, value: object) -> float:
+def pentax_ev(V: Env, value: object, *rest: object) -> float:
     val = num(value)
     if int(val) & 0x01:
         sign = -1 if val < 0 else 1
@@ -90,7 +92,7 @@ def pentax_ev(V: Env, value: object) -> float:
 
 
 @register("Pentax::CryptShutterCount")
-def pentax_crypt_shutter_count(V: Env, value: object, et: object = None) -> object:
+def pentax_crypt_shutter_count(V: Env, value: object, et: object = None, *rest: object) -> object:
     """``Pentax.pm CryptShutterCount``: the count is XORed with the camera's date and time."""
     state = V.get("$self") or {}
     date, clock = state.get("PentaxDate"), state.get("PentaxTime")
@@ -133,7 +135,13 @@ def sony_conv_lens_spec(V: Env, value: object, *rest: object) -> object:
 
 @register("Samsung::Crypt")
 def samsung_crypt(
-    V: Env, et: object, value: object, tag: object = None, inverse: object = 0, key: object = ""
+    V: Env,
+    et: object,
+    value: object,
+    tag: object = None,
+    inverse: object = 0,
+    key: object = "",
+    *rest: object,
 ) -> str:
     """``Samsung.pm Crypt``: subtract the repeating key digits from each number."""
     keys = [int(k) for k in re.findall(r"\d", pstr(key))] or [0]

@@ -14,7 +14,12 @@ from ..perl import Env, num, pstr, register
 
 @register("Nikon::PrintPC")
 def print_pc(
-    V: Env, value: object, norm: object = None, fmt: object = None, div: object = None
+    V: Env,
+    value: object,
+    norm: object = None,
+    fmt: object = None,
+    div: object = None,
+    *rest: object,
 ) -> str:
     """``Nikon.pm PrintPC``: a picture-control adjustment (``Normal``, ``+1``, ``Auto``...)."""
     x = num(value)
@@ -27,7 +32,7 @@ def print_pc(
 
 
 @register("Nikon::FormatString")
-def format_string(V: Env, value: object) -> str:
+def format_string(V: Env, value: object, *rest: object) -> str:
     """``Nikon.pm FormatString``: shorten long strings, capitalise words like ExifTool."""
     text = pstr(value)
     if len(text) > 60:
@@ -47,7 +52,9 @@ def format_string(V: Env, value: object) -> str:
 
 
 @register("Nikon::GetAFPointGrid")
-def get_af_point_grid(V: Env, value: object, ncol: object, inverse: object = None) -> object:
+def get_af_point_grid(
+    V: Env, value: object, ncol: object, inverse: object = None, *rest: object
+) -> object:
     """``Nikon.pm GetAFPointGrid``: point number to ``A1``-style grid name."""
     x, cols = num(value), int(num(ncol))
     row = int((x + 0.5) / cols) & 0xFF
@@ -64,7 +71,7 @@ def _grid_key(point: str) -> str:
 
 
 @register("Nikon::PrintAFPoints")
-def print_af_points(V: Env, value: object, points: object) -> str:
+def print_af_points(V: Env, value: object, points: object, *rest: object) -> str:
     """``Nikon.pm PrintAFPoints``: the names of the set bits (``A1,C3,...``), sorted."""
     names = points if isinstance(points, dict) else {}
     found = [pstr(names[str(n + 1)]) for n in _bits(value) if str(n + 1) in names]
@@ -74,7 +81,7 @@ def print_af_points(V: Env, value: object, points: object) -> str:
 
 
 @register("Nikon::PrintAFPointsGrid")
-def print_af_points_grid(V: Env, value: object, ncol: object) -> str:
+def print_af_points_grid(V: Env, value: object, ncol: object, *rest: object) -> str:
     found = [get_af_point_grid(V, n, ncol) for n in _bits(value)]
     return ",".join(found) if found else "(none)"
 
@@ -90,12 +97,12 @@ def _from_center(position: object, count: object, before: str, after: str) -> st
 
 
 @register("Nikon::PrintAFPointsLeftRight")
-def print_af_points_left_right(V: Env, col: object, ncol: object) -> str:
+def print_af_points_left_right(V: Env, col: object, ncol: object, *rest: object) -> str:
     return _from_center(col, ncol, "L of Center", "R of Center")
 
 
 @register("Nikon::PrintAFPointsUpDown")
-def print_af_points_up_down(V: Env, row: object, nrow: object) -> str:
+def print_af_points_up_down(V: Env, row: object, nrow: object, *rest: object) -> str:
     return _from_center(row, nrow, "U from Center", "D from Center")
 
 

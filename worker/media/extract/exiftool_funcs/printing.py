@@ -25,7 +25,7 @@ _CANON_1D_ROWS = "  AAAAAAA  BBBBBBBBBBCCCCCCCCCCCDDDDDDDDDD  EEEEEEE     "
 
 
 @register("Canon::PrintAFPoints1D")
-def print_af_points_1d(V: Env, value: object) -> str:
+def print_af_points_1d(V: Env, value: object, *rest: object) -> str:
     """``Canon.pm PrintAFPoints1D``: the EOS-1D's focusing point and active points."""
     raw = pstr(value).encode("latin-1", "replace")
     if len(raw) != 8:
@@ -47,13 +47,13 @@ def print_af_points_1d(V: Env, value: object) -> str:
 
 
 @register("CanonCustom::ConvertPfn")
-def convert_pfn(V: Env, value: object) -> str:
+def convert_pfn(V: Env, value: object, *rest: object) -> str:
     x = num(value)
     return ("On" if x == 1 else f"On ({pstr(value)})") if x else "Off"
 
 
 @register("Minolta::ConvertWhiteBalance")
-def convert_white_balance(V: Env, value: object) -> str:
+def convert_white_balance(V: Env, value: object, *rest: object) -> str:
     """``Minolta.pm ConvertWhiteBalance``: the setting, with the A2's +-3 shift."""
     names = helper_data("Minolta::ConvertWhiteBalance", "%minoltaWhiteBalance") or {}
     x = int(num(value))
@@ -75,7 +75,13 @@ def white_balance_conv(V: Env, value: object, inverse: object = None, *rest: obj
 
 @register("Pentax::DecodeAFPoints")
 def decode_af_points(
-    V: Env, value: object, count: object, bits: object, mask: object, bit_value: object = None
+    V: Env,
+    value: object,
+    count: object,
+    bits: object,
+    mask: object,
+    bit_value: object = None,
+    *rest: object,
 ) -> str:
     """``Pentax.pm DecodeAFPoints``: the numbers of the AF points whose bits are set."""
     data = [int(num(b)) for b in pstr(value).split()]
@@ -94,7 +100,9 @@ def decode_af_points(
 
 
 @register("Pentax::PrintFilter")
-def print_filter(V: Env, value: object, inverse: object = None, conv: object = None) -> object:
+def print_filter(
+    V: Env, value: object, inverse: object = None, conv: object = None, *rest: object
+) -> object:
     """``Pentax.pm PrintFilter``: a digital filter and its settings (``Toy Camera; Hue=...``)."""
     settings = helper_data("Pentax::PrintFilter", "%filterSettings") or {}
     names = conv if isinstance(conv, dict) else {}
@@ -121,7 +129,7 @@ def print_filter(V: Env, value: object, inverse: object = None, conv: object = N
 
 
 @register("Sony::Decipher")
-def sony_decipher_ref(V: Env, ref: object, encipher: object = None) -> None:
+def sony_decipher_ref(V: Env, ref: object, encipher: object = None, *rest: object) -> None:
     """``Sony.pm Decipher``: decipher (``b**3 % 249``) the data a reference points at."""
     from ..makernotes import sony_decipher
 
@@ -132,14 +140,14 @@ def sony_decipher_ref(V: Env, ref: object, encipher: object = None) -> None:
 
 
 @register("Sony::SetARW")
-def set_arw(V: Env, et: object, value: object = None) -> int:
+def set_arw(V: Env, et: object, value: object = None, *rest: object) -> int:
     """``Sony.pm SetARW``: marks the file as ARW; exifq reads no raw data, so nothing else."""
     (V.get("$self") or {})["TIFF_TYPE"] = "ARW"
     return 1
 
 
 @register("Sony::PrintLensSpec")
-def print_lens_spec(V: Env, value: object) -> str:
+def print_lens_spec(V: Env, value: object, *rest: object) -> str:
     """``Sony.pm PrintLensSpec``: ``E 18-55mm F3.5-5.6 OSS`` from LensSpec's six fields."""
     parts = pstr(value).split()
     text = None
@@ -170,3 +178,53 @@ def print_lens_spec(V: Env, value: object) -> str:
 def _lens_features() -> list[tuple[object, dict, bool]]:
     features = helper_data("Sony::PrintLensSpec", "@lensFeatures") or []
     return [(f[0], f[1], len(f) > 2 and P.truth(f[2])) for f in features]
+
+
+@register("Pentax::AFAreasK3III")
+def af_areas_k3iii(V: Env, value: object, et: object = None, *rest: object) -> object:
+    """``Pentax.pm AFAreasK3III``: each AF area as ``x,y(central,in-focus)``."""
+    if not P.truth(value):
+        return "(none)"
+    vals = pstr(value).split()
+    flags = ((0x10, 0x10, "central"), (0x08, 0, "peripheral"), (0x04, 0x04, "in-focus"))
+    out = []
+    for i in range(0, len(vals) - 6, 7):
+        names = [name for mask, want, name in flags if int(num(vals[i + 6])) & mask == want]
+        out.append(f"{vals[i + 2]},{vals[i + 3]}" + (f"({','.join(names)})" if names else ""))
+    return out
+
+
+def _k3iii_names() -> list:
+    return helper_data("Pentax::AFPointNamesK3III", "@k3iiiAF") or []
+
+
+@register("Pentax::AFPointNamesK3III")
+def af_point_names_k3iii(
+    V: Env, value: object, et: object = None, match: object = None, *rest: object
+) -> str:
+    names = _k3iii_names()
+    a = pstr(value).split()
+    wanted = num(match) if P.truth(match) else None
+    found = [
+        pstr(names[i]) if i < len(names) and names[i] else f"Unknown({i})"
+        for i, x in enumerate(a)
+        if (num(x) == wanted if wanted is not None else P.truth(x))
+    ]
+    return ",".join(sorted(found)) if found else "(none)"
+
+
+@register("Pentax::AFPointValuesK3III")
+def af_point_values_k3iii(V: Env, value: object, et: object = None, *rest: object) -> str:
+    names = _k3iii_names()
+    a: list = pstr(value).split()
+    out = []
+    for i, x in enumerate(a):
+        if not P.truth(x):
+            continue
+        name = names[i] if i < len(names) and names[i] else None
+        point = f"{pstr(name)}=" if name else f"{pstr(names[i - 28]) if i >= 28 else ''}=/"
+        out.append(f"{point}{pstr(x)}")
+        if i + 28 < len(a) and P.truth(a[i + 28]):
+            out[-1] += "/" + pstr(a[i + 28])
+            a[i + 28] = None
+    return ",".join(sorted(out)) if out else "(none)"
