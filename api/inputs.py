@@ -27,7 +27,7 @@ _META_PARAMS = {"key", "wait", "url", "file"}
 
 # Job op → its option names and the function that validates them.
 OPTION_PARSERS: dict[str, tuple[tuple[str, ...], Callable]] = {
-    "extract": (("pixels",), extract_options),
+    "extract": (("pixels", "values"), extract_options),
     "remove": (("keep", "drop"), strip_options),
     "hash": (("types", "fast"), hash_options),
 }

@@ -39,7 +39,13 @@ _JOB = {
 
 _OPTIONS = {
     "extract": {
-        "pixels": {"type": "boolean", "default": True, "description": "compute pHash and colours"}
+        "pixels": {"type": "boolean", "default": True, "description": "compute pHash and colours"},
+        "values": {
+            "type": "string",
+            "enum": ["raw", "printed"],
+            "default": "raw",
+            "description": "tag values as exiftool -n gives them, or printed as ExifTool prints",
+        },
     },
     "remove": {
         "keep": {"type": "string", "description": f"comma list of {', '.join(STRIP_GROUPS)}"},

@@ -23,9 +23,13 @@ HASH_TYPES = ("phash", "dhash", "ahash", "whash", "bmh0", "bmh1", "md5", "sha256
 DEFAULT_HASH_TYPES = ("phash", "md5", "sha256")
 
 
+EXTRACT_VALUES = ("raw", "printed")
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
     pixels: bool = True  # compute pHash and predominant colours (decodes the image)
+    values: str = "raw"  # tag values as exiftool -n gives them, or "printed" as it prints them
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,10 @@ def parse_bool(value: object) -> bool:
     raise BadRequest(f"not a boolean: {value!r}")
 
 
-def extract_options(pixels: object = True) -> ExtractOptions:
-    return ExtractOptions(pixels=parse_bool(pixels))
+def extract_options(pixels: object = True, values: object = "raw") -> ExtractOptions:
+    chosen = str(values).strip().lower()
+    _check([chosen], EXTRACT_VALUES, "values")
+    return ExtractOptions(pixels=parse_bool(pixels), values=chosen)
 
 
 def strip_options(

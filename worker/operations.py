@@ -24,7 +24,9 @@ def run_extract(
 ) -> Outcome:
     from worker.media.extract import extract_metadata
 
-    metadata = extract_metadata(data, name, pixels=options.pixels, max_pixels=max_pixels)
+    metadata = extract_metadata(
+        data, name, pixels=options.pixels, max_pixels=max_pixels, values=options.values
+    )
     return Outcome({"fileName": name, "metadata": metadata})
 
 

@@ -65,6 +65,11 @@ def build_parser(services: bool = True) -> argparse.ArgumentParser:
         action="store_false",
         help="skip pixel work (pHash, colours): metadata only, much faster",
     )
+    extract.add_argument(
+        "--printed",
+        action="store_true",
+        help="tag values as ExifTool prints them (1/250, Fired) instead of its -n numbers",
+    )
 
     strip = commands.add_parser(
         "strip", help="remove metadata losslessly", description=CLIENT_HELP, formatter_class=RAW
@@ -130,6 +135,10 @@ def build_parser(services: bool = True) -> argparse.ArgumentParser:
     dedupe.add_argument("--hash-type", choices=("phash", "bmh1"), default="phash")
     dedupe.add_argument("--json", action="store_true", help="print the server's answer as JSON")
     dedupe.add_argument("--job", metavar="UUID", help="follow a job already submitted")
+
+    from common.cli import tables
+
+    tables.add_arguments(commands)
     return parser
 
 
@@ -161,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from common.cli import dedupe
 
         return dedupe.run(args, settings)
+    if args.command in ("tables", "doctor"):
+        from common.cli import tables
+
+        return tables.run(args, settings)
     if args.command == "dev":
         from common.cli import dev
 

@@ -111,7 +111,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
 def options(args: argparse.Namespace) -> dict[str, str]:
     """The command's options as the batch form fields (``pixels``, ``keep``/``drop``, ``types``)."""
     if args.command == "extract":
-        return {"pixels": str(args.pixels).lower()}
+        return {"pixels": str(args.pixels).lower(), "values": _values(args)}
     if args.command == "hash":
         fields = {"types": ",".join(args.types)} if args.types else {}
         if args.fast:
@@ -368,3 +368,7 @@ def _already_there(target: Path, size: object) -> bool:
         return target.is_file() and (not isinstance(size, int) or target.stat().st_size == size)
     except OSError:
         return False
+
+
+def _values(args: argparse.Namespace) -> str:
+    return "printed" if getattr(args, "printed", False) else "raw"

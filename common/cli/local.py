@@ -54,7 +54,7 @@ def _runner(
             engine.use_exiftool(settings.exiftool, settings.tables_dir)
         except engine.ExifToolNotFound as exc:
             raise BadRequest(str(exc)) from None
-        options = extract_options(args.pixels)
+        options = extract_options(args.pixels, "printed" if args.printed else "raw")
         return lambda item: (
             operations.run_extract(
                 item.path.read_bytes(),

@@ -48,7 +48,7 @@ def test_upload_is_stored_queued_and_sent_by_uuid_only(h):
     assert h.storage.get(upload_key(body["uuid"])) == JPEG
     job = h.jobs.get(body["uuid"])
     assert (job.status, job.op, job.file_name) == (QUEUED, "extract", "photo.jpg")
-    assert job.options == {"pixels": False}
+    assert job.options == {"pixels": False, "values": "raw"}
     # The file's bytes never travel through Redis: no value there is bigger than a record field.
     client = h.jobs.redis
     keys = {key: client.type(key) for key in client.scan_iter()}

@@ -1,0 +1,45 @@
+"""``exifq tables build`` and ``exifq doctor``: ExifTool's tag tables on this machine.
+
+exifq reads ExifTool's tag tables from the installed ExifTool (``EXIFTOOL``, else
+``exiftool`` on PATH) and builds them once into ``TABLES_DIR`` (default: the user
+cache directory); the worker and ``extract --local`` do it on first need, these
+commands on demand (``build``) or only to look (``doctor``). The logic is
+:mod:`worker.media.extract.engine`'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from common.settings import Settings
+
+
+def add_arguments(commands: argparse._SubParsersAction) -> None:
+    tables = commands.add_parser("tables", help="build ExifTool's tag tables for this machine")
+    actions = tables.add_subparsers(dest="tables_command", required=True, metavar="ACTION")
+    build = actions.add_parser("build", help="build them now (once per ExifTool version)")
+    build.add_argument("--force", action="store_true", help="build again even if built")
+    commands.add_parser(
+        "doctor", help="ExifTool's version and path, where the tables are, what was translated"
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from worker.media.extract import engine
+
+    try:
+        if args.command == "doctor":
+            report = engine.doctor(settings.exiftool, settings.tables_dir)
+        else:
+            report = engine.build_tables(settings.exiftool, settings.tables_dir, force=args.force)
+    except engine.ExifToolNotFound as exc:
+        print(f"exifq: {exc}", file=sys.stderr)
+        return 2
+    for line in report.lines():
+        print(line)
+    if args.command != "doctor":
+        print(f"ready in {report.seconds:.1f} s")
+    return 0
