@@ -12,6 +12,8 @@ class WordsMixin:
     """What a bareword in term position means."""
 
     def word(self, w: str) -> Node:
+        if self.at_op("=>"):
+            return Node(repr(w))  # a bareword before => is a string
         handler = _WORD_HANDLERS.get(w)
         if handler is not None:
             return getattr(self, handler)(w)
@@ -23,8 +25,6 @@ class WordsMixin:
             raise Unsupported(f"builtin {w}")
         if w in ("lt", "gt", "le", "ge", "eq", "ne", "cmp", "x", "and", "or", "not"):
             raise Unsupported(f"operator {w} in term position")
-        if self.at_op("=>"):
-            return Node(repr(w))
         return self.call(w)
 
     def w_constant(self, w: str) -> Node:
