@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from api import batch, distance, downloads, health, jobs, limits, matching, openapi
+from api import batch, distance, downloads, health, jobs, limits, matching, openapi, web
 from api.errors import register_error_handlers
 from api.metrics import init_metrics
 from api.services import Services, celery_sender, job_enqueuer
@@ -63,7 +63,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
     app.extensions["exifq"] = svc
-    for blueprint in (distance, batch, limits, matching, jobs, downloads, health, openapi):
+    for blueprint in (distance, batch, limits, matching, jobs, downloads, health, openapi, web):
         app.register_blueprint(blueprint.bp)
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
     init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")
