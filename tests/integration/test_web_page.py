@@ -7,6 +7,7 @@ output (the downloaded file), the hash endpoint (the distance shown).
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 
@@ -123,6 +124,29 @@ def test_remove_downloads_the_strip_cores_output(visit):
     report = card.locator(".report")
     expect(report).to_contain_text("GPS position")
     expect(report).to_contain_text(f"{expected.report['bytesBefore'] / 1000:.1f} kB before")
+
+
+_DATA_TRANSFER_JS = """([name, b64]) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+  return transfer;
+}"""
+
+
+def test_a_dropped_photo_and_a_pasted_url_are_read_too(visit, image_server):
+    page = visit.open()
+    data = base64.b64encode(corpus_path(GPS_PHOTO).read_bytes()).decode()
+    transfer = page.evaluate_handle(_DATA_TRANSFER_JS, ["dropped.jpg", data])
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    expect(page.locator("#progress-label")).to_contain_text("Done", timeout=JOB_TIMEOUT_MS)
+    expect(visit.card("dropped.jpg")).to_contain_text("Canon EOS 600D")
+    url = f"{image_server}/{GPS_PHOTO}"
+    page.fill("#url", url)
+    page.keyboard.press("Enter")
+    expect(page.locator("article.card")).to_have_count(2)
+    expect(page.locator("#progress-label")).to_contain_text("Done", timeout=JOB_TIMEOUT_MS)
+    expect(visit.card(url).locator(".coordinates")).to_contain_text("37.746765° N")
 
 
 def _hash(api_url: str, relative: str) -> str:
@@ -279,3 +303,62 @@ def test_the_docs_page_works_offline_and_tries_requests_out(browser, stack):
     expect(limits.locator(".live-responses-table")).to_contain_text("maxUploadBytes")
     assert any(url.endswith("/api/v1/limits") for _, url in visit.requests)
     visit.close()
+
+
+def _as_printed(route) -> None:
+    """The real batch answer, with ExposureTime as ExifTool prints it (what values=printed
+    gives once the engine has it)."""
+    answer = route.fetch()
+    body = answer.json()
+    for item in body.get("items", []):
+        tags = (item.get("result") or {}).get("metadata", {}).get("exif", {}).get("exif", {})
+        if isinstance(tags.get("ExposureTime"), float):
+            tags["ExposureTime"] = f"1/{round(1 / tags['ExposureTime'])}"
+    route.fulfill(response=answer, json=body)
+
+
+def test_printed_values_are_asked_for_when_the_spec_offers_them_and_raw_ones_on_demand(visit):
+    """A server whose spec lists ``values`` on extract (simulated: the spec and the batch
+    answers are rewritten in the browser) gets ``values=printed``; "Show raw values" runs a
+    plain extract job on the real server and shows the raw value under the printed one."""
+    sent: list[bytes] = []
+
+    def spec(route) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        parameter = {"name": "values", "in": "query", "schema": {"enum": ["raw", "printed"]}}
+        body["paths"]["/api/v1/extract"]["post"].setdefault("parameters", []).append(parameter)
+        route.fulfill(response=answer, json=body)
+
+    def batch(route) -> None:
+        request = route.request
+        if request.method != "POST":
+            return _as_printed(route)
+        content_type = request.headers.get("content-type", "")
+        if "multipart/form-data" not in content_type:
+            return route.continue_()  # the start-up probe for an API key
+        # Chromium hands the route the form's fields but not the file's bytes: the same
+        # batch, less ``values``, goes to the real server from here.
+        sent.append(request.post_data_buffer or b"")
+        answer = requests.post(
+            f"{visit.base_url}/api/v1/batch",
+            data={"operations": "extract,hash", "types": "phash,md5"},
+            files=upload(corpus_path(OTHER_PHOTO), "iphone_hdr_YES.jpg"),
+            timeout=60,
+        )
+        return route.fulfill(status=answer.status_code, json=answer.json())
+
+    visit.page.route("**/openapi.json", spec)
+    visit.page.route(re.compile(r".*/api/v1/batch(/[^/?]+)?(\?.*)?$"), batch)
+    visit.open()
+    visit.choose(OTHER_PHOTO)
+    assert len(sent) == 1 and b'name="values"\r\n\r\nprinted' in sent[0]
+    card = visit.card("iphone_hdr_YES.jpg")
+    card.get_by_text("EXIF: photo settings").click()
+    settings = card.locator("details[data-group='exif.exif']")
+    expect(settings).to_contain_text("1/40")
+    with visit.page.expect_request(re.compile(r".*/api/v1/extract\?")) as extract:
+        card.get_by_role("button", name="Show raw values").click()
+    assert b'name="values"' not in (extract.value.post_data_buffer or b"")
+    expect(settings.locator(".raw").first).to_be_visible()
+    expect(settings).to_contain_text("raw value: 0.025")

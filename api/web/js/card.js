@@ -134,13 +134,15 @@ export class Card {
 
   renderGroups() {
     const all = groups(this.metadata || {});
+    const open = new Set([...this.groupBox.querySelectorAll("details[open]")].map((d) => d.dataset.group));
     const heading = h("h4", { text: "Everything in the file" });
     const note = this.printed
       ? (this.raw ? "Values as ExifTool prints them, with the raw value under each one that differs." : "Values as ExifTool prints them.")
       : "Values as stored in the file.";
     this.groupBox.replaceChildren(heading, h("p", { class: "hint", text: note }), ...all.map((group) => {
       const raw = this.raw ? at(this.raw, group.key) : undefined;
-      return h("details", { "data-group": group.key.join(".") },
+      const key = group.key.join(".");
+      return h("details", { "data-group": key, open: open.has(key) },
         h("summary", {}, group.title, h("span", { class: "count", text: ` (${countTags(group.value)})` })),
         tagList(group.value, raw));
     }));
