@@ -48,6 +48,7 @@ class Visit:
         self.outside: list[str] = []
         self.requests: list[tuple[str, str]] = []
         self.context.route("**/*", self._route)
+        self.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -166,6 +167,8 @@ def test_two_files_compare_with_the_hash_endpoints_distance(visit, stack):
     visit.choose(GPS_PHOTO, OTHER_PHOTO)
     a, b = _hash(stack.api_url, GPS_PHOTO), _hash(stack.api_url, OTHER_PHOTO)
     expect(visit.card("issue-exifr-59.jpg").locator("[data-hash=phash]")).to_have_text(a)
+    visit.card("issue-exifr-59.jpg").get_by_role("button", name="Copy pHash").click()
+    assert page.evaluate("navigator.clipboard.readText()") == a
     reference = requests.get(
         f"{stack.api_url}/api/v1/hash/distance", params={"a": a, "b": b}, timeout=10
     ).json()

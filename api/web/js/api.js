@@ -105,10 +105,9 @@ export async function runJob(op, input, options = {}) {
 
 /**
  * One batch: every input × every operation. Calls ``onItems(items)`` with the items that
- * finished since the last poll (with their results, and ``input``: the one they belong to)
- * and ``onProgress(body)`` after each poll.
+ * finished since the last poll (with their results, and ``input``: the one they belong to).
  */
-export async function runBatch(inputs, operations, options, { onItems, onProgress }) {
+export async function runBatch(inputs, operations, options, onItems) {
   // The server orders a batch's inputs files first, then URLs; item i is input i / ops.
   const ordered = [...inputs.filter((i) => i.file), ...inputs.filter((i) => !i.file)];
   const form = new FormData();
@@ -119,14 +118,12 @@ export async function runBatch(inputs, operations, options, { onItems, onProgres
     else form.append("url", input.url);
   }
   const batch = await request("/api/v1/batch", { method: "POST", form });
-  onProgress(batch);
   const seen = new Set();
   let offset = 0; // every item before it has been shown
   while (seen.size < batch.total) {
     const page = await request(`/api/v1/batch/${batch.uuid}`, {
       query: { wait: BATCH_WAIT, include: "results", offset },
     });
-    onProgress(page);
     const fresh = page.items.filter(
       (item) => (item.status === "completed" || item.status === "failed") && !seen.has(item.index),
     );

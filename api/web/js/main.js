@@ -178,13 +178,13 @@ async function read(cards) {
 async function runGroup(group, ops, onItems) {
   const inputs = group.map((card) => card.input);
   try {
-    await runBatch(inputs, ops, batchOptions(), { onItems, onProgress: () => {} });
+    await runBatch(inputs, ops, batchOptions(), onItems);
   } catch (error) {
     // A server whose spec offered printed values but whose batches refuse them: raw values.
     if (!(error instanceof ApiError && error.status === 400 && page.printed && /values/.test(error.message))) throw error;
     page.printed = false;
     for (const card of page.cards) card.printed = false;
-    await runBatch(inputs, ops, batchOptions(), { onItems, onProgress: () => {} });
+    await runBatch(inputs, ops, batchOptions(), onItems);
   }
 }
 
