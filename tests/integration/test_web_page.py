@@ -91,7 +91,7 @@ def exiftool_reading(relative: str) -> dict:
     return next(f.exiftool for f in corpus_files() if f.id == relative)
 
 
-def test_a_gps_photo_shows_its_camera_and_place(visit):
+def test_a_gps_photo_shows_its_camera_and_place(visit, tmp_path):
     page = visit.open()
     visit.choose(GPS_PHOTO)
     reference = exiftool_reading(GPS_PHOTO)
@@ -109,6 +109,9 @@ def test_a_gps_photo_shows_its_camera_and_place(visit):
     card.get_by_text("EXIF: photo settings").click()  # a group opens
     expect(card.locator("details[open]")).to_contain_text("FocalLength")
     assert page.title().startswith("exifq")
+    shot = tmp_path / "web-page-desktop.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
 
 
 def test_remove_downloads_the_strip_cores_output(visit):
