@@ -16,10 +16,9 @@ from api.openapi import build_spec
 from common import heartbeat
 from common.errors import TransientError
 from common.jobs import COMPLETED, QUEUED, upload_key
-from common.options import strip_options
 from tests.conftest import corpus_files
 from tests.support.harness import make_harness
-from worker import operations
+from tests.support.operations import run
 
 JPEG = next(f for f in corpus_files() if f.id == "exif-samples/jpg/Canon_40D.jpg").data
 DAY = 86_400
@@ -89,7 +88,7 @@ def test_file_just_over_the_exact_limit_is_413(tmp_path):
     "request_kwargs,message",
     [
         ({}, "send a multipart 'file' or a 'url'"),
-        ({"query_string": {"keep": "gps"}}, "unknown keep group"),
+        ({"query_string": {"keep": "gps"}}, "unknown keep: gps"),
         ({"query_string": {"colour": "1"}}, "unknown parameter: colour"),
         ({"query_string": {"wait": "31"}}, "wait must be between 0 and 30"),
         ({"query_string": {"wait": "soon"}}, "wait must be a number"),
@@ -156,7 +155,7 @@ def _completed_remove(h, name: str = "photo.jpg") -> dict:
 
 def test_completed_remove_job_and_its_download(h):
     body = _completed_remove(h)
-    expected = operations.run_strip(JPEG, "photo.jpg", strip_options())
+    expected = run("remove", JPEG, "photo.jpg")
     assert body["status"] == "completed" and body["success"] is True
     assert body["downloadUrl"] == f"/download-cleaned/{body['uuid']}"
     assert body["expiresAt"].endswith("Z")
