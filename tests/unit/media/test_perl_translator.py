@@ -47,6 +47,8 @@ CASES = [
     ("$val =~ tr/a-c/A-C/; $val", "abcdef"),
     ("my $x = $val; $x =~ s/(\\d+)/<$1>/g; $x", "a1b22"),
     ("sprintf('%.2f', $val * 2) . (length $val)", "1.125"),
+    ('my ($a, $b) = ($val =~ /^(.)(.)/); "$b$a"', "xyz"),
+    ("my @a = split ' ', $val; sprintf('%d-%d', $a[0] <= $a[1] ? @a : reverse @a)", "9 3"),
 ]
 
 

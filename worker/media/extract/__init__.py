@@ -31,6 +31,7 @@ from .exif import ExifReader
 from .icc import read_icc
 from .image import image_info, mime_type
 from .iptc import read_iptc
+from .iptcprint import printed_iptc
 from .summary import datetime_original, gps, orientation
 from .tagstore import TagStore
 from .xmp import read_xmp
@@ -117,6 +118,7 @@ def _extract_quietly(
     store = _read_exif(blocks, fmt, len(data))
     exif = _exif_sections(store)
     xmp, xmp_warnings = read_xmp(_xmp_packets(blocks))
+    printed = values == "printed"
     iptc = read_iptc(blocks.iptc) if blocks.iptc else {}
     icc = read_icc(blocks.icc) if blocks.icc else None
     problems = store.warnings + xmp_warnings
@@ -127,10 +129,10 @@ def _extract_quietly(
         "image": image_info(
             image, fmt, blocks, orientation=orientation(exif, xmp), has_icc=icc is not None
         ),
-        "exif": _exif_sections(store, printed=True) if values == "printed" else exif,
+        "exif": _exif_sections(store, printed=True) if printed else exif,
         "gps": gps(exif.get("gps", {}), xmp),
-        "iptc": iptc,
-        "xmp": xmp,
+        "iptc": printed_iptc(iptc) if printed else iptc,
+        "xmp": read_xmp(_xmp_packets(blocks), printed=True)[0] if printed else xmp,
         "icc": icc,
         "comments": blocks.comments,
         "datetimeOriginal": datetime_original(exif, xmp, iptc),

@@ -34,6 +34,7 @@ from common.errors import DecompressionBomb
 from . import perl as P
 from .exiftool_funcs import convert_xmp_date
 from .tables import active, get_table
+from .tabletypes import Tag
 from .tagstore import decode_text, to_json
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -123,7 +124,8 @@ def _split(tag: str) -> tuple[str, str]:
 class XmpReader:
     """Accumulates properties from one or more packets into ``{"prefix:Name": value}``."""
 
-    def __init__(self) -> None:
+    def __init__(self, printed: bool = False) -> None:
+        self.printed = printed  # apply each tag's PrintConv (values="printed")
         self.values: dict[str, object] = {}
         self.warnings: list[str] = []
         self.doc_prefixes: dict[str, str] = {}
@@ -258,12 +260,21 @@ class XmpReader:
         if isinstance(text, str) and (tag is None or writable == "date"):
             text = convert_xmp_date(P.Env(), text, tag is None)
         converted: object = text
-        # a failing conversion keeps the text (ExifTool would still show the raw value)
-        if tag is not None and tag.raw is not None:
-            converted = P.convert(tag.raw, converted, {}, default=converted)
-        if tag is not None and tag.conv is not None and converted is not None:
-            converted = P.convert(tag.conv, converted, {}, default=converted)
+        # a Perl error keeps the text (ExifTool would still show the raw value)
+        if tag is not None:
+            converted = self._tag_conversions(tag, converted)
         return _plain(converted)
+
+    def _tag_conversions(self, tag: Tag, value: object) -> object:
+        """The tag's ``RawConv``, ``ValueConv`` and, for printed values, ``PrintConv``."""
+        steps = [("RawConv", tag.raw), ("ValueConv", tag.conv)]
+        if self.printed:
+            steps.append(("PrintConv", tag.print_conv))
+        for field, conv in steps:
+            binary = isinstance(value, P.Ref) and field != "RawConv"  # as ExifTool: not converted
+            if conv is not None and value is not None and not binary:
+                value = P.convert(conv, value, {}, default=value, where=tag.where(field))
+        return value
 
 
 def _default_lang(value: LangAlt) -> object:
@@ -316,9 +327,10 @@ def _lookup(prefix: str, local: str):
     return alternatives[0]
 
 
-def read_xmp(packets: list[bytes]) -> tuple[dict[str, object], list[str]]:
-    """All packets' properties (later packets win on the same key) and warnings."""
-    reader = XmpReader()
+def read_xmp(packets: list[bytes], printed: bool = False) -> tuple[dict[str, object], list[str]]:
+    """All packets' properties (later packets win on the same key) and warnings; ``printed``
+    applies each tag's ``PrintConv`` as ``exiftool`` without ``-n`` does."""
+    reader = XmpReader(printed)
     for packet in packets:
         reader.read(packet)
     return reader.values, reader.warnings

@@ -77,14 +77,14 @@ def _print_conv(info: dict, table_default: object, w: ModuleWriter, where: str) 
     if isinstance(conv, dict) and not ({"perl", "code", "scalar_ref"} & conv.keys()):
         bits = int(info["BitsPerWord"]) if str(info.get("BitsPerWord", "")).isdigit() else 0
         return w.print_hash(conv, f"{where}.PrintConv", bool(info.get("PrintHex")), bits)
-    return w.expr(conv, f"{where}.PrintConv", printing=True)
+    return w.expr(conv, f"{where}.PrintConv", printing=True, relist=info.get("Relist"))
 
 
 def _expression_args(info: dict, w: ModuleWriter, where: str, table_print: object) -> list[str]:
     args = []
     for key, attr in EXPR_FIELDS.items():
         if info.get(key) is not None:
-            fn = w.expr(info[key], f"{where}.{key}")
+            fn = w.expr(info[key], f"{where}.{key}", relist=info.get("Relist"))
             if fn is not None:
                 args.append(f"{attr}={fn}")
     printed = _print_conv(info, table_print, w, where)

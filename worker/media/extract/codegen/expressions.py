@@ -105,10 +105,12 @@ class ExpressionsMixin:
             a = self.assign()
             self.expect(":")
             b = self.assign()
-            node = Node(f"({self.scalar(a)} if P.truth({cond.py}) else {self.scalar(b)})")
-            if a.lvalue and b.lvalue:
-                node.lvalue = None
-            return node
+            test = f"P.truth({self.scalar(cond)})"
+            scalar = f"({self.scalar(a)} if {test} else {self.scalar(b)})"
+            if {a.kind, b.kind} & {"list", "array"}:  # ... ? @a : reverse @a
+                listed = f"({self.listify(a)} if {test} else {self.listify(b)})"
+                return Node(listed, "list", scalar_py=scalar)
+            return Node(scalar)
         return cond
 
     def range_(self) -> Node:
@@ -220,7 +222,8 @@ class ExpressionsMixin:
         if "g" in flags:
             args = f"V, {self.scalar(target)}, {rx!r}, {fl}"
             return Node(f"P.match_all({args})", "list", scalar_py=f"P.match_next({args})")
-        return Node(f"P.match(V, {self.scalar(target)}, {rx!r}, {fl})")
+        args = f"V, {self.scalar(target)}, {rx!r}, {fl}"
+        return Node(f"P.match({args})", list_py=f"P.match_groups({args})")
 
     def subst(self, target: Node, pat: str, rep: str, flags: str) -> Node:
         if target.lvalue is None:

@@ -101,15 +101,21 @@ _BUILTIN = {
 class Node:
     """Compiled fragment: ``py`` is Python source; ``kind`` says how it behaves in Perl."""
 
-    __slots__ = ("kind", "lvalue", "py", "scalar_py")
+    __slots__ = ("kind", "list_py", "lvalue", "py", "scalar_py")
 
     def __init__(
-        self, py: str, kind: str = "scalar", lvalue: str | None = None, scalar_py: str | None = None
+        self,
+        py: str,
+        kind: str = "scalar",
+        lvalue: str | None = None,
+        scalar_py: str | None = None,
+        list_py: str | None = None,
     ) -> None:
         self.py = py
         self.kind = kind  # scalar | list | array (named @var, assignable)
         self.lvalue = lvalue  # python expression of a setter prefix when assignable
         self.scalar_py = scalar_py  # what a list-kind node means in scalar context, if special
+        self.list_py = list_py  # what a scalar-kind node means in list context, if special
 
 
 def _indent(lines: list[str]) -> list[str]:

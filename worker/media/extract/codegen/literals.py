@@ -132,7 +132,9 @@ class ModuleWriter:
         """A lookup hash: shared (long) ones by name, short ones inline."""
         return self.constant(table) if len(table) > 8 else _hash_literal(table)
 
-    def expr(self, value: object, where: str, printing: bool = False) -> str | None:
+    def expr(
+        self, value: object, where: str, printing: bool = False, relist: object = None
+    ) -> str | None:
         """Python for a conversion given as Perl, a named sub, a list or a hash."""
         if value is None:
             return None
@@ -144,7 +146,8 @@ class ModuleWriter:
         if isinstance(value, list):
             parts = [self.list_item(v, where, printing) for v in value]
             separator = "; " if printing else " "
-            return f"P.conv_list([{', '.join(parts)}], {separator!r})"
+            extra = f", relist={relist!r}" if isinstance(relist, list) else ""
+            return f"P.conv_list([{', '.join(parts)}], {separator!r}{extra})"
         if isinstance(value, dict) and "scalar_ref" in value:
             return None
         if isinstance(value, dict):

@@ -195,6 +195,8 @@ class ParserBase:
         return n.py
 
     def listify(self, n: Node) -> str:
+        if n.list_py is not None:
+            return n.list_py
         if n.kind in ("array", "list"):
             return n.py
         return f"[{n.py}]"

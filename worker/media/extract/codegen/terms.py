@@ -195,7 +195,7 @@ class TermsMixin:
             if e.kind == "list" or self.at("op", "["):
                 kind = "list" if e.kind != "scalar" else "paren"
                 return self.slice_after(Node(e.py, kind, e.lvalue if kind == "list" else None))
-            return Node(f"({e.py})", e.kind, e.lvalue)
+            return Node(f"({e.py})", e.kind, e.lvalue, e.scalar_py, e.list_py)
         if op == "[":
             items = "[]" if self.at("op", "]") else self.listify(self.expr())
             self.expect("]")

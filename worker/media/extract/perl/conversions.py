@@ -91,12 +91,17 @@ class PrintHash:
         return f"Unknown ({text})"
 
 
-def conv_list(parts: list, separator: str = " ") -> Callable[[Env], object]:
-    """A conversion given as a list: item ``i`` of the value gets conversion ``parts[i]``."""
+def conv_list(
+    parts: list, separator: str = " ", relist: list | None = None
+) -> Callable[[Env], object]:
+    """A conversion given as a list: item ``i`` of the value gets conversion ``parts[i]``;
+    ``relist`` (ExifTool's ``Relist``) first regroups the items (``[[0, 1], 2]``)."""
 
     def run(V: Env) -> object:
         value = V.get("$val")
         items = list(value) if isinstance(value, list) else pstr(value).split()
+        if relist is not None:
+            items = _relist(items, relist)
         if not items:
             return None
         out = []
@@ -115,6 +120,18 @@ def conv_list(parts: list, separator: str = " ") -> Callable[[Env], object]:
         return separator.join(out) if out else None
 
     return run
+
+
+def _relist(items: list, relist: list) -> list:
+    out = []
+    for index in relist:
+        if isinstance(index, list):
+            joined = [pstr(items[int(i)]) for i in index if int(i) < len(items)]
+            if joined:
+                out.append(" ".join(joined))
+        elif int(index) < len(items):
+            out.append(items[int(index)])
+    return out
 
 
 def _one(fn: Callable[[Env], object], V: Env, item: object) -> object:

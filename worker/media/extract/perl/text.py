@@ -160,6 +160,15 @@ def match_all(V: Env, target: object, pattern: str, flags: int) -> list:
     return out
 
 
+def match_groups(V: Env, target: object, pattern: str, flags: int) -> list:
+    """``m//`` in list context: the groups (``(1)`` without groups), ``()`` if no match."""
+    m = _regex(pattern, flags).search(pstr(target))
+    if m is None:
+        return []
+    V["_m"] = m
+    return list(m.groups()) if m.re.groups else [1]
+
+
 def match_next(V: Env, target: object, pattern: str, flags: int) -> int | str:
     """``$x =~ /re/g`` in scalar context: the next match after ``pos($x)``, which it moves."""
     text = pstr(target)
