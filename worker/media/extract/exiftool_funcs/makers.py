@@ -159,7 +159,7 @@ def samsung_crypt(
 @register("Apple::ConvertPLIST")
 def apple_convert_plist(V: Env, value: object, *rest: object) -> object:
     """``Apple.pm ConvertPLIST``: a binary PLIST value decoded (a dict becomes a struct)."""
-    from ..makernotes import parse_binary_plist, plist_value
+    from ..plist import parse_binary_plist, plist_value
 
     obj = parse_binary_plist(_bytes(value))
     if obj is None:
