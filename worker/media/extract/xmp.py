@@ -274,6 +274,8 @@ class XmpReader:
             binary = isinstance(value, P.Ref) and field != "RawConv"  # as ExifTool: not converted
             if conv is not None and value is not None and not binary:
                 value = P.convert(conv, value, {}, default=value, where=tag.where(field))
+            if field == "ValueConv" and "Binary" in tag.flags and isinstance(value, str):
+                value = P.Ref(value)  # as ExifTool: "(Binary data N bytes)"
         return value
 
 
