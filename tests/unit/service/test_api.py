@@ -349,3 +349,13 @@ def test_hash_distance(h, a, b, distance):
 )
 def test_hash_distance_bad_input_is_400(h, query):
     error_of(h.client.get("/api/v1/hash/distance", query_string=query), 400)
+
+
+def test_extract_takes_values_printed_and_refuses_other_values(h):
+    answer = h.post("extract", JPEG, "photo.jpg", query_string={"values": "printed"})
+    assert answer.status_code == 202
+    assert h.jobs.get(answer.get_json()["uuid"]).options["values"] == "printed"
+    refused = h.post("extract", JPEG, "photo.jpg", query_string={"values": "pretty"})
+    assert "values" in error_of(refused, 400)
+    printed = run("extract", JPEG, "photo.jpg", values="printed").result["metadata"]["exif"]
+    assert printed["exif"]["ExposureTime"] == "1/160"
