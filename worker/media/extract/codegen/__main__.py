@@ -1,7 +1,9 @@
-"""``python -m worker.media.extract.codegen --exiftool PATH --out DIR [--report]``."""
+"""``python -m worker.media.extract.codegen --exiftool PATH --out DIR [--report]``.
+
+A developer's view of one build (``exifq tables build`` is the command for use).
+"""
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
@@ -11,12 +13,12 @@ from .exiftool import ExifToolNotFound, locate
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Translate ExifTool's tag tables to Python.")
-    parser.add_argument("--exiftool", help="the exiftool program or its lib directory")
+    parser.add_argument("--exiftool", required=True, help="the exiftool program or its lib dir")
     parser.add_argument("--out", required=True, type=Path, help="directory to write")
     parser.add_argument("--report", action="store_true", help="list untranslated expressions")
     args = parser.parse_args(argv)
     try:
-        exiftool = locate(args.exiftool or shutil.which("exiftool"))
+        exiftool = locate(args.exiftool)
     except ExifToolNotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
