@@ -82,11 +82,12 @@ def _runner(
 
 def _use_exiftool(settings: Settings) -> None:
     """Extraction reads ExifTool's tag tables from the installed ExifTool (built on first use)."""
-    from worker.media.extract import engine
+    from worker.media.extract import engine, tables
 
-    try:
+    try:  # built (once) before the first file, so a problem is one message, not one per file
         engine.use_exiftool(settings.exiftool, settings.tables_dir)
-    except engine.ExifToolNotFound as exc:
+        tables.active()
+    except engine.TablesUnavailable as exc:
         raise BadRequest(str(exc)) from None
 
 

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             report = engine.doctor(settings.exiftool, settings.tables_dir)
         else:
             report = engine.build_tables(settings.exiftool, settings.tables_dir, force=args.force)
-    except engine.ExifToolNotFound as exc:
+    except engine.TablesUnavailable as exc:
         print(f"exifq: {exc}", file=sys.stderr)
         return 2
     for line in report.lines():

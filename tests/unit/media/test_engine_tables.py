@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -122,3 +123,10 @@ def test_doctor_tells_where_everything_is(version_tables: tables.TableSet) -> No
     text = "\n".join(report.lines())
     assert f"ExifTool {version_tables.version}" in text and str(version_tables.path) in text
     assert "expressions compiled:" in text and "left out (untranslated): 0" in text
+
+
+def test_a_cache_that_cannot_be_written_says_so(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(engine.TablesUnavailable, match="TABLES_DIR"):
+        engine.load_tables(shutil.which("exiftool"), blocker / "tables")

@@ -19,12 +19,13 @@ from pathlib import Path
 
 from . import tables
 from .codegen.build import build_name, ensure_built, is_built
-from .codegen.exiftool import INSTALL_HINT, ExifTool, ExifToolNotFound, locate
+from .codegen.exiftool import INSTALL_HINT, ExifTool, ExifToolNotFound, TablesUnavailable, locate
 
 __all__ = [
     "INSTALL_HINT",
     "ExifToolNotFound",
     "TablesReport",
+    "TablesUnavailable",
     "build_tables",
     "doctor",
     "load_tables",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from .exiftool import ExifTool, run_dump
+from .exiftool import ExifTool, TablesUnavailable, run_dump
 from .generate import generate, write_manifest
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +68,20 @@ def ensure_built(exiftool: ExifTool, cache_root: Path, *, force: bool = False) -
     target = cache_root / build_name(exiftool)
     if is_built(target) and not force:
         return target
+    try:
+        return _build_locked(exiftool, cache_root, target, force)
+    except OSError as exc:  # not writable, read-only, not a directory
+        raise TablesDirNotWritable(
+            f"cannot build ExifTool's tables in {cache_root} ({exc.strerror}): set TABLES_DIR "
+            "to a writable directory, or build them there first (exifq tables build)"
+        ) from None
+
+
+class TablesDirNotWritable(TablesUnavailable):
+    """The tables are not built and their directory cannot be written."""
+
+
+def _build_locked(exiftool: ExifTool, cache_root: Path, target: Path, force: bool) -> Path:
     cache_root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache_root / f"{target.name}.lock"), timeout=LOCK_TIMEOUT):
         if is_built(target) and not force:

@@ -26,7 +26,11 @@ INSTALL_HINT = (
 _VERSION = re.compile(rb"\$VERSION\s*=\s*['\"]([\d.]+)['\"]")
 
 
-class ExifToolNotFound(RuntimeError):
+class TablesUnavailable(RuntimeError):
+    """ExifTool's tables cannot be had: the message says what to do."""
+
+
+class ExifToolNotFound(TablesUnavailable):
     """No usable ExifTool: the message says how to install one."""
 
 
