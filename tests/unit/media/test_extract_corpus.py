@@ -17,12 +17,14 @@ The per-group table is printed for each version (and is the one in docs/engine.m
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
 from tests.conftest import CORPUS, corpus_files
 from tests.support.exiftool_reference import MAKERS, Tally
 from tests.support.exiftools import ExifToolVersion, corpus_reading
+from tests.unit.media.conftest import is_newest
 from worker.media.extract import extract_metadata, tables
 
 
@@ -100,11 +102,14 @@ def test_maker_notes_agree_with_exiftool(tally: Tally, maker: str) -> None:
     assert tally.ratio(maker) >= 0.80, _misses(tally, maker)
 
 
-def test_the_build_translated_every_expression(version_tables: tables.TableSet) -> None:
+def test_the_build_translated_every_expression(
+    version_tables: tables.TableSet, exiftool_version: ExifToolVersion
+) -> None:
     """What the translator left out of this version is listed (reported, not fatal for the
     newest ExifTool; Debian's must translate whole)."""
     left_out = version_tables.manifest["untranslated"]
-    for item in left_out:
-        print(f"untranslated: {item['where']}: {item['reason']}\n    {item['perl'][:200]!r}")
-    if version_tables.version == "12.57":
-        assert not left_out
+    report = [f"{item['where']}: {item['reason']}: {item['perl'][:200]!r}" for item in left_out]
+    if left_out and is_newest(exiftool_version):
+        warnings.warn(f"ExifTool {version_tables.version} untranslated: {report}", stacklevel=1)
+    else:
+        assert not left_out, report

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .failures import ExpressionFailure, report
-from .scalars import ConversionError, Env, PerlDie, Return
+from .failures import ExpressionFailure, MissingHelper, NotTranslated, report
+from .scalars import Env, PerlDie, Return
 
 # ExifTool helper functions and methods the expressions call, registered by name
 # (without the ``Image::ExifTool::`` prefix) by :mod:`..exiftool_funcs`.
@@ -51,14 +51,14 @@ def resolve(name: str) -> Callable | None:
 def call(V: Env, name: str, args: list) -> object:
     fn = resolve(name)
     if fn is None:
-        raise ConversionError(f"unknown function {name}")
+        raise MissingHelper(f"unknown function {name}")
     return fn(V, *args)
 
 
 def method_call(V: Env, obj: object, name: str, args: list) -> object:
     fn = METHODS.get(name)
     if fn is None:
-        raise ConversionError(f"unknown method {name}")
+        raise MissingHelper(f"unknown method {name}")
     return fn(V, *args)
 
 
@@ -72,7 +72,7 @@ class Untranslated:
         self.reason = reason
 
     def __call__(self, V: Env) -> object:
-        raise ConversionError(f"untranslated Perl ({self.reason})")
+        raise NotTranslated(f"untranslated Perl ({self.reason})")
 
 
 def untranslated(perl: str, reason: str) -> Untranslated:
@@ -85,7 +85,7 @@ def named(name: str) -> Callable[[Env], object]:
     def run(V: Env) -> object:
         fn = resolve(name)
         if fn is None:
-            raise ConversionError(f"unknown function {name}")
+            raise MissingHelper(f"unknown function {name}")
         args = V.get("@_")
         return fn(V, *(args if isinstance(args, list) else [V.get("$val"), V.get("$self")]))
 

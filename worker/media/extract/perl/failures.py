@@ -16,16 +16,28 @@ from __future__ import annotations
 import linecache
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from .scalars import ConversionError
 
 _log = logging.getLogger("exifq.extract")
 
 COUNTS: Counter[tuple[str, str]] = Counter()
 _strict = False
+_tolerated: tuple[type[BaseException], ...] = ()
 
 
 class ExpressionFailure(AssertionError):
     """A translated ExifTool expression failed where ExifTool's would not (tests only)."""
+
+
+class NotTranslated(ConversionError):
+    """An expression the translator left out was reached."""
+
+
+class MissingHelper(ConversionError):
+    """An expression called an ExifTool helper exifq does not have."""
 
 
 def set_strict(strict: bool) -> bool:
@@ -33,6 +45,18 @@ def set_strict(strict: bool) -> bool:
     global _strict
     previous, _strict = _strict, strict
     return previous
+
+
+@contextmanager
+def tolerating(*kinds: type[BaseException]) -> Iterator[None]:
+    """Under :func:`set_strict`, log and count these failures instead of raising (what a newer
+    ExifTool adds that the translator cannot handle is reported, not fatal)."""
+    global _tolerated
+    saved, _tolerated = _tolerated, kinds
+    try:
+        yield
+    finally:
+        _tolerated = saved
 
 
 def is_strict() -> bool:
@@ -70,7 +94,7 @@ def report(fn: Callable | object, where: tuple | str | None, exc: BaseException)
     """Record one failure: raise under :func:`set_strict`, else log it once and count it."""
     place = describe(where)
     key = (place, f"{type(exc).__name__}: {exc}")
-    if _strict:
+    if _strict and not isinstance(exc, _tolerated):
         raise ExpressionFailure(f"{place}: {key[1]}\nPerl source:\n{perl_source(fn)}") from exc
     COUNTS[key] += 1
     if COUNTS[key] == 1:
