@@ -36,11 +36,9 @@ BIG_SIDE = 10_000
 
 _RSS_SCRIPT = """
 import sys
-from common.settings import load_settings
 from worker.media.extract import engine, extract_metadata
-settings = load_settings()
-engine.use_exiftool(settings.exiftool, settings.tables_dir)
-data = open(sys.argv[1], "rb").read() if len(sys.argv) > 1 else None
+engine.use_exiftool(sys.argv[1], sys.argv[2])  # where ExifTool and its tables are
+data = open(sys.argv[3], "rb").read() if len(sys.argv) > 3 else None
 if data is not None:
     meta = extract_metadata(data, "big.jpg", pixels=False)
     assert meta["image"]["width"] == {side} and meta["exif"]["image"]["Make"] == "exifq-bench"
@@ -135,7 +133,11 @@ def peak_rss(big: Path | None) -> float:
     VmHWM is per address space and starts afresh at exec; ``ru_maxrss`` is not used
     because Linux carries a parent's peak over into its children's.
     """
+    from common.settings import load_settings
+
+    settings = load_settings()
     args = [sys.executable, "-c", _RSS_SCRIPT.format(side=BIG_SIDE)]
+    args += [str(settings.exiftool), str(settings.tables_dir)]
     if big is not None:
         args.append(str(big))
     proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=True)
