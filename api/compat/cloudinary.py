@@ -2,11 +2,12 @@
 
 ``POST /v1_1/{cloud_name}/image/upload`` with ``file`` (a multipart file, a
 URL, or a ``data:...;base64,`` URI), ``api_key``, ``timestamp`` and
-``signature``, signed as Cloudinary signs: the SHA-1 (or SHA-256 with
-``signature_algorithm=sha256``) of the parameters other than ``file``,
-``cloud_name``, ``resource_type``, ``api_key`` and ``signature``, with empty
-values left out, as ``name=value`` sorted and joined by ``&``, followed by the
-API secret. ``COMPAT_CLOUDINARY_KEYS`` pairs ``API_KEY:API_SECRET``, each
+``signature``, signed as Cloudinary signs: the SHA-1 (a 64-digit signature:
+SHA-256) of the parameters other than ``file``, ``cloud_name``,
+``resource_type``, ``api_key`` and ``signature``, empty values left out, as
+``name=value`` (lists joined by ``,``; ``&`` in a pair written ``%26``, the
+SDKs' signature version 2, or as is, version 1) sorted and joined by ``&``,
+followed by the API secret. ``COMPAT_CLOUDINARY_KEYS`` pairs ``API_KEY:API_SECRET``, each
 secret an exifq API key; a timestamp more than an hour old is stale. Any
 ``cloud_name`` is accepted.
 
@@ -66,37 +67,43 @@ def _text(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return ",".join(_text(item) for item in value)
+    if isinstance(value, dict):
+        return ""
     return "" if value is None else str(value)
 
 
-def string_to_sign(params: dict) -> str:
-    """Cloudinary's string to sign: ``name=value`` of the signed parameters, sorted, ``&``."""
+def string_to_sign(params: dict, version: int = 2) -> str:
+    """Cloudinary's string to sign: ``name=value`` of the signed parameters, sorted, ``&``;
+    from version 2 on (the SDKs' default) an ``&`` inside a pair is written ``%26``."""
     pairs = [f"{name}={_text(value)}" for name, value in params.items() if name not in UNSIGNED]
+    if version >= 2:
+        pairs = [pair.replace("&", "%26") for pair in pairs]
     return "&".join(sorted(pair for pair in pairs if not pair.endswith("=")))
 
 
-def sign(params: dict, secret: str, algorithm: str = "sha1") -> str:
+def sign(params: dict, secret: str, algorithm: str = "sha1", version: int = 2) -> str:
     """The signature of ``params`` with ``secret`` (hex digest)."""
     digest = SIGNATURE_ALGORITHMS[algorithm]
-    return digest((string_to_sign(params) + secret).encode()).hexdigest()
+    return digest((string_to_sign(params, version) + secret).encode()).hexdigest()
 
 
 def check_signature(params: dict, secret: str, now: float) -> None:
     """``Unauthorized`` unless ``params`` carry a valid, fresh signature made with ``secret``."""
-    algorithm = _text(params.get("signature_algorithm") or "sha1").lower()
-    if algorithm not in SIGNATURE_ALGORITHMS:
-        raise BadRequest(f"Invalid signature_algorithm {algorithm[:20]!r}")
     given = _text(params.get("signature"))
     if not given:
         raise base.Unauthorized("Missing required parameter - signature")
+    algorithm = "sha256" if len(given) == 64 else "sha1"
     try:
         timestamp = int(_text(params.get("timestamp")))
     except ValueError:
         raise BadRequest("Missing required parameter - timestamp") from None
     if abs(now - timestamp) > STALE_SECONDS:
         raise BadRequest(f"Stale request - reported time is {timestamp} (more than an hour off)")
-    expected = sign(params, secret, algorithm)
-    if not hmac.compare_digest(given.lower().encode(), expected.encode()):
+    matches = [
+        hmac.compare_digest(given.lower().encode(), sign(params, secret, algorithm, v).encode())
+        for v in (2, 1)
+    ]
+    if not any(matches):
         shown = string_to_sign(params)
         raise base.Unauthorized(f"Invalid Signature {given}. String to sign - '{shown}'.")
 
@@ -119,8 +126,14 @@ def _owner(svc: Services, params: dict) -> str:
 
 
 def _params() -> dict:
-    """Form fields, then a JSON object body (later wins); every value JSON-like text."""
-    params: dict = dict(request.form.items())
+    """Form fields (``name[]`` fields as lists, as the SDKs send arrays), then a JSON object
+    body (later wins)."""
+    params: dict = {}
+    for name, values in request.form.lists():
+        if name.endswith("[]"):
+            params[name[:-2]] = values
+        else:
+            params[name] = values[0]
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
