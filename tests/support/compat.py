@@ -20,7 +20,7 @@ def run_python(code: str, namespace: dict, cwd: Path) -> dict:
     before = Path.cwd()
     os.chdir(cwd)
     try:
-        exec(compile(code, "<seed snippet>", "exec"), namespace)  # noqa: S102 - the seed's code
+        exec(compile(code, "<seed snippet>", "exec"), namespace)  # the seed's own code
     finally:
         os.chdir(before)
     return namespace
