@@ -36,6 +36,8 @@ def render(status: int, message: str):
         message = "Your request does not contain a valid private API key."
     elif status >= 500 and status != 503:
         status = 500
+    elif 400 <= status < 500 and status not in (401, 403, 404, 405):
+        status = 400
     return base.json_error({"message": message, "help": HELP}, status)
 
 
