@@ -12,15 +12,18 @@ import importlib
 
 from flask import Flask
 
-from api.compat.base import ADAPTERS, enabled
+from api.compat.base import ADAPTERS, enabled, key_pairs
 from common.settings import Settings
 
 __all__ = ["ADAPTERS", "register"]
 
 
 def register(app: Flask, settings: Settings) -> list[str]:
-    """Register the blueprints of the adapters ``settings`` turns on; their names."""
+    """Register the blueprints of the adapters ``settings`` turns on; their names. A
+    malformed adapter setting stops the start (``ValueError``), never a request."""
     names = enabled(settings)
+    key_pairs(settings.COMPAT_UPLOADCARE_KEYS)
+    key_pairs(settings.COMPAT_CLOUDINARY_KEYS)
     for name in names:
         module = importlib.import_module(f"api.compat.{name}")
         app.register_blueprint(module.blueprint())

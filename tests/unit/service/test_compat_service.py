@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import corpus_path
 from tests.support.harness import make_harness
 
@@ -22,6 +24,9 @@ def test_only_the_adapters_the_setting_names_are_served(tmp_path: Path):
     assert h.client.post("/compat/exiftools/api/v1/extract", data=_file()).status_code == 404
     off = make_harness(tmp_path / "off")
     assert off.client.post("/compat/ximilar/image_matching/v2/ping").status_code == 404
+    for wrong in ({"COMPAT_ADAPTERS": "flickr"}, {"COMPAT_CLOUDINARY_KEYS": "no-secret"}):
+        with pytest.raises(ValueError):  # at start, not on a request
+            make_harness(tmp_path / "wrong", **wrong)
 
 
 def test_a_job_not_done_in_time_answers_202_then_its_result(tmp_path: Path):
