@@ -99,7 +99,7 @@ def request_failed(plan: Plan, exc: ExifqError, console: Console) -> int:
     if isinstance(exc, ServerUnreachable):
         message = f"{message}; {report.UNREACHABLE_HINT}"
     report.say_error(subject, exc.code, message, console.print)
-    if plan.batches:
+    if plan.batches and (not plan.resuming or isinstance(exc, ServerUnreachable)):
         console.print(f"the batches sent go on; watch them with: {resume_command(plan)}")
     body = {"success": False, "error": {"code": exc.code, "message": exc.message}}
     if exc.status is not None:
