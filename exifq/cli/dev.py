@@ -136,7 +136,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print("stopped", flush=True)
             return 0
         except StartupFailed as exc:
-            say(report.error_line("dev", exc.code, f"{exc.message} (the log: {log_file})"))
+            where = f" (the log: {log_file})" if children.children else ""
+            say(report.error_line("dev", exc.code, f"{exc.message}{where}"))
             return 1
 
 
@@ -148,6 +149,8 @@ def _serve(
     log_file: Path,
 ) -> int:
     devparts.check_port(args.host, args.port)
+    if args.serve_dir is not None and not args.serve_dir.is_dir():
+        raise StartupFailed("not_a_directory", f"--serve-dir {args.serve_dir}: not a directory")
     with contextlib.ExitStack() as parts:
         env = parts.enter_context(_parts(args, settings, children, screen, log_file))
         url = f"http://{args.host}:{args.port}"
@@ -176,8 +179,6 @@ def _parts(
         overrides: dict[str, object] = {"REDIS_URL": redis_url, **_storage(settings, screen)}
         if args.serve_dir is not None:
             directory = args.serve_dir.resolve()
-            if not directory.is_dir():
-                raise StartupFailed("not_a_directory", f"--serve-dir {args.serve_dir}")
             text_log = stack.enter_context(log_file.open("a", buffering=1))
             endpoint = stack.enter_context(devparts.file_server(directory, text_log))
             allowed = devparts.allowlist_with(settings.URL_TEST_ALLOWLIST, endpoint)

@@ -47,8 +47,7 @@ def check_port(host: str, port: int) -> None:
         except OSError as exc:
             raise StartupFailed(
                 "port_in_use",
-                f"{host}:{port} is taken ({exc.strerror}): another `exifq dev`? "
-                "--port picks another",
+                f"{host}:{port} is taken ({exc.strerror}): another exifq dev? --port picks another",
             ) from None
 
 
