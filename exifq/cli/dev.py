@@ -177,6 +177,8 @@ def _parts(
         redis_url, how = stack.enter_context(devparts.private_redis(configured, children))
         screen.part("redis", how)
         overrides: dict[str, object] = {"REDIS_URL": redis_url, **_storage(settings, screen)}
+        if "COMPAT_ADAPTERS" not in settings.model_fields_set:
+            overrides["COMPAT_ADAPTERS"] = "all"  # every drop-in adapter (docs/compat.md)
         if args.serve_dir is not None:
             directory = args.serve_dir.resolve()
             text_log = stack.enter_context(log_file.open("a", buffering=1))
