@@ -76,13 +76,15 @@ class BatchItem:
 
 def server_limits(transport: Transport) -> tuple[int, int]:
     """Items per batch and bytes per request the server takes; no limit from a server
-    that does not say."""
+    that does not say. A rate limit (``rateLimits``: a batch of N jobs costs N requests)
+    caps the items too, at its smallest ``amount``."""
     try:
         limits = transport.json("GET", "/api/v1/limits")
     except NotFound:
         return sys.maxsize, sys.maxsize
     items, size = limits.get("maxBatchItems"), limits.get("maxBatchBytes")
-    return int(items or sys.maxsize), int(size or sys.maxsize)
+    rates = [int(rate["amount"]) for rate in limits.get("rateLimits") or [] if rate.get("amount")]
+    return min([int(items or sys.maxsize), *rates]), int(size or sys.maxsize)
 
 
 def submit(

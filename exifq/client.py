@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from exifq import batches
+from exifq import batches, downloads
 from exifq.errors import BadRequest, job_failure
 from exifq.jobs import (
     MAX_WAIT,
@@ -185,21 +185,7 @@ class Client:
         url = job if isinstance(job, str) else job.get("downloadUrl")
         if not url:
             raise BadRequest("this job has no file to download (no downloadUrl)")
-        with self.transport.request("GET", str(url), stream=True, reconnect=True) as answer:
-            if not isinstance(out, str | os.PathLike):
-                for chunk in answer.iter_content(256 * 1024):
-                    out.write(chunk)
-                return
-            target = Path(out)
-            partial = target.with_name(f".{target.name}.part")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with partial.open("wb") as file:
-                    for chunk in answer.iter_content(256 * 1024):
-                        file.write(chunk)
-                os.replace(partial, target)
-            finally:
-                partial.unlink(missing_ok=True)
+        downloads.save(self.transport, str(url), out)
 
     # ------------------------------------------------------------ many jobs
 

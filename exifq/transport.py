@@ -2,12 +2,14 @@
 
 Every answer >= 400 becomes an :mod:`exifq.errors` exception. ``429`` and
 ``502``/``503``/``504`` are tried again, after the ``Retry-After`` the server
-gives (RFC 9110 §10.2.3: seconds or an HTTP date) or else an exponential
-backoff (1, 2, 4 ... s, capped), up to ``retries`` times; a request body is
-rebuilt for each attempt (bodies are streams, read once). A connection that
-cannot be made raises :class:`~exifq.errors.ServerUnreachable` at once,
-unless the caller asks to ride it out (``reconnect``: the polls of a job that
-exists, while an API restarts) — then it is retried like a 503.
+gives (RFC 9110 §10.2.3: seconds or an HTTP date; at most :data:`MAX_DELAY`
+each) or else an exponential backoff (1, 2, 4 ... 30 s), up to ``retries``
+times and :data:`MAX_TOTAL_WAIT` seconds of waiting in all; a request body is
+rebuilt for each attempt (bodies are streams, read once). ``on_wait`` hears
+each pause (the command line says it on stderr). A connection that cannot be
+made raises :class:`~exifq.errors.ServerUnreachable` at once, unless the
+caller asks to ride it out (``reconnect``: the polls of a job that exists,
+while an API restarts) — then it is retried like a 503.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from typing import Any
 
 import requests
 
-from exifq.errors import ServerUnreachable, TimedOut, Unavailable, from_answer
+from exifq.errors import ExifqError, ServerUnreachable, TimedOut, Unavailable, from_answer
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 60.0  # an answer's first byte: covers the server storing a large upload
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_DELAY = 60.0  # the longest pause between attempts, whatever Retry-After says
+MAX_DELAY = 300.0  # the longest pause between attempts, whatever Retry-After says
+MAX_TOTAL_WAIT = 900.0  # seconds one request may spend waiting before its error is raised
 
 Body = Callable[[], tuple[Any, str]]  # a fresh (request body, content type) per attempt
+OnWait = Callable[[ExifqError, float], None]  # the refusal, and the seconds before trying again
 
 
 def retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -83,6 +87,7 @@ class Transport:
         retries: int = 5,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "exifq-client",
+        on_wait: OnWait | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = {"User-Agent": user_agent}
@@ -90,6 +95,7 @@ class Transport:
             self.headers["X-API-Key"] = api_key
         self.retries = retries
         self.sleep = sleep
+        self.on_wait = on_wait
         self._local = threading.local()
 
     @property
@@ -113,13 +119,14 @@ class Transport:
         read_timeout: float = READ_TIMEOUT,
         stream: bool = False,
         reconnect: bool = False,
+        allow_redirects: bool = True,
     ) -> requests.Response:
         """The answer to one request (status < 400), after the retries; else an ``ExifqError``.
 
         ``body`` builds the request body for each attempt; ``reconnect`` retries a
         connection that fails (a poll of a job that already exists), with the same backoff.
         """
-        attempt = 0
+        attempt, waited = 0, 0.0
         while True:
             attempt += 1
             headers, data = {}, None
@@ -135,6 +142,7 @@ class Transport:
                     headers=headers,
                     timeout=(CONNECT_TIMEOUT, read_timeout),
                     stream=stream,
+                    allow_redirects=allow_redirects,
                 )
             except requests.ConnectionError as exc:
                 if reconnect and attempt <= self.retries:
@@ -145,16 +153,20 @@ class Transport:
                 raise TimedOut(f"no answer from {self.base_url} in {read_timeout:g} s") from exc
             if answer.status_code < 400:
                 return answer
-            error = from_answer(
-                answer.status_code,
-                json_body(answer),
-                retry_after(answer.headers.get("Retry-After")),
-            )
+            said = retry_after(answer.headers.get("Retry-After"))
+            error = from_answer(answer.status_code, json_body(answer), said)
             answer.close()
-            if answer.status_code not in RETRY_STATUSES or attempt > self.retries:
+            pause = min(MAX_DELAY, backoff(attempt) if said is None else said)
+            if (
+                answer.status_code not in RETRY_STATUSES
+                or attempt > self.retries
+                or waited + pause > MAX_TOTAL_WAIT
+            ):
                 raise error
-            wait = getattr(error, "retry_after", None)
-            self.sleep(min(MAX_DELAY, backoff(attempt) if wait is None else wait))
+            if self.on_wait is not None:
+                self.on_wait(error, pause)
+            self.sleep(pause)
+            waited += pause
 
     def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """The JSON object of a successful answer (``Unavailable`` if it is not one)."""

@@ -45,6 +45,19 @@ from exifq.sources import Input
 PARALLEL_DOWNLOADS = 4
 
 
+def cli_client(settings: Settings, subject: str, say: report.Say) -> Client:
+    """The run's client: no time limit, and each pause after a 429 or 503 said on stderr."""
+    client = Client(settings.EXIFQ_URL, settings.EXIFQ_API_KEY, timeout=None)
+
+    def waiting(error: ExifqError, pause: float) -> None:
+        report.say_error(
+            subject, error.code, f"{error.message}; asking again in {pause:.0f} s", say
+        )
+
+    client.transport.on_wait = waiting
+    return client
+
+
 def options(args: argparse.Namespace) -> dict[str, str]:
     """The options given on the command line, checked, as the batch's form fields
     (``exifq.errors.BadRequest`` for a bad value)."""
@@ -67,7 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         console.print(
             "exifq: no FILE given: cleaned files go beside their names under the current directory"
         )
-    client = Client(settings.EXIFQ_URL, settings.EXIFQ_API_KEY, timeout=None)
+    client = cli_client(settings, report.subject_of(args.files or args.batch), console.print)
     try:
         if not plan.resuming and not submit_all(client, plan, fields, console):
             return report.FAILED

@@ -21,6 +21,7 @@ from common.settings import Settings
 from exifq.batches import server_limits
 from exifq.cli import progress as bars
 from exifq.cli import report
+from exifq.cli.batch import cli_client
 from exifq.client import Client
 from exifq.errors import ExifqError, ServerUnreachable, error_text
 from exifq.inputs import InputError, collect_inputs
@@ -34,8 +35,8 @@ DISTANCE = "_distance"  # on each removed record: its Hamming distance to the ke
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     console = bars.stderr_console()
-    client = Client(settings.EXIFQ_URL, settings.EXIFQ_API_KEY, timeout=None)
     subject = report.subject_of(args.files or [args.job])
+    client = cli_client(settings, subject, console.print)
     job = args.job
     try:
         if job is None:

@@ -46,12 +46,14 @@ class Stub:
     def __init__(self, script: list[Answer], delay: float = 0.0) -> None:
         self.script = list(script)
         self.requests: list[tuple[str, str, bytes]] = []
+        self.headers: list[dict[str, str]] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 stub.requests.append((self.command, self.path, self.rfile.read(length)))
+                stub.headers.append(dict(self.headers))
                 script = stub.script
                 status, headers, body = script.pop(0) if len(script) > 1 else script[0]
                 time.sleep(delay)
@@ -242,3 +244,43 @@ def test_a_job_that_does_not_finish_in_time_is_timed_out(stub):
     # The stub answers every poll at once: the client spaced them out instead of spinning.
     assert slept and slept[0] == 0.5 and all(b >= a for a, b in itertools.pairwise(slept))
     assert len(server.requests) < 12
+
+
+def test_each_pause_is_said_and_the_wait_has_a_ceiling(stub):
+    client, _, slept = stub([(429, {"Retry-After": "400"}, body(error="slow down")), DONE])
+    heard = []
+    client.transport.on_wait = lambda error, pause: heard.append((error.code, pause))
+    client.hash(b"abc")
+    assert heard == [("rate_limited", 300.0)] and slept == [300.0]  # MAX_DELAY
+    client, _, slept = stub([(429, {"Retry-After": "300"}, body(error="slow down"))])
+    client.transport.retries = 10
+    with pytest.raises(RateLimited):
+        client.hash(b"abc")
+    assert slept == [300.0, 300.0, 300.0]  # then 900 s of waiting in all: given up
+
+
+def test_a_batch_fits_the_caller_s_rate_limit(stub):
+    limits = body(
+        success=True,
+        maxBatchItems=100,
+        maxBatchBytes=10**9,
+        rateLimits=[{"amount": 3, "per": "minute"}, {"amount": 1000, "per": "day"}],
+    )
+    accepted = body(success=True, uuid="b", status="processing")
+    client, server, _ = stub([(200, {}, limits), (202, {}, accepted)])
+    run_ = client.batch([b"1", b"2", b"3", b"4", b"5", b"6", b"7"], "hash")
+    assert len(run_.ids) == 3  # 3 + 3 + 1
+    posts = [sent for method, _, sent in server.requests if method == "POST"]
+    assert [sent.count(b'name="file"') for sent in posts] == [3, 3, 1]
+
+
+def test_a_download_redirected_elsewhere_does_not_carry_the_key(stub, tmp_path):
+    _, storage, _ = stub([(200, {"Content-Type": "image/jpeg"}, b"cleaned bytes")])
+    presigned = f"{storage.url}/bucket/cleaned/x.jpg?X-Amz-Signature=abc"
+    _, api, _ = stub([(302, {"Location": presigned}, b"")])
+    client = Client(api.url, api_key="secret-key")
+    client.download("/download-cleaned/x", tmp_path / "x.jpg")
+    assert (tmp_path / "x.jpg").read_bytes() == b"cleaned bytes"
+    assert api.headers[0]["X-API-Key"] == "secret-key"
+    assert "X-API-Key" not in storage.headers[0]
+    assert storage.requests[0][1] == "/bucket/cleaned/x.jpg?X-Amz-Signature=abc"
