@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from api.auth import key_owner
 from api.errors import UNAVAILABLE
 from api.inputs import Submission, check_url, read_upload
-from api.jobs import _create_job, job_body
+from api.jobs import job_body, new_job
 from api.services import Services
 from common import operations
 from common import options as opts
@@ -217,7 +217,7 @@ def create_job(
         submission = Submission(options, 0.0, url=check_url(url))
     else:
         raise BadRequest("send a file or a url")
-    return _create_job(svc, operation, submission, owner)
+    return new_job(svc, operation, submission, owner)
 
 
 def has_option(op_name: str, name: str) -> bool:

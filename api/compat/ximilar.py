@@ -34,7 +34,7 @@ from flask import Blueprint, request
 from api.batch import allow_large_request
 from api.compat import base
 from api.fanout import create_batch
-from api.matching import _input, _name, answer_body
+from api.matching import answer_body, batch_input, record_name
 from api.services import Services, services
 from common import options as opts
 from common.batches import Batch, request_key
@@ -100,7 +100,7 @@ def _submit(svc: Services, kind: str, body: dict, owner: str) -> Batch:
     )
     images = ([parsed.query] if parsed.query is not None else []) + parsed.records
     inputs = [
-        _input(record_input, _name(record, i))
+        batch_input(record_input, record_name(record, i))
         for i, (record, record_input) in enumerate(zip(images, parsed.inputs, strict=True))
     ]
     batch_id = str(uuid_module.uuid4())
