@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from exifq import batches, downloads
-from exifq.errors import BadRequest, job_failure
+from exifq.errors import BadRequest, NotFound, TooLarge, job_failure
 from exifq.jobs import (
     MAX_WAIT,
     checked_batch_options,
@@ -68,6 +68,7 @@ class Client:
     ) -> None:
         self.transport = Transport(base_url, api_key, retries=retries)
         self.timeout = timeout
+        self._limits: dict | None = None  # GET /api/v1/limits, read once
 
     @property
     def base_url(self) -> str:
@@ -148,6 +149,12 @@ class Client:
         op = operation_name(operation)
         values = checked_options(op, options)
         item = to_input(source, name)
+        limit = self._upload_limit() if item.url is None else None
+        if limit is not None and item.size > limit:
+            raise TooLarge(
+                f"{item.name}: {item.size:,} bytes, more than the server takes "
+                f"(limit {limit} bytes): not sent"
+            )
         params = {"wait": f"{min(wait, MAX_WAIT):g}"} if wait else None
         read_timeout = min(wait, MAX_WAIT) + READ_TIMEOUT
         if item.url is not None:
@@ -331,6 +338,16 @@ class Client:
         except OSError:
             return False
         return answer.status_code == 200 and json_body(answer).get("ready") is True
+
+    def _upload_limit(self) -> int | None:
+        """The server's ``maxUploadBytes`` (read once), or ``None`` if it does not say."""
+        if self._limits is None:
+            try:
+                self._limits = self.limits()
+            except NotFound:
+                self._limits = {}
+        limit = self._limits.get("maxUploadBytes")
+        return int(limit) if limit else None
 
     def _timeout(self, timeout: float | None) -> float | None:
         return self.timeout if timeout is None else timeout

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import email.utils
 import errno
+import http.client
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
+import urllib3
 
 from exifq.errors import ExifqError, ServerUnreachable, TimedOut, Unavailable, from_answer
 
@@ -56,9 +58,8 @@ def backoff(attempt: int, base: float = 1.0) -> float:
     return min(base * 2 ** (attempt - 1), 30.0)
 
 
-def connection_reason(exc: BaseException) -> str:
-    """Why a connection failed, in words (``Connection refused``), from the innermost
-    ``OSError`` among the exception's causes, reasons and arguments."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception inside it: causes, contexts, ``reason`` and arguments."""
     seen: set[int] = set()
     todo: list[object] = [exc]
     while todo:
@@ -66,11 +67,25 @@ def connection_reason(exc: BaseException) -> str:
         if not isinstance(item, BaseException) or id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, OSError) and item.errno is not None and item.strerror:
-            if item.errno == errno.ETIMEDOUT:
-                return "timed out"
-            return item.strerror
+        yield item
         todo += [getattr(item, "reason", None), item.__cause__, item.__context__, *item.args]
+
+
+def dropped(exc: BaseException) -> bool:
+    """Whether a connection was made and then lost (reset, closed without an answer), as
+    opposed to never made (refused, no such host, no answer to connect)."""
+    return any(isinstance(item, urllib3.exceptions.ProtocolError) for item in _chain(exc))
+
+
+def connection_reason(exc: BaseException) -> str:
+    """Why a connection failed, in words (``Connection refused``), from the innermost
+    ``OSError`` among the exception's causes, reasons and arguments."""
+    for item in _chain(exc):
+        if isinstance(item, OSError) and item.errno is not None and item.strerror:
+            return "timed out" if item.errno == errno.ETIMEDOUT else item.strerror
+    for item in _chain(exc):
+        if isinstance(item, ConnectionError | http.client.RemoteDisconnected):
+            return str(item) or type(item).__name__
     if isinstance(exc, requests.ConnectTimeout):
         return f"no answer within {CONNECT_TIMEOUT:g} s"
     return "cannot connect"
@@ -148,6 +163,12 @@ class Transport:
                 if reconnect and attempt <= self.retries:
                     self.sleep(backoff(attempt))
                     continue
+                if dropped(exc):
+                    raise Unavailable(
+                        f"{self.base_url} closed the connection before answering "
+                        f"({connection_reason(exc)})",
+                        code="connection_lost",
+                    ) from exc
                 raise self.unreachable(exc) from exc
             except requests.Timeout as exc:  # a read timeout
                 raise TimedOut(f"no answer from {self.base_url} in {read_timeout:g} s") from exc

@@ -31,6 +31,8 @@ from exifq import (
     Unauthorized,
     UnsupportedMedia,
 )
+from exifq.sources import to_input
+from exifq.streams import multipart_body
 from tests.conftest import corpus_files
 from tests.support.operations import run
 from tests.support.stack import REPO
@@ -189,9 +191,19 @@ def test_a_missing_or_wrong_key_is_unauthorized(guarded):
 
 def test_413_415_and_a_job_that_fails_carry_the_api_s_codes(guarded):
     client = Client(guarded.api_url, KEY, timeout=60)
-    with pytest.raises(TooLarge) as large:
-        client.hash(CANON.data[:4] + bytes(300_000))
-    assert large.value.status == 413 and "too large" in large.value.message
+    with pytest.raises(TooLarge) as large:  # the client knows the limit: nothing is sent
+        client.hash(CANON.data[:4] + bytes(300_000), name="big.jpg")
+    assert large.value.status is None
+    assert large.value.message.startswith("big.jpg: 300,004 bytes, more than the server takes")
+    with pytest.raises(TooLarge) as refused:  # the server's own 413, just over the limit
+
+        def over() -> tuple[object, str]:
+            body = multipart_body([to_input(CANON.data[:4] + bytes(100_500))], {})
+            return body, body.content_type
+
+        client.transport.json("POST", "/api/v1/hash", body=over)
+    assert refused.value.status == 413 and refused.value.code == "too_large"
+    assert refused.value.message == "file too large (limit 100000 bytes)"
     with pytest.raises(UnsupportedMedia) as unsupported:
         client.extract(b"<html>not an image</html>")
     assert unsupported.value.code == "unsupported_format" and unsupported.value.status == 415

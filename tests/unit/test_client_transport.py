@@ -97,6 +97,7 @@ def stub() -> Iterator[callable]:
         server = Stub(script, delay)
         made.append(server)
         client = Client(server.url, retries=3)
+        client._limits = {}  # the stub's script is not asked for /api/v1/limits first
         slept: list[float] = []
         client.transport.sleep = slept.append
         return client, server, slept
@@ -284,3 +285,36 @@ def test_a_download_redirected_elsewhere_does_not_carry_the_key(stub, tmp_path):
     assert api.headers[0]["X-API-Key"] == "secret-key"
     assert "X-API-Key" not in storage.headers[0]
     assert storage.requests[0][1] == "/bucket/cleaned/x.jpg?X-Amz-Signature=abc"
+
+
+def test_an_upload_over_the_server_s_limit_is_not_sent(stub):
+    client, server, _ = stub([(200, {}, body(success=True, maxUploadBytes=1000)), DONE])
+    client._limits = None  # this time the client asks
+    with pytest.raises(TooLarge) as caught:
+        client.hash(bytes(1001), name="big.jpg")
+    assert caught.value.status is None and "big.jpg: 1,001 bytes" in caught.value.message
+    assert [(method, path) for method, path, _ in server.requests] == [("GET", "/api/v1/limits")]
+    client.hash(bytes(1000))  # at the limit: sent
+    assert server.requests[-1][:2] == ("POST", "/api/v1/hash?wait=30")
+
+
+def test_a_connection_the_server_drops_is_not_unreachable():
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def drop() -> None:
+        connection, _ = listener.accept()
+        connection.recv(1024)
+        connection.close()  # no answer
+
+    threading.Thread(target=drop, daemon=True).start()
+    client = Client(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    with pytest.raises(Unavailable) as caught:
+        client.limits()
+    listener.close()
+    assert caught.value.code == "connection_lost"
+    assert "closed the connection before answering" in caught.value.message
