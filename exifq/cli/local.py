@@ -1,7 +1,7 @@
 """``exifq OPERATION --local``: the operations in-process, no server.
 
 FILE arguments are files or directories, walked and named as for the server
-commands (:mod:`exifq.cli.inputs`). One FILE that is a file prints one JSON
+commands (:mod:`exifq.inputs`). One FILE that is a file prints one JSON
 object; otherwise JSON Lines, one object per file in order, each with its
 ``name``. A file that fails prints ``{"success": false, "error": {...}}`` and
 makes the exit status 1 (and an error line on stderr); the others still run. Several
