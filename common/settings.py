@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     URL_MAX_REDIRECTS: int = Field(5, ge=0)
     ALLOW_PRIVATE_URLS: bool = False
     URL_TEST_ALLOWLIST: str = Field(
-        "", description="tests only: comma-separated ip:port endpoints URL inputs may reach"
+        "",
+        description="tests and `exifq dev --serve-dir` only: comma-separated ip:port endpoints "
+        "URL inputs may reach",
     )
 
     # Drop-in adapters of hosted APIs (api/compat, docs/compat.md).

@@ -1,4 +1,4 @@
-"""What the client sends and where it writes: input files, their item names, output paths.
+"""The files a command line names, their item names, and where outputs go.
 
 A FILE argument is a file (named by its base name) or a directory, walked
 recursively in sorted order; a file found inside directory D is named by its
@@ -13,48 +13,51 @@ from __future__ import annotations
 import os
 import stat
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 from common.names import relative_name
+from exifq.sources import Input
+
+__all__ = ["Input", "InputError", "UnsafeName", "collect_inputs", "output_path"]
 
 
 class InputError(ValueError):
-    """The command line names inputs the client cannot send (missing file, clashing names)."""
+    """The command line names inputs the client cannot send (missing file, clashing names).
+
+    ``str()`` is ``<subject>: <code>: <message>``, the shape of every error line."""
+
+    def __init__(self, subject: str, code: str, message: str) -> None:
+        super().__init__(f"{subject}: {code}: {message}")
+        self.subject, self.code, self.message = subject, code, message
 
 
 class UnsafeName(ValueError):
     """An item name that would put an output file outside its directory."""
 
 
-@dataclass(frozen=True)
-class Input:
-    """One local file to send: where it is, the name the server gets, its size when listed."""
-
-    path: Path
-    name: str
-    size: int
-
-
 def collect_inputs(arguments: list[str]) -> list[Input]:
     """Every file the arguments name, in argument order; a directory's files by relative name.
 
-    Raises ``InputError`` for an argument that does not exist or is not a
-    regular file or directory, and for two inputs that would get the same name.
+    Raises ``InputError`` for an empty argument (``Path("")`` would be the current
+    directory), one that does not exist or is not a regular file or directory, and
+    for two inputs that would get the same name.
     """
     inputs: list[Input] = []
     for argument in arguments:
+        if not argument.strip():
+            raise InputError(repr(argument), "empty_argument", "an empty argument names no file")
         path = Path(argument)
         try:
             info = path.stat()
         except OSError as exc:
-            raise InputError(f"{argument}: {exc.strerror}") from None
+            code = "not_found" if isinstance(exc, FileNotFoundError) else "io_error"
+            raise InputError(argument, code, exc.strerror or str(exc)) from None
         if stat.S_ISDIR(info.st_mode):
             inputs.extend(_walk(path))
         elif stat.S_ISREG(info.st_mode):
             inputs.append(Input(path, path.name, info.st_size))
         else:
-            raise InputError(f"{argument}: not a regular file or directory")
+            raise InputError(argument, "not_a_file", "not a regular file or directory")
     _check_unique(inputs)
     return inputs
 
@@ -88,8 +91,10 @@ def _check_unique(inputs: list[Input]) -> None:
         key = relative_name(item.name)
         if key in seen:
             raise InputError(
-                f"two inputs would both be named {key!r}: {seen[key]} and {item.path} "
-                "(pass them in separate runs, or their common parent directory)"
+                str(item.path),
+                "name_clash",
+                f"{seen[key]} and {item.path} would both be named {key!r} "
+                "(pass them in separate runs, or their common parent directory)",
             )
         seen[key] = item.path
 

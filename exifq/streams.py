@@ -1,91 +1,45 @@
-"""Request bodies streamed from disk with a known length: nothing is held in memory whole.
+"""Request bodies streamed from their sources with a known length: nothing is held in memory whole.
 
-- :func:`multipart_body`: the batch upload, built with ``requests_toolbelt``'s
-  ``MultipartEncoder`` over :class:`LazyFile` parts, so thousands of files
-  need neither their bytes in memory nor thousands of open descriptors.
+- :func:`multipart_body`: a job or batch upload, built with ``requests_toolbelt``'s
+  ``MultipartEncoder`` over each input's stream (:class:`exifq.sources.LazyFile`
+  for files), so thousands of files need neither their bytes in memory nor
+  thousands of open descriptors; URL inputs go as ``url`` fields.
 - :func:`split_for_batches`: a run's inputs cut into requests the server
   accepts (``GET /api/v1/limits``), in order.
 - :class:`JsonRecordsBody`: ``{"records": [{"_id": NAME, "_base64": "…"}, …], …}``
   for the Ximilar-shaped endpoints, base64-encoded while it is sent.
 
-Both know their length up front (``Content-Length``, no chunked encoding):
-each file counts with the size it had when listed; a file that changes in the
-meantime is cut or padded with zero bytes to that size (the server then
-reports that item as a bad image) rather than corrupting the request.
+Both know their length up front (``Content-Length``, no chunked encoding).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncoderMonitor
 
-from exifq.cli.inputs import Input
+from exifq.sources import Input
 
 CHUNK = 3 * 64 * 1024  # a multiple of 3, so base64 of the chunks concatenates
-
-
-class LazyFile:
-    """A file read once, front to back, opened at the first read and closed at its end.
-
-    ``len`` is the number of bytes still to come (what ``MultipartEncoder`` asks).
-    """
-
-    def __init__(self, path: Path, size: int) -> None:
-        self.path, self.size, self.sent = path, size, 0
-        self._file = None
-        self._failed = False
-
-    @property
-    def len(self) -> int:
-        return self.size - self.sent
-
-    def read(self, amount: int = -1) -> bytes:
-        left = self.size - self.sent
-        amount = left if amount is None or amount < 0 else min(amount, left)
-        if amount <= 0:
-            self.close()
-            return b""
-        data = self._read_file(amount)
-        data += bytes(amount - len(data))  # the file shrank or vanished: pad to the stated size
-        self.sent += amount
-        if self.sent == self.size:
-            self.close()
-        return data
-
-    def _read_file(self, amount: int) -> bytes:
-        if self._failed:
-            return b""
-        try:
-            if self._file is None:
-                self._file = self.path.open("rb")
-            return self._file.read(amount)
-        except OSError:
-            self._failed = True
-            self.close()
-            return b""
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+OCTETS = "application/octet-stream"
 
 
 def multipart_body(
     inputs: Iterable[Input],
     fields: dict[str, str],
     on_progress: Callable[[int], None] | None = None,
+    file_field: str = "file",
 ) -> MultipartEncoderMonitor:
-    """A ``multipart/form-data`` body: the option ``fields``, then one ``file`` field per input
-    (its item name as the file name). ``on_progress`` gets the bytes sent so far."""
+    """A ``multipart/form-data`` body: the option ``fields``, then one ``file`` field per file
+    input (its name as the file name), then one ``url`` field per URL input.
+    ``on_progress`` gets the bytes sent so far."""
     parts: list[tuple[str, object]] = list(fields.items())
-    parts += [
-        ("file", (item.name, LazyFile(item.path, item.size), "application/octet-stream"))
-        for item in inputs
-    ]
+    items = list(inputs)
+    parts += [(file_field, (i.name, i.stream(), OCTETS)) for i in items if i.url is None]
+    parts += [("url", i.url) for i in items if i.url is not None]
     encoder = MultipartEncoder(fields=parts)
     callback = (lambda monitor: on_progress(monitor.bytes_read)) if on_progress else None
     return MultipartEncoderMonitor(encoder, callback)
@@ -97,15 +51,22 @@ PART_FRAMING = 256
 FIELDS_ALLOWANCE = 64 * 1024  # the option fields and the closing boundary
 
 
+def part_size(item: Input) -> int:
+    """The most bytes ``item`` takes in a multipart body."""
+    if item.url is not None:
+        return PART_FRAMING + len(item.url.encode())
+    return PART_FRAMING + 3 * len(item.name.encode()) + item.size
+
+
 def split_for_batches(inputs: list[Input], max_items: int, max_bytes: int) -> list[list[Input]]:
-    """``inputs`` in order, cut into runs of at most ``max_items`` files whose multipart body
+    """``inputs`` in order, cut into runs of at most ``max_items`` inputs whose multipart body
     (:func:`multipart_body`) stays within ``max_bytes``. A file too large for any request goes
     alone (the server then answers 413 for it)."""
     chunks: list[list[Input]] = []
     chunk: list[Input] = []
     size = FIELDS_ALLOWANCE
     for item in inputs:
-        part = PART_FRAMING + 3 * len(item.name.encode()) + item.size
+        part = part_size(item)
         if chunk and (len(chunk) == max_items or size + part > max_bytes):
             chunks.append(chunk)
             chunk, size = [], FIELDS_ALLOWANCE
@@ -114,25 +75,42 @@ def split_for_batches(inputs: list[Input], max_items: int, max_bytes: int) -> li
     return [*chunks, chunk] if chunk else chunks
 
 
+def record_of(item: Input, record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Ximilar record of an input: ``{"_id": name, "_url": URL}`` for a URL, else
+    ``{"_id": name}`` (its ``_base64`` is streamed); ``record`` adds the caller's fields."""
+    base = {"_id": item.name}
+    if item.url is not None:
+        base["_url"] = item.url
+    return {**base, **(record or {})}
+
+
 class JsonRecordsBody:
     """A JSON object ``{"records": [...], **fields}`` whose records carry files as ``_base64``.
 
     A file-like object with ``len`` (bytes left) that ``requests`` streams.
     The text equals ``json.dumps({"records": [{"_id": name, "_base64": b64}...], **fields})``
-    with ``ensure_ascii`` (ASCII only, so characters and bytes count the same).
+    with ``ensure_ascii`` (ASCII only, so characters and bytes count the same). ``records``
+    are inputs, or ``(record, input)`` pairs whose record fields come first (the input's
+    ``_base64``, if it is no URL, is added last); ``query`` is a ``query_record`` likewise.
     """
 
     def __init__(
         self,
-        inputs: list[Input],
+        records: Iterable[Input | tuple[dict[str, Any], Input | None]],
         fields: dict[str, object],
         on_progress: Callable[[int], None] | None = None,
+        query: Input | tuple[dict[str, Any], Input | None] | None = None,
     ) -> None:
-        self._segments: list[bytes | LazyFile] = [b'{"records": [']
-        for i, item in enumerate(inputs):
-            head = ", " if i else ""
-            head += '{"_id": ' + json.dumps(item.name) + ', "_base64": "'
-            self._segments += [head.encode(), LazyFile(item.path, item.size), b'"}']
+        self._segments: list[bytes | Any] = [b"{"]
+        if query is not None:
+            self._segments.append(b'"query_record": ')
+            self._add_record(query)
+            self._segments.append(b", ")
+        self._segments.append(b'"records": [')
+        for i, entry in enumerate(records):
+            if i:
+                self._segments.append(b", ")
+            self._add_record(entry)
         tail = "]" + "".join(f", {json.dumps(k)}: {json.dumps(v)}" for k, v in fields.items())
         self._segments.append((tail + "}").encode())
         self.total = sum(_encoded_length(s) for s in self._segments)
@@ -141,11 +119,20 @@ class JsonRecordsBody:
         self._index = 0
         self.on_progress = on_progress  # called with the bytes sent so far
 
+    def _add_record(self, entry: Input | tuple[dict[str, Any], Input | None]) -> None:
+        record, item = (record_of(entry), entry) if isinstance(entry, Input) else entry
+        text = json.dumps(record)
+        if item is None or item.url is not None:
+            self._segments.append(text.encode())
+            return
+        head = text[:-1] + (", " if record else "") + '"_base64": "'
+        self._segments += [head.encode(), item.stream(), b'"}']
+
     @property
     def len(self) -> int:
         return self.total - self.sent
 
-    def read(self, amount: int = -1) -> bytes:
+    def read(self, amount: int | None = -1) -> bytes:
         want = self.total if amount is None or amount < 0 else amount
         while len(self._pending) < want and self._index < len(self._segments):
             segment = self._segments[self._index]
@@ -156,7 +143,7 @@ class JsonRecordsBody:
             chunk = segment.read(CHUNK)
             if chunk:
                 self._pending += base64.b64encode(chunk)
-            if not segment.len:
+            if not segment.len or not chunk:
                 self._index += 1
         data, self._pending = self._pending[:want], self._pending[want:]
         self.sent += len(data)
@@ -164,12 +151,12 @@ class JsonRecordsBody:
             self.on_progress(self.sent)
         return data
 
-    def __iter__(self):  # requests sends an iterable body chunk by chunk
+    def __iter__(self) -> Iterator[bytes]:  # requests sends an iterable body chunk by chunk
         while chunk := self.read(64 * 1024):
             yield chunk
 
 
-def _encoded_length(segment: bytes | LazyFile) -> int:
+def _encoded_length(segment: Any) -> int:
     if isinstance(segment, bytes):
         return len(segment)
-    return 4 * -(-segment.size // 3)
+    return 4 * -(-segment.len // 3)
