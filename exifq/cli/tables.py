@@ -18,12 +18,30 @@ if TYPE_CHECKING:
 
 
 def add_arguments(commands: argparse._SubParsersAction) -> None:
-    tables = commands.add_parser("tables", help="build ExifTool's tag tables for this machine")
-    actions = tables.add_subparsers(dest="tables_command", required=True, metavar="ACTION")
+    from exifq.cli.texts import add_command
+
+    tables = add_command(
+        commands,
+        "tables",
+        summary="build ExifTool's tag tables for this machine",
+        description="exifq reads ExifTool's tag tables from the installed ExifTool (EXIFTOOL, "
+        "else exiftool on PATH) and builds them once per ExifTool version into TABLES_DIR. "
+        "Workers and extract --local build them on first need; this builds them now.",
+        example_lines=("exifq tables build", "exifq tables build --force"),
+    )
+    actions = tables.add_subparsers(
+        dest="tables_command", required=True, metavar="ACTION", help="build: build them now"
+    )
     build = actions.add_parser("build", help="build them now (once per ExifTool version)")
     build.add_argument("--force", action="store_true", help="build again even if built")
-    commands.add_parser(
-        "doctor", help="ExifTool's version and path, where the tables are, what was translated"
+    add_command(
+        commands,
+        "doctor",
+        summary="ExifTool's version and path, where the tables are, what was translated",
+        description="Print the ExifTool exifq reads its tag tables from (version, program, "
+        "library), where the built tables are, and how many of ExifTool's expressions were "
+        "compiled or left out. Builds nothing.",
+        example_lines=("exifq doctor", "EXIFTOOL=/opt/exiftool/exiftool exifq doctor"),
     )
 
 
