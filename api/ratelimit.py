@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
+from limits import parse_many
 
 from api.auth import Caller, identify
 from api.errors import error_response
@@ -60,6 +61,15 @@ def client_key(caller: Caller, address: str | None) -> str:
 def request_cost(items: int) -> int:
     """What a request that makes ``items`` jobs costs: one per job, at least 1."""
     return max(1, items)
+
+
+def limits_of(svc: Services) -> list[dict]:
+    """The request's caller's rate limits: ``[{"amount", "seconds", "limit"}]`` (empty: none)."""
+    text = identify(svc.settings.api_keys, svc.keys).rate_limit or svc.settings.RATE_LIMIT
+    return [
+        {"amount": item.amount, "seconds": item.get_expiry(), "limit": str(item)}
+        for item in (parse_many(text) if text else [])
+    ]
 
 
 def init_rate_limit(app: Flask, svc: Services) -> Limiter:

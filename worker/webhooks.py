@@ -50,14 +50,16 @@ def request(rt: Runtime, delivery: Delivery) -> None:
 
 
 def status_of(rt: Runtime, delivery: Delivery) -> tuple[str, dict] | None:
-    """The callback URL and the body to POST; ``None`` when the job or batch is gone."""
+    """The callback URL and the body to POST; ``None`` when the job or batch is gone (or past
+    its ``expiresAt``, when its status URL answers 404 too)."""
+    now = rt.clock.now()
     if delivery.kind == JOB:
         job = rt.jobs.get(delivery.id)
-        if job is None or not job.callback_url or not job.finished:
+        if job is None or not job.callback_url or not job.finished or job.expires_at <= now:
             return None
         return job.callback_url, bodies.job_body(job, lambda: rt.storage.get(job.result_key))
     batch = rt.batches.get(delivery.id)
-    if batch is None or not batch.callback_url or not batch.finished:
+    if batch is None or not batch.callback_url or not batch.finished or batch.expires_at <= now:
         return None
     return batch.callback_url, bodies.finished_batch_body(batch, rt.storage.get)
 

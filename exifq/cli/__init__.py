@@ -3,7 +3,8 @@
 One sub-command per operation (``common.operations``: extract, strip, hash, and
 any a plug-in registers), each against a server or in-process with --local;
 ``dedupe`` for near-duplicates; ``dev``, ``api``, ``worker`` and ``beat`` to run
-the service. Every sub-command's module is imported only when it runs, so
+the service; ``keys`` to manage API keys. Every sub-command's module is imported only when it
+runs, so
 ``exifq strip --local`` never loads Flask or Celery.
 """
 
@@ -93,7 +94,7 @@ def _add_dedupe(commands: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: the service's parts, then one command per operation."""
-    from exifq.cli import dev, serve
+    from exifq.cli import dev, keys, serve
 
     parser = argparse.ArgumentParser(
         prog="exifq", description=__doc__.splitlines()[0], formatter_class=RAW
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     dev.add_arguments(commands)
     serve.add_arguments(commands)
+    keys.add_arguments(commands)
     for op in operations.all_operations():
         _add_operation(commands, op)
     _add_dedupe(commands)
@@ -136,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from exifq.cli import dev
 
         return dev.run(args, settings)
+    if args.command == "keys":
+        from exifq.cli import keys
+
+        return keys.run(args, settings)
     from exifq.cli import serve  # api, worker, beat
 
     return serve.run(args, settings)

@@ -175,7 +175,9 @@ def server_limits(client: Client) -> tuple[int, int]:
     if code != 200:
         return sys.maxsize, sys.maxsize
     items, size = limits.get("maxBatchItems"), limits.get("maxBatchBytes")
-    return int(items or sys.maxsize), int(size or sys.maxsize)
+    # A batch costs one request per file against the caller's rate limit: fit in the smallest.
+    allowed = [int(limit["amount"]) for limit in limits.get("rateLimits") or []]
+    return min([int(items or sys.maxsize), *allowed]), int(size or sys.maxsize)
 
 
 def submit_all(client: Client, plan: Plan, fields: dict[str, str], console: Console) -> bool:
@@ -204,9 +206,13 @@ def submit(
     """POST one batch; its UUID, or ``None`` after printing why the server refused it."""
     with bars.upload_bar(console) as bar:
         shown = bars.UploadProgress(bar, len(inputs))
-        body = multipart_body(inputs, fields, shown)
-        shown.start(body.len)
-        code, answer = client.post("/api/v1/batch", body, body.content_type)
+
+        def body() -> object:  # made afresh if the server asks to wait (429)
+            made = multipart_body(inputs, fields, shown)
+            shown.start(made.len)
+            return made
+
+        code, answer = client.post("/api/v1/batch", body)
     if code == 413:
         console.print(
             f"exifq: {len(inputs)} files, {sum(i.size for i in inputs):,} bytes: more "

@@ -94,9 +94,15 @@ def submit(client: Client, args: argparse.Namespace, inputs, console: Console) -
         )
         return None
     with bars.upload_bar(console) as bar:
-        body.on_progress = bars.UploadProgress(bar, len(inputs))
-        body.on_progress.start(body.total)
-        code, answer = client.post(f"/api/v1/{KIND}", body, "application/json")
+        shown = bars.UploadProgress(bar, len(inputs))
+
+        def made() -> JsonRecordsBody:  # afresh if the server asks to wait (429)
+            fresh = JsonRecordsBody(inputs, fields)
+            fresh.on_progress = shown
+            shown.start(fresh.total)
+            return fresh
+
+        code, answer = client.post(f"/api/v1/{KIND}", made, "application/json")
     return accepted(code, answer, console)
 
 
