@@ -4,8 +4,9 @@ Keys from settings are compared in constant time; managed keys
 (``common.keys``, ``exifq keys``) are found by their hash, read from Redis on
 every request (so a revocation holds at once everywhere) and remembered only
 for the rest of that request. The service is open when ``API_KEYS`` is empty
-and no managed key exists. A job stores a hash of the key that created it
-(never the key), so a job created with one key is not found with another.
+and no managed key was ever created (revoking the last one leaves it closed).
+A job stores a hash of the key that created it (never the key), so a job
+created with one key is not found with another.
 
 A blueprint whose clients send the key another way (the drop-in adapters'
 ``Authorization`` headers) registers a reader with :func:`read_key_with`;
@@ -90,7 +91,7 @@ def identify(keys: frozenset[str], store: KeyStore) -> Caller:
             key = found.key
             caller = Caller(True, key.digest, key.id, key.rate_limit)
         else:  # an unknown key is no key on an open service
-            is_open = not keys and not found.any_keys
+            is_open = not keys and not found.required
             caller = Caller(presented=True, owner="" if is_open else None)
     g.exifq_caller = caller
     return caller
@@ -108,7 +109,7 @@ def request_owner(keys: frozenset[str], *, required: bool) -> str | None:
     if not caller.presented:
         if not required:
             return None
-        if keys or store.lookup(None).any_keys:
+        if keys or store.lookup(None).required:
             raise InvalidApiKey("API key required")
         return ""
     if not caller.valid:

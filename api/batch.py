@@ -27,7 +27,7 @@ from api.auth import request_owner
 from api.fanout import BatchInput, create_batch
 from api.inputs import check_url, parse_wait, read_callback, read_upload, request_params
 from api.jobs import require_visible
-from api.ratelimit import charge, request_cost
+from api.ratelimit import charge, costs_jobs, request_cost
 from api.services import Services, services
 from common import operations as registry
 from common import options as opts
@@ -184,6 +184,7 @@ def _answer(svc: Services, batch: Batch, wait: float):
 
 
 @bp.post("/api/v1/batch")
+@costs_jobs
 def submit():
     svc = services()
     owner = request_owner(svc.settings.api_keys, required=True)

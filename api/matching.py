@@ -23,7 +23,7 @@ from api.auth import request_owner
 from api.batch import allow_large_request, find_batch, progress_body
 from api.fanout import BatchInput, create_batch
 from api.inputs import parse_wait, read_callback
-from api.ratelimit import charge, request_cost
+from api.ratelimit import charge, costs_jobs, request_cost
 from api.services import Services, services
 from common import options as opts
 from common.batches import Batch, request_key
@@ -83,6 +83,7 @@ def _answer(svc: Services, batch: Batch, wait: float) -> tuple[dict, int]:
 
 
 @bp.post(f"/api/v1/{KIND}")
+@costs_jobs
 def submit(kind: str):
     svc = services()
     owner = request_owner(svc.settings.api_keys, required=True)

@@ -6,12 +6,14 @@ Keys are 256 random bits, so a fast hash is enough: stretching (bcrypt,
 scrypt) protects guessable passwords, and nothing here can be guessed.
 
 - ``{prefix}apikey:{sha256 hex}`` — a hash: ``id``, ``name``, ``rate_limit``, ``created_at``.
-- ``{prefix}apikeys`` — a hash, key id → SHA-256: listing, revoking by id, and whether any
-  managed key exists (the service is open only when none does and ``API_KEYS`` is empty).
+- ``{prefix}apikeys`` — a hash, key id → SHA-256: listing and revoking by id.
+- ``{prefix}apikeys-required`` — set by the first ``create`` and never unset: from then on
+  the service requires a key even with ``API_KEYS`` empty, and revoking the last managed
+  key leaves it closed rather than open to anyone.
 
-A request reads both in one round trip and nothing is cached beyond the
-request, so a revoked key (both deleted in one transaction) fails on the next
-request on every API process.
+A request reads the marker and its key's record in one round trip and nothing
+is cached beyond the request, so a revoked key (deleted in one transaction)
+fails on the next request on every API process.
 """
 
 from __future__ import annotations
@@ -62,9 +64,9 @@ class ManagedKey:
 
 @dataclass(frozen=True)
 class Lookup:
-    """What one request learns: whether any managed key exists, and the one presented."""
+    """What one request learns: whether managed keys are in use, and the key presented."""
 
-    any_keys: bool
+    required: bool  # a managed key was ever created: the service is not open
     key: ManagedKey | None
 
 
@@ -83,6 +85,10 @@ class KeyStore:
     def record_key(self, digest: str) -> str:
         return f"{self.prefix}apikey:{digest}"
 
+    @property
+    def required_key(self) -> str:
+        return f"{self.prefix}apikeys-required"
+
     def create(self, name: str = "", rate_limit: str = "") -> tuple[ManagedKey, str]:
         """A new key and its secret (show it once: it cannot be read back)."""
         if rate_limit:
@@ -99,6 +105,7 @@ class KeyStore:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.record_key(key.digest), mapping={**fields, "created_at": key.created_at})
         pipe.hset(self.index_key, key.id, key.digest)
+        pipe.set(self.required_key, "1")
         pipe.execute()
         return key, secret
 
@@ -125,14 +132,14 @@ class KeyStore:
         return True
 
     def lookup(self, key: str | None) -> Lookup:
-        """Whether any key is managed, and ``key``'s record if it is one: one round trip."""
+        """Whether keys are required, and ``key``'s record if it is one: one round trip."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hlen(self.index_key)
+        pipe.exists(self.required_key)
         if key is not None:
             pipe.hgetall(self.record_key(key_digest(key)))
-        count, *record = pipe.execute()
+        required, *record = pipe.execute()
         raw = record[0] if record else None
-        return Lookup(count > 0, _decode(raw, key_digest(key)) if raw else None)
+        return Lookup(bool(required), _decode(raw, key_digest(key)) if raw else None)
 
 
 def _decode(raw: dict[str, str], digest: str) -> ManagedKey:
