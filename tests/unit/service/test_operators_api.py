@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 
 from common.tasks import WEBHOOK_TASK
 from common.webhook_queue import Delivery
 from common.webhooks import SIGNATURE_HEADER, verify
 from tests.support.harness import make_harness
 from worker import webhooks
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _png() -> bytes:
@@ -161,3 +166,21 @@ def test_a_failed_delivery_is_retried_later_until_the_window_ends(hooked):
     h.clock.advance(25 * 3600)  # past the job's expiry: nothing is sent
     assert webhooks.attempt(rt, Delivery("job", job_id)) == "gone"
     assert len(posts) == 3
+
+
+def test_the_dashboard_uses_only_metrics_the_service_exposes(hooked):
+    """deploy/grafana/exifq.json: every metric name it queries is in the API's /metrics once a
+    job ran (the workers' metrics come from Redis)."""
+    h, rt, _posts, _statuses = hooked
+    job_id = h.post("hash", PNG, "a.png").get_json()["uuid"]
+    from worker import pipeline
+
+    pipeline.process(rt, job_id)
+    h.client.get(f"/api/v1/hash/{job_id}")
+    families = list(text_string_to_metric_families(h.client.get("/metrics").text))
+    exposed = {sample.name for family in families for sample in family.samples}
+    exposed |= {f"{f.name}_total" for f in families if f.type == "counter"}  # none counted yet
+    dashboard = json.loads((REPO / "deploy" / "grafana" / "exifq.json").read_text())
+    queries = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = {name for q in queries for name in re.findall(r"\b(exifq_[a-z_]+)", q)}
+    assert used and used <= exposed, used - exposed
