@@ -18,7 +18,8 @@ from collections.abc import Callable
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import batch, distance, downloads, health, jobs, limits, matching, openapi
+from api import batch, distance, downloads, health, jobs, limits, matching, openapi, web
+from api.compat import register as register_adapters
 from api.errors import register_error_handlers
 from api.metrics import init_metrics
 from api.ratelimit import init_rate_limit
@@ -73,9 +74,10 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
     app.extensions["exifq"] = svc
-    for blueprint in (distance, batch, limits, matching, downloads, health, openapi):
+    for blueprint in (distance, batch, limits, matching, downloads, health, openapi, web):
         app.register_blueprint(blueprint.bp)
     app.register_blueprint(jobs.blueprint(operations.all_operations()))
+    register_adapters(app, settings)
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
     init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")
     init_rate_limit(app, svc)

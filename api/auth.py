@@ -75,26 +75,26 @@ def owner_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def identify(keys: frozenset[str], store: KeyStore) -> Caller:
-    """The request's caller: ``keys`` from settings, then the managed ``store`` (one Redis
-    round trip, only when the request carries a key); computed once per request."""
-    if "exifq_caller" in g:
-        return g.exifq_caller
-    given = presented_key()
+def _caller_for(keys: frozenset[str], store: KeyStore, given: str | None) -> Caller:
+    """Who presents ``given``: a key from ``keys`` (settings), else a managed key (one Redis
+    round trip, only when there is a key to look up)."""
     if given is None:
-        caller = Caller(presented=False, owner=None)
-    elif key_matches(given, keys):
-        caller = Caller(presented=True, owner=owner_hash(given), key_id="")
-    else:
-        found = store.lookup(given)
-        if found.key is not None:
-            key = found.key
-            caller = Caller(True, key.digest, key.id, key.rate_limit)
-        else:  # an unknown key is no key on an open service
-            is_open = not keys and not found.required
-            caller = Caller(presented=True, owner="" if is_open else None)
-    g.exifq_caller = caller
-    return caller
+        return Caller(presented=False, owner=None)
+    if key_matches(given, keys):
+        return Caller(presented=True, owner=owner_hash(given), key_id="")
+    found = store.lookup(given)
+    if found.key is not None:
+        key = found.key
+        return Caller(True, key.digest, key.id, key.rate_limit)
+    is_open = not keys and not found.required  # an unknown key is no key on an open service
+    return Caller(presented=True, owner="" if is_open else None)
+
+
+def identify(keys: frozenset[str], store: KeyStore) -> Caller:
+    """The caller the request's key (:func:`presented_key`) names; computed once per request."""
+    if "exifq_caller" not in g:
+        g.exifq_caller = _caller_for(keys, store, presented_key())
+    return g.exifq_caller
 
 
 def request_owner(keys: frozenset[str], *, required: bool) -> str | None:
@@ -104,8 +104,17 @@ def request_owner(keys: frozenset[str], *, required: bool) -> str | None:
     Raises ``InvalidApiKey`` for a wrong key, or a missing one when ``required``
     and the service is not open.
     """
+    return key_owner(keys, presented_key(), required=required)
+
+
+def key_owner(keys: frozenset[str], given: str | None, *, required: bool) -> str | None:
+    """:func:`request_owner` for a key the caller found (the drop-in adapters read theirs
+    from their own headers and fields: ``api.compat``)."""
     store = services().keys
-    caller = identify(keys, store)
+    if given is not None and given == presented_key():
+        caller = identify(keys, store)
+    else:
+        caller = _caller_for(keys, store, given)
     if not caller.presented:
         if not required:
             return None

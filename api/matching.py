@@ -38,7 +38,7 @@ bp = Blueprint("matching", __name__)
 KIND = f"<any({', '.join(matching.KINDS)}):kind>"
 
 
-def _name(record: object, index: int) -> str:
+def record_name(record: object, index: int) -> str:
     if isinstance(record, dict):
         for field in ("_id", "_url"):
             if isinstance(record.get(field), str | int):
@@ -46,7 +46,7 @@ def _name(record: object, index: int) -> str:
     return f"record {index}"
 
 
-def _input(record_input: matching.RecordInput, name: str) -> BatchInput:
+def batch_input(record_input: matching.RecordInput, name: str) -> BatchInput:
     if record_input.error is not None:
         return BatchInput(name=name, error=record_input.error)
     if record_input.url is not None:
@@ -101,7 +101,7 @@ def submit(kind: str):
     callback = read_callback(request.args.get("callbackUrl", body.get("callbackUrl")), svc.settings)
     images = ([parsed.query] if parsed.query is not None else []) + parsed.records
     inputs = [
-        _input(record_input, _name(record, i))
+        batch_input(record_input, record_name(record, i))
         for i, (record, record_input) in enumerate(zip(images, parsed.inputs, strict=True))
     ]
     charge(request_cost(len(inputs)))
