@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         "", description="tests only: comma-separated ip:port endpoints URL inputs may reach"
     )
 
+    # Virus scanning (common/clamav.py): unix:///path/clamd.sock or tcp://host:3310.
+    CLAMD_URL: str | None = None
+    CLAMD_TIMEOUT: float = Field(30.0, gt=0, description="seconds for one clamd exchange")
+    CLAMD_STREAM_MAX_BYTES: int = Field(
+        25 * MiB, gt=0, description="at most clamd's StreamMaxLength; larger files: not scanned"
+    )
+    SCAN_INFECTED: str = Field("report", pattern=r"^(report|reject)$")
+
     OPERATION_MODULES: str = Field(
         "", description="comma-separated modules that register more operations at start-up"
     )

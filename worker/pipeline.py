@@ -21,7 +21,7 @@ from common.errors import ExifqError
 from common.jobs import COMPLETED, FAILED, Finish, Job, cleaned_key, result_key, upload_key
 from common.operations import Limits, Outcome, Source
 from common.storage import ObjectNotFound
-from worker import answering
+from worker import answering, scan
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ def process(rt: Runtime, job_id: str) -> str:
     try:
         source = _load_input(rt, job)
         options = operation.options_from_json(job.options)
-        outcome = operation.run(source, options, Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS))
+        limits = Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS)
+        outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
     except ExifqError as exc:
         return _fail(rt, job, exc.to_dict())
     except ObjectNotFound:

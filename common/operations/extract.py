@@ -11,6 +11,7 @@ from common.options import option
 @dataclass(frozen=True)
 class ExtractOptions:
     pixels: bool = option(True, "compute pHash and predominant colours (decodes the image)")
+    scan: bool = option(False, "scan the file for viruses with ClamAV (adds virusScan)")
 
 
 OPERATION = Operation(

@@ -1,0 +1,152 @@
+"""Virus scanning through clamd (ClamAV's daemon), with the ``clamdpy`` client.
+
+One scan sends the bytes with ``INSTREAM`` (chunks of :data:`CHUNK_BYTES`, each
+prefixed by its length, then a zero length; clamd's protocol, ``man clamd``) and
+reads clamd's ``VERSION`` for the engine and database versions. The answer is
+``virusScan`` as the API reports it::
+
+    {"scanned": true, "infected": false, "infectedWith": null,
+     "engine": "ClamAV 1.4.6", "signatures": 27500, "signaturesDate": "...",
+     "scannedAt": "2026-01-01T00:00:00Z"}
+
+A file is never reported clean unless clamd said ``OK`` for all of it:
+
+- larger than ``max_bytes`` (our copy of clamd's ``StreamMaxLength``), or clamd
+  answers ``INSTREAM size limit exceeded`` → ``scanned: false, infected: null``
+  with a ``reason``;
+- clamd unreachable, a connection cut mid-stream, a timeout or any other clamd
+  ``ERROR`` → :class:`ScanUnavailable` (a ``TransientError``: the job retries,
+  then fails ``scan_unavailable``). clamd closes the connection when a stream
+  passes its limit, so a cut mid-stream is ambiguous: it is retried, never
+  taken for clean; keep ``max_bytes`` at or below clamd's limit to avoid it.
+
+``CLAMD_URL`` is ``unix:///path/to/clamd.sock`` or ``tcp://host:port``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from clamdpy import ClamdNetworkSocket, ClamdUnixSocket
+from clamdpy.exceptions import BufferTooLongError, ClamdException
+
+from common.errors import ExifqError, TransientError
+
+CHUNK_BYTES = 256 * 1024
+DEFAULT_PORT = 3310
+_VERSION = re.compile(r"^(?P<engine>[^/]+?)(?:/(?P<db>\d+)(?:/(?P<date>.+))?)?$")
+
+
+class ScanUnavailable(TransientError):
+    """clamd could not scan the file now (unreachable, cut off, overloaded): retry."""
+
+    code = "scan_unavailable"
+
+
+class ScanNotConfigured(ExifqError):
+    """A scan was asked for but this service has no ``CLAMD_URL``."""
+
+    code = "scan_unavailable"
+    http_status = 503
+
+
+@dataclass(frozen=True)
+class Clamd:
+    """Where clamd listens and how long to wait for it."""
+
+    url: str
+    timeout: float = 30.0
+    max_bytes: int = 25 * 1024 * 1024
+
+    def client(self) -> ClamdUnixSocket | ClamdNetworkSocket:
+        """A ``clamdpy`` client for :attr:`url` (no connection is made here)."""
+        parts = urlsplit(self.url)
+        if parts.scheme == "unix" and (parts.path or parts.netloc):
+            path = parts.path if not parts.netloc else f"/{parts.netloc}{parts.path}"
+            return ClamdUnixSocket(path, timeout=self.timeout, max_chunk_size=CHUNK_BYTES)
+        if parts.scheme == "tcp" and parts.hostname:
+            port = parts.port or DEFAULT_PORT
+            return ClamdNetworkSocket(
+                parts.hostname, port, timeout=self.timeout, max_chunk_size=CHUNK_BYTES
+            )
+        raise ValueError(f"CLAMD_URL must be unix:///path or tcp://host:port, not {self.url!r}")
+
+
+def parse_version(text: str) -> dict:
+    """``ClamAV 1.4.6/27500/Tue Jan  6 09:30:00 2026`` → engine, database version and date.
+
+    The database part is missing when clamd runs on private signatures only.
+    """
+    match = _VERSION.match(text.strip())
+    if match is None:
+        return {"engine": text.strip() or None, "signatures": None, "signaturesDate": None}
+    db = match["db"]
+    return {
+        "engine": match["engine"],
+        "signatures": int(db) if db else None,
+        "signaturesDate": _database_date(match["date"]),
+    }
+
+
+def _database_date(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        stamp = datetime.strptime(" ".join(text.split()), "%a %b %d %H:%M:%S %Y")
+    except ValueError:
+        return text.strip()
+    return stamp.isoformat()
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def not_scanned(reason: str, scanned_at: str | None = None) -> dict:
+    """The ``virusScan`` of a file clamd did not (fully) scan: never clean."""
+    return {
+        "scanned": False,
+        "infected": None,
+        "infectedWith": None,
+        "engine": None,
+        "signatures": None,
+        "signaturesDate": None,
+        "scannedAt": scanned_at or _utc_now(),
+        "reason": reason,
+    }
+
+
+def scan(data: bytes, clamd: Clamd) -> dict:
+    """Scan ``data``; the ``virusScan`` object, or :class:`ScanUnavailable`."""
+    if len(data) > clamd.max_bytes:
+        return not_scanned(f"larger than the scanner's stream limit ({clamd.max_bytes} bytes)")
+    client = clamd.client()
+    try:
+        version = parse_version(client.version(raw=True))
+        answer = client.instream(io.BytesIO(data))
+    except BufferTooLongError:
+        return not_scanned("larger than clamd's StreamMaxLength")
+    except (ClamdException, OSError) as exc:  # OSError: a cut or timeout mid-stream
+        raise ScanUnavailable(f"clamd at {clamd.url} did not scan the file: {_say(exc)}") from exc
+    if answer.status == "FOUND":
+        infected, name = True, answer.reason
+    elif answer.status == "OK":
+        infected, name = False, None
+    else:
+        raise ScanUnavailable(f"clamd at {clamd.url} answered: {answer.reason} ERROR")
+    scanned_at = _utc_now()
+    return {"scanned": True, "infected": infected, "infectedWith": name, **version,
+            "scannedAt": scanned_at}  # fmt: skip
+
+
+def _say(exc: BaseException) -> str:
+    """clamdpy's exceptions keep their text in attributes, not in ``args``."""
+    for attr in ("msg", "error"):
+        text = getattr(exc, attr, None)
+        if text:
+            return str(text)
+    return str(exc) or type(exc).__name__
