@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from api import batch, distance, downloads, health, jobs, limits, matching, openapi
+from api import batch, distance, downloads, health, jobs, limits, matching, openapi, web
 from api.errors import register_error_handlers
 from api.metrics import init_metrics
 from api.services import Services, celery_sender, job_enqueuer
@@ -68,7 +68,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
     app.extensions["exifq"] = svc
-    for blueprint in (distance, batch, limits, matching, downloads, health, openapi):
+    for blueprint in (distance, batch, limits, matching, downloads, health, openapi, web):
         app.register_blueprint(blueprint.bp)
     app.register_blueprint(jobs.blueprint(operations.all_operations()))
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)

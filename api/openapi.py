@@ -1,12 +1,8 @@
-"""``GET /openapi.json`` (the OpenAPI 3.1 description of API v1) and ``GET /docs`` (a page for it).
-
-The page is self-contained (no CDN): it fetches the spec and lists every
-operation with its parameters and answers.
-"""
+"""``GET /openapi.json``: the OpenAPI 3.1 description of API v1 (``api.docs`` renders it)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint
 
 from common import operations
 from common import options as opts
@@ -304,39 +300,6 @@ def build_spec() -> dict:
     }
 
 
-_DOCS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>exifq API</title>
-<style>body{font:15px system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}
-h2{font-size:1.05em;margin:1.6em 0 .3em}code{background:#f2f2f2;padding:0 .3em}
-.m{display:inline-block;width:4em;font-weight:bold}li{margin:.15em 0}</style></head>
-<body><h1>exifq API v1</h1><p>The machine-readable description:
-<a href="/openapi.json">/openapi.json</a>.</p><div id="ops">Loading…</div>
-<script>
-fetch("/openapi.json").then(r => r.json()).then(spec => {
-  const esc = s => String(s ?? "").replace(/[&<>"]/g, c => "&#" + c.charCodeAt(0) + ";");
-  let html = "";
-  for (const [path, item] of Object.entries(spec.paths)) {
-    for (const [method, op] of Object.entries(item)) {
-      html += `<h2><span class="m">${esc(method.toUpperCase())}</span><code>${esc(path)}</code>`
-        + ` ${esc(op.summary)}</h2><ul>`;
-      for (const p of op.parameters || [])
-        html += `<li><code>${esc(p.name)}</code> (${esc(p.in)}) ${esc(p.description)}</li>`;
-      for (const [code, answer] of Object.entries(op.responses || {}))
-        html += `<li>${esc(code)}: ${esc(answer.description)}</li>`;
-      html += "</ul>";
-    }
-  }
-  document.getElementById("ops").innerHTML = html;
-});
-</script></body></html>
-"""
-
-
 @bp.get("/openapi.json")
 def openapi_json():
     return build_spec()
-
-
-@bp.get("/docs")
-def docs():
-    return Response(_DOCS_PAGE, mimetype="text/html")

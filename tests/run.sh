@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (ExifTool from Debian, the package with its
-# test extras from PyPI), then runs ruff and the whole test suite.
+# Installs everything the tests need (ExifTool and Chromium from Debian, the package with
+# its test extras from PyPI), then runs ruff and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +8,13 @@ if ! command -v exiftool >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get install -y libimage-exiftool-perl \
         || { $SUDO apt-get update && $SUDO apt-get install -y libimage-exiftool-perl; }
+fi
+# The web page's browser tests drive Debian's Chromium with Playwright (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y chromium \
+        || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
+             && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y chromium; }
 fi
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 python3 -m ruff check .
