@@ -2,10 +2,11 @@
 
 Redis: ``REDIS_URL`` when it is set; else a private ``redis-server`` on a free
 port when one is on PATH; else an embedded fakeredis server (much slower, and
-said so). Storage: S3 when ``STORAGE=s3``, else the local directory
-``LOCAL_STORAGE_DIR``. Then one worker (with the beat sweeper) and the API
-under gunicorn, each in its own process group so that stopping one stops its
-children too. The URL is printed once ``/readyz`` answers.
+said so). Virus scans: ``CLAMD_URL`` when set, else a private clamd when
+Debian's clamav-daemon is installed (``exifq.cli.clamd``). Storage: S3 when
+``STORAGE=s3``, else the local directory ``LOCAL_STORAGE_DIR``. Then one worker
+(with the beat sweeper) and the API under gunicorn, each in its own process
+group so that stopping one stops its children too. The URL is printed once ``/readyz`` answers.
 """
 
 from __future__ import annotations
@@ -129,6 +130,20 @@ def redis_for_dev(settings: Settings, children: ProcessGroup) -> Iterator[str]:
         server.server_close()
 
 
+@contextlib.contextmanager
+def clamd_for_dev(settings: Settings) -> Iterator[dict[str, str]]:
+    """``CLAMD_URL`` for the stack: the configured one, else a private clamd when installed."""
+    from exifq.cli import clamd
+
+    if settings.CLAMD_URL or clamd.installed() is None:
+        say(f"virus scans: {settings.CLAMD_URL or 'off (no clamd installed, no CLAMD_URL)'}")
+        yield {}
+        return
+    with clamd.running() as private:
+        say(f"started a private clamd at {private.url}")
+        yield {"CLAMD_URL": private.url}
+
+
 def _storage_overrides(settings: Settings) -> dict[str, str]:
     if settings.STORAGE == "s3":
         say(f"using S3 bucket {settings.S3_BUCKET} at {settings.S3_ENDPOINT_URL or 'AWS'}")
@@ -162,9 +177,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop)
     children = ProcessGroup()
     try:
-        with redis_for_dev(settings, children) as redis_url:
+        with redis_for_dev(settings, children) as redis_url, clamd_for_dev(settings) as scan:
             try:
-                return _serve(args, settings, redis_url, children)
+                return _serve(args, settings, redis_url, children, scan)
             finally:
                 children.stop()
     except KeyboardInterrupt:
@@ -175,11 +190,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
 
-def _serve(args: argparse.Namespace, settings: Settings, redis_url: str, children) -> int:
+def _serve(
+    args: argparse.Namespace, settings: Settings, redis_url: str, children, scan: dict
+) -> int:
     """Start the worker and the API, print the URL, and wait until one of them exits."""
     url = f"http://{args.host}:{args.port}"
     me = [sys.executable, "-m", "exifq"]
-    env = child_environment(REDIS_URL=redis_url, **_storage_overrides(settings))
+    env = child_environment(REDIS_URL=redis_url, **_storage_overrides(settings), **scan)
     children.start("worker", [*me, "worker", "--beat"], env)
     bind = f"{args.host}:{args.port}"
     children.start("api", [*me, "api", "--bind", bind, "--workers", "1"], env)
