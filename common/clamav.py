@@ -47,8 +47,8 @@ class ScanUnavailable(TransientError):
     code = "scan_unavailable"
 
 
-class ScanNotConfigured(ExifqError):
-    """A scan was asked for but this service has no ``CLAMD_URL``."""
+class ScanFailed(ExifqError):
+    """A scan that cannot happen: no ``CLAMD_URL``, or (``--local``) clamd did not answer."""
 
     code = "scan_unavailable"
     http_status = 503

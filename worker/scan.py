@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from common.clamav import Clamd, ScanNotConfigured, scan
+from common.clamav import Clamd, ScanFailed, scan
 from common.errors import ExifqError
 from common.operations import Limits, Operation, Outcome, Source
 from common.settings import Settings
@@ -39,7 +39,7 @@ def wanted(options: object) -> bool:
 
 def clamd_for(settings: Settings) -> Clamd:
     if not settings.CLAMD_URL:
-        raise ScanNotConfigured("virus scanning is not configured on this service (CLAMD_URL)")
+        raise ScanFailed("virus scanning is not configured on this service (CLAMD_URL)")
     return Clamd(settings.CLAMD_URL, settings.CLAMD_TIMEOUT, settings.CLAMD_STREAM_MAX_BYTES)
 
 

@@ -16,6 +16,8 @@ from api.openapi import build_spec
 from common import heartbeat
 from common.errors import TransientError
 from common.jobs import COMPLETED, QUEUED, upload_key
+from common.operations.extract import ExtractOptions
+from common.options import to_json
 from tests.conftest import corpus_files
 from tests.support.harness import make_harness
 from tests.support.operations import run
@@ -47,7 +49,7 @@ def test_upload_is_stored_queued_and_sent_by_uuid_only(h):
     assert h.storage.get(upload_key(body["uuid"])) == JPEG
     job = h.jobs.get(body["uuid"])
     assert (job.status, job.op, job.file_name) == (QUEUED, "extract", "photo.jpg")
-    assert job.options == {"pixels": False}
+    assert job.options == {**to_json(ExtractOptions()), "pixels": False}
     # The file's bytes never travel through Redis: no value there is bigger than a record field.
     client = h.jobs.redis
     keys = {key: client.type(key) for key in client.scan_iter()}
