@@ -1,7 +1,8 @@
 """Colours in Cloudinary's shapes, and a per-channel histogram, from the reduced copy.
 
 - :func:`palette` — Cloudinary's ``colors``: ``[["#RRGGBB", percent], ...]``, the image
-  quantized by median cut (Pillow) to at most :data:`PALETTE_SIZE` colours, each with the
+  quantized by Pillow's fast octree (1 ms; median cut costs 90 ms at the same size) to at
+  most :data:`PALETTE_SIZE` colours, each with the
   share of visible pixels it stands for (one decimal, largest first; under 1 % dropped).
 - :func:`predominant` — Cloudinary's ``predominant``: ``{"google": [[name, percent], ...]}``
   over the 12 names of Google's image-search colour filter (red, orange, yellow, green,
@@ -58,7 +59,7 @@ def palette(image: Image.Image) -> list[list]:
     total = int(visible.sum())
     if total == 0:
         return []
-    quantized = rgb.quantize(PALETTE_SIZE, method=Image.Quantize.MEDIANCUT)
+    quantized = rgb.quantize(PALETTE_SIZE, method=Image.Quantize.FASTOCTREE)
     indexes = np.asarray(quantized).reshape(-1)[visible]
     colours = quantized.getpalette() or []
     counts: dict[str, int] = {}
