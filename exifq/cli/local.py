@@ -82,9 +82,8 @@ def _runner(
 
 
 def _scanning(options: object) -> bool:
-    from worker.scan import wanted
-
-    return wanted(options)
+    """As ``worker.scan.wanted``, without importing it (a plain strip loads no settings)."""
+    return bool(getattr(options, "scan", False))
 
 
 def _scanning_runner(operation, chosen, limits, settings, output, several):
