@@ -28,6 +28,13 @@ if ! command -v clamd >/dev/null 2>&1 && [ ! -x /usr/sbin/clamd ]; then
             || $SUDO service "$service" stop >/dev/null 2>&1 || true
     done
 fi
+# The drop-in adapter tests run the hosted APIs' own curl examples.
+if ! command -v curl >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y curl \
+        || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
+             && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y curl; }
+fi
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 python3 -m ruff check .
 python3 -m ruff format --check .
