@@ -14,11 +14,16 @@ A file is never reported clean unless clamd said ``OK`` for all of it:
 - larger than ``max_bytes`` (our copy of clamd's ``StreamMaxLength``), or clamd
   answers ``INSTREAM size limit exceeded`` → ``scanned: false, infected: null``
   with a ``reason``;
-- clamd unreachable, a connection cut mid-stream, a timeout or any other clamd
-  ``ERROR`` → :class:`ScanUnavailable` (a ``TransientError``: the job retries,
-  then fails ``scan_unavailable``). clamd closes the connection when a stream
-  passes its limit, so a cut mid-stream is ambiguous: it is retried, never
-  taken for clean; keep ``max_bytes`` at or below clamd's limit to avoid it.
+- clamd unreachable, a connection cut without an answer, a timeout or any other
+  clamd ``ERROR`` → :class:`ScanUnavailable` (a ``TransientError``: the job
+  retries, then fails ``scan_unavailable``).
+
+clamd answers ``INSTREAM size limit exceeded`` and hangs up as soon as a stream
+passes its ``StreamMaxLength``, often while the client is still sending; clamdpy's
+``instream`` then raises a bare ``BrokenPipeError`` and the answer is lost. Our
+clients (:class:`_UnixClient`, :class:`_TcpClient`) override that one method: the
+same chunked protocol, but a hang-up while sending stops the sending and the answer
+is read all the same.
 
 ``CLAMD_URL`` is ``unix:///path/to/clamd.sock`` or ``tcp://host:port``.
 """
@@ -27,12 +32,15 @@ from __future__ import annotations
 
 import io
 import re
+import socket
+import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from clamdpy import ClamdNetworkSocket, ClamdUnixSocket
 from clamdpy.exceptions import BufferTooLongError, ClamdException
+from clamdpy.models import ScanResult
 
 from common.errors import ExifqError, TransientError
 
@@ -54,6 +62,48 @@ class ScanFailed(ExifqError):
     http_status = 503
 
 
+class _HangUpSafeInstream:
+    """clamdpy's ``instream`` (``man clamd``: INSTREAM), reading clamd's answer even when
+    clamd hung up before the whole stream was sent."""
+
+    max_chunk_size: int
+
+    def instream(self, buff: io.BufferedIOBase) -> ScanResult:
+        with self._acquire_socket() as sock:  # type: ignore[attr-defined]
+            self._send(sock, "INSTREAM")  # type: ignore[attr-defined]
+            try:
+                while chunk := buff.read(self.max_chunk_size):
+                    sock.sendall(struct.pack("!L", len(chunk)) + chunk)
+                sock.sendall(struct.pack("!L", 0))
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # clamd stopped reading: its answer says why (or there is none)
+            answer = _answer(sock)
+        if "INSTREAM size limit exceeded" in answer:
+            raise BufferTooLongError(answer.rsplit("ERROR", 1)[0].strip())
+        return ScanResult._from_str(answer, "INSTREAM", stream=True)
+
+
+def _answer(sock: socket.socket) -> str:
+    """clamd's one-line answer. Read up to its newline, not to the end: after a hang-up with
+    our data unread the next read fails (``ECONNRESET``), and that must not lose the line."""
+    received = b""
+    try:
+        while not received.endswith(b"\n") and (data := sock.recv(4096)):
+            received += data
+    except OSError:
+        if not received:
+            raise
+    return received.decode("utf-8", "replace").strip()
+
+
+class _UnixClient(_HangUpSafeInstream, ClamdUnixSocket):
+    pass
+
+
+class _TcpClient(_HangUpSafeInstream, ClamdNetworkSocket):
+    pass
+
+
 @dataclass(frozen=True)
 class Clamd:
     """Where clamd listens and how long to wait for it."""
@@ -62,15 +112,15 @@ class Clamd:
     timeout: float = 30.0
     max_bytes: int = 25 * 1024 * 1024
 
-    def client(self) -> ClamdUnixSocket | ClamdNetworkSocket:
+    def client(self) -> _UnixClient | _TcpClient:
         """A ``clamdpy`` client for :attr:`url` (no connection is made here)."""
         parts = urlsplit(self.url)
         if parts.scheme == "unix" and (parts.path or parts.netloc):
             path = parts.path if not parts.netloc else f"/{parts.netloc}{parts.path}"
-            return ClamdUnixSocket(path, timeout=self.timeout, max_chunk_size=CHUNK_BYTES)
+            return _UnixClient(path, timeout=self.timeout, max_chunk_size=CHUNK_BYTES)
         if parts.scheme == "tcp" and parts.hostname:
             port = parts.port or DEFAULT_PORT
-            return ClamdNetworkSocket(
+            return _TcpClient(
                 parts.hostname, port, timeout=self.timeout, max_chunk_size=CHUNK_BYTES
             )
         raise ValueError(f"CLAMD_URL must be unix:///path or tcp://host:port, not {self.url!r}")
@@ -130,7 +180,7 @@ def scan(data: bytes, clamd: Clamd) -> dict:
         answer = client.instream(io.BytesIO(data))
     except BufferTooLongError:
         return not_scanned("larger than clamd's StreamMaxLength")
-    except (ClamdException, OSError) as exc:  # OSError: a cut or timeout mid-stream
+    except (ClamdException, OSError) as exc:  # OSError: a timeout, a reset while reading
         raise ScanUnavailable(f"clamd at {clamd.url} did not scan the file: {_say(exc)}") from exc
     if answer.status == "FOUND":
         infected, name = True, answer.reason

@@ -36,6 +36,11 @@ class PrivateClamd:
     socket_path: Path
     process: subprocess.Popen
     folder: Path
+    tcp_port: int | None = None
+
+    @property
+    def tcp_url(self) -> str | None:
+        return f"tcp://127.0.0.1:{self.tcp_port}" if self.tcp_port else None
 
     @property
     def url(self) -> str:
@@ -70,7 +75,7 @@ def write_test_database(folder: Path) -> Path:
     return folder
 
 
-def _config(folder: Path, database: Path, stream_max_bytes: int) -> Path:
+def _config(folder: Path, database: Path, stream_max_bytes: int, tcp_port: int | None) -> Path:
     lines = [
         f"LocalSocket {folder / 'clamd.sock'}",
         f"DatabaseDirectory {database}",
@@ -81,6 +86,8 @@ def _config(folder: Path, database: Path, stream_max_bytes: int) -> Path:
         f"StreamMaxLength {stream_max_bytes}",
         "MaxThreads 4",
     ]
+    if tcp_port is not None:  # loopback only
+        lines += [f"TCPSocket {tcp_port}", "TCPAddr 127.0.0.1"]
     path = folder / "clamd.conf"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -96,9 +103,14 @@ def _answers(path: Path) -> bool:
 
 
 def start(
-    folder: Path, *, database: Path | None = None, stream_max_bytes: int = 25 * 1024 * 1024
+    folder: Path,
+    *,
+    database: Path | None = None,
+    stream_max_bytes: int = 25 * 1024 * 1024,
+    tcp_port: int | None = None,
 ) -> PrivateClamd:
-    """Start clamd in ``folder`` and wait until it answers ``PING``."""
+    """Start clamd in ``folder`` and wait until it answers ``PING`` (on a unix socket, and on
+    ``127.0.0.1:tcp_port`` too when given)."""
     binary = installed()
     if binary is None:
         raise RuntimeError("clamd is not installed (Debian: apt-get install clamav-daemon)")
@@ -106,14 +118,14 @@ def start(
         database = SYSTEM_DATABASE
         if not has_signatures(database):
             database = write_test_database(folder / "database")
-    config = _config(folder, database, stream_max_bytes)
+    config = _config(folder, database, stream_max_bytes, tcp_port)
     process = subprocess.Popen(
         [binary, "--config-file", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    clamd = PrivateClamd(folder / "clamd.sock", process, folder)
+    clamd = PrivateClamd(folder / "clamd.sock", process, folder, tcp_port)
     deadline = time.monotonic() + START_TIMEOUT
     while not _answers(clamd.socket_path):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -14,10 +14,21 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def clamd(tmp_path_factory):
-    running = private.start(tmp_path_factory.mktemp("clamd"))
-    yield running
-    running.stop()
+def running(tmp_path_factory):
+    clamd = private.start(tmp_path_factory.mktemp("clamd"), tcp=True)
+    yield clamd
+    clamd.stop()
+
+
+class Endpoint:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+@pytest.fixture(params=["unix", "tcp"])
+def clamd(running, request):
+    """The same clamd through its unix socket and through loopback TCP."""
+    return Endpoint(running.url if request.param == "unix" else running.tcp_url)
 
 
 def _clamd(url: str, max_bytes: int = 64 * 1024 * 1024) -> Clamd:
@@ -57,10 +68,30 @@ def test_just_over_clamds_stream_limit_is_not_scanned(clamd):
     assert "StreamMaxLength" in verdict["reason"]
 
 
-def test_far_over_clamds_limit_is_retried_never_clean(clamd):
-    """clamd hangs up mid-stream: ambiguous, so retried (never reported clean)."""
-    with pytest.raises(ScanUnavailable):
-        scan(b"\0" * (8 * private.STREAM_MAX_BYTES), _clamd(clamd.url))
+@pytest.mark.parametrize("times", [1.001, 1.3, 8])
+def test_over_clamds_limit_is_not_scanned_however_far(clamd, times):
+    """clamd hangs up while we still send: its answer is read all the same (both sockets)."""
+    data = private.EICAR + b"\0" * int(times * private.STREAM_MAX_BYTES)
+    for _ in range(5):  # the hang-up races the sending: try it more than once
+        verdict = scan(data, _clamd(clamd.url))
+        assert verdict["scanned"] is False and verdict["infected"] is None
+
+
+def test_a_server_hanging_up_without_an_answer_is_unavailable():
+    """A cut mid-stream with no answer (clamd died) is retried, never clean."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def take_a_little_and_hang_up() -> None:
+            conn, _ = server.accept()
+            conn.recv(1024)
+            conn.close()
+
+        threading.Thread(target=take_a_little_and_hang_up, daemon=True).start()
+        url = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        with pytest.raises(ScanUnavailable):
+            scan(b"\0" * (4 * 1024 * 1024), Clamd(url, timeout=5))
 
 
 def test_clamd_not_listening_is_unavailable(tmp_path):
@@ -70,13 +101,14 @@ def test_clamd_not_listening_is_unavailable(tmp_path):
 
 
 def test_clamd_stopped_mid_run_is_unavailable(tmp_path):
-    running = private.start(tmp_path)
+    running = private.start(tmp_path, tcp=True)
     try:
         assert scan(private.photo(), _clamd(running.url))["infected"] is False
     finally:
         running.stop()
-    with pytest.raises(ScanUnavailable):
-        scan(private.photo(), _clamd(running.url))
+    for url in (running.url, running.tcp_url):
+        with pytest.raises(ScanUnavailable):
+            scan(private.photo(), _clamd(url))
 
 
 def test_tcp_url_and_a_silent_server_time_out():

@@ -13,16 +13,21 @@ import pytest
 from PIL import Image
 
 from exifq.cli import clamd as launcher
+from tests.support.stack import free_port
 
 EICAR = launcher.EICAR
 STREAM_MAX_BYTES = 1024 * 1024  # small, so that the over-the-limit case is cheap
 
 
-def start(folder: Path) -> launcher.PrivateClamd:
+def start(folder: Path, tcp: bool = False) -> launcher.PrivateClamd:
+    """clamd on a unix socket in ``folder`` (and on a free loopback port with ``tcp``)."""
     if launcher.installed() is None:
         pytest.fail("clamd is not installed: tests/run.sh installs clamav-daemon")
     database = launcher.write_test_database(folder / "database")
-    return launcher.start(folder, database=database, stream_max_bytes=STREAM_MAX_BYTES)
+    port = free_port() if tcp else None
+    return launcher.start(
+        folder, database=database, stream_max_bytes=STREAM_MAX_BYTES, tcp_port=port
+    )
 
 
 def photo(extra: bytes = b"") -> bytes:
