@@ -13,7 +13,14 @@ bp = Blueprint("openapi", __name__)
 _ERROR = {
     "type": "object",
     "required": ["success", "error"],
-    "properties": {"success": {"const": False}, "error": {"type": "string"}},
+    "properties": {
+        "success": {"const": False},
+        "error": {"type": "string", "description": "what went wrong, for people"},
+        "code": {
+            "type": "string",
+            "description": "the error's name, for programs (bad_request, too_large, ...)",
+        },
+    },
 }
 _JOB_ERROR = {
     "type": "object",

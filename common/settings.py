@@ -7,6 +7,7 @@ reads ``os.environ`` anywhere else.
 from __future__ import annotations
 
 import os
+import shutil
 from functools import cached_property
 from pathlib import Path
 
@@ -42,7 +43,9 @@ class Settings(BaseSettings):
     URL_MAX_REDIRECTS: int = Field(5, ge=0)
     ALLOW_PRIVATE_URLS: bool = False
     URL_TEST_ALLOWLIST: str = Field(
-        "", description="tests only: comma-separated ip:port endpoints URL inputs may reach"
+        "",
+        description="tests and `exifq dev --serve-dir` only: comma-separated ip:port endpoints "
+        "URL inputs may reach",
     )
 
     # Virus scanning (common/clamav.py): unix:///path/clamd.sock or tcp://host:3310.
@@ -84,6 +87,14 @@ class Settings(BaseSettings):
     BROKER_VISIBILITY_TIMEOUT: int = Field(300, gt=0, description="seconds")
     SWEEP_INTERVAL_SECONDS: int = Field(3600, gt=0)
 
+    # The metadata engine reads ExifTool's tag tables from the installed ExifTool.
+    EXIFTOOL: str | None = Field(
+        None, description="the exiftool program or its lib directory; default: exiftool on PATH"
+    )
+    TABLES_DIR: Path | None = Field(
+        None, description="where the tables built from ExifTool are cached; default: user cache"
+    )
+
     # Client side of the command line (``exifq extract FILE`` against a server).
     EXIFQ_URL: str = "http://127.0.0.1:8000"
     EXIFQ_API_KEY: str | None = None
@@ -92,6 +103,20 @@ class Settings(BaseSettings):
     def api_keys(self) -> frozenset[str]:
         """The configured API keys; empty means the service is open."""
         return frozenset(k.strip() for k in self.API_KEYS.split(",") if k.strip())
+
+    @cached_property
+    def exiftool(self) -> str | None:
+        """``EXIFTOOL``, else the ``exiftool`` program on PATH (``None``: not installed)."""
+        return self.EXIFTOOL or shutil.which("exiftool")
+
+    @cached_property
+    def tables_dir(self) -> Path:
+        """``TABLES_DIR``, else ``tables`` in exifq's user cache directory (platformdirs)."""
+        if self.TABLES_DIR is not None:
+            return self.TABLES_DIR
+        import platformdirs
+
+        return platformdirs.user_cache_path("exifq") / "tables"
 
 
 def load_settings(**overrides: object) -> Settings:

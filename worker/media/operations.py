@@ -22,7 +22,11 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
     from worker.media.pixels import pixel_facts
 
     metadata = extract_metadata(
-        source.data, source.name, pixels=options.pixels, max_pixels=limits.max_pixels
+        source.data,
+        source.name,
+        pixels=options.pixels,
+        max_pixels=limits.max_pixels,
+        values=options.values,
     )
     metadata.update(pixel_facts(source.data, colours=options.pixels, faces=options.faces,
                                 histogram=options.histogram, page=options.page,

@@ -27,11 +27,13 @@ DAY = 86_400
 
 
 def error_of(answer, status: int) -> str:
-    """The error message of a ``{"success": false, "error": "..."}`` answer with ``status``."""
+    """The error message of a ``{"success": false, "error": "...", "code": "..."}`` answer with
+    ``status``."""
     assert answer.status_code == status, answer.get_data(as_text=True)
     body = answer.get_json()
-    assert set(body) == {"success", "error"} and body["success"] is False
+    assert set(body) == {"success", "error", "code"} and body["success"] is False
     assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["code"], str) and body["code"]
     return body["error"]
 
 
@@ -141,8 +143,28 @@ def test_unknown_wrong_op_and_malformed_uuids_are_404(h):
     body = h.post("extract", JPEG).get_json()
     assert error_of(h.client.get(f"/api/v1/hash/{body['uuid']}"), 404)
     assert error_of(h.client.get("/api/v1/extract/7d5bd3b3-8d1c-4a1c-9f3b-4a3f1c2e9b10"), 404)
-    assert error_of(h.client.get("/api/v1/extract/not-a-uuid"), 404)
+    assert error_of(h.client.get("/api/v1/extract/not-a-uuid"), 404) == (
+        "'not-a-uuid' is not a UUID (job and batch ids are UUIDs)"
+    )
     assert error_of(h.client.get(f"/download-cleaned/{body['uuid']}"), 404)  # not a remove job
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("/api/v1/batch/1234", "'1234' is not a UUID (job and batch ids are UUIDs)"),
+        ("/download-cleaned/x.jpg", "'x.jpg' is not a UUID (job and batch ids are UUIDs)"),
+        ("/api/v1/remove_duplicates/abc/", "'abc' is not a UUID (job and batch ids are UUIDs)"),
+        ("/api/v2/extract", "no such route: GET /api/v2/extract (the routes are listed at /docs/)"),
+        ("/nothing/here", "no such route: GET /nothing/here (the routes are listed at /docs/)"),
+        ("/web/missing.js", "not found: /web/missing.js"),
+    ],
+)
+def test_every_404_is_ours(h, path, said):
+    answer = h.client.get(path)
+    assert error_of(answer, 404) == said
+    assert answer.get_json()["code"] == "not_found"
+    assert "requested URL" not in answer.get_data(as_text=True)  # Flask's own wording
 
 
 def test_wrong_method_is_405(h):
@@ -383,3 +405,13 @@ def test_base64_over_the_upload_limit_is_413(tmp_path):
     small = make_harness(tmp_path, MAX_UPLOAD_BYTES=1000)
     answer = small.client.post("/api/v1/extract", json={"base64": "A" * 1400})
     assert answer.status_code == 413
+
+
+def test_extract_takes_values_printed_and_refuses_other_values(h):
+    answer = h.post("extract", JPEG, "photo.jpg", query_string={"values": "printed"})
+    assert answer.status_code == 202
+    assert h.jobs.get(answer.get_json()["uuid"]).options["values"] == "printed"
+    refused = h.post("extract", JPEG, "photo.jpg", query_string={"values": "pretty"})
+    assert "values" in error_of(refused, 400)
+    printed = run("extract", JPEG, "photo.jpg", values="printed").result["metadata"]["exif"]
+    assert printed["exif"]["ExposureTime"] == "1/160"
