@@ -26,7 +26,7 @@ from common.jobs import COMPLETED, FAILED, Finish, Job, cleaned_key, result_key,
 from common.operations import Limits, Outcome, Source
 from common.storage import ObjectNotFound
 from common.webhook_queue import BATCH, JOB, Delivery
-from worker import answering, webhooks
+from worker import answering, scan, webhooks
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ def process(rt: Runtime, job_id: str) -> str:
     try:
         source = _load_input(rt, job)
         options = operation.options_from_json(job.options)
-        outcome = operation.run(source, options, Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS))
+        limits = Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS)
+        outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
     except ExifqError as exc:
         return _fail(rt, job, exc.to_dict())
     except ObjectNotFound:
