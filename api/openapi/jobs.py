@@ -1,0 +1,131 @@
+"""``POST /api/v1/{operation}`` and ``GET /api/v1/{operation}/{uuid}`` for every registered
+operation (``api.jobs``, ``api.inputs``): request bodies from the operation's own option
+declarations (``common.options.json_schema``), answers from :mod:`.results`."""
+
+from __future__ import annotations
+
+from api.openapi import results
+from api.openapi.parts import (
+    CALLBACK,
+    NATIVE_SECURITY,
+    UUID_PATH,
+    WAIT,
+    json_answer,
+    limited,
+    response_ref,
+    schema_ref,
+)
+from common import options as opts
+from common.operations import Operation
+
+FILE = {"type": "string", "format": "binary", "description": "the image (or video)"}
+URL = {
+    "type": "string",
+    "format": "uri",
+    "maxLength": 2048,
+    "description": "an http(s) URL the worker fetches (private addresses are refused)",
+}
+BASE64 = {"type": "string", "description": "the file as base64, or a data: URL of base64"}
+WAIT_FIELD = WAIT["schema"] | {"description": WAIT["description"]}
+CALLBACK_FIELD = CALLBACK["schema"] | {"description": CALLBACK["description"]}
+ONE_INPUT = "Send exactly one input: a multipart `file`, a `url`, or `base64`."
+
+
+def request_body(op: Operation) -> dict:
+    """Multipart (a file, or the other inputs as fields) or a JSON object."""
+    multipart = {
+        "type": "object",
+        "properties": {
+            "file": FILE,
+            "url": URL,
+            "base64": BASE64,
+            "wait": WAIT_FIELD,
+            "callbackUrl": CALLBACK_FIELD,
+            **opts.json_schema(op.options, form=True),
+        },
+        "oneOf": [{"required": [name]} for name in ("file", "url", "base64")],
+    }
+    by_json = {
+        "type": "object",
+        "properties": {
+            "url": URL,
+            "base64": BASE64,
+            "wait": WAIT_FIELD,
+            "callbackUrl": CALLBACK_FIELD,
+            **opts.json_schema(op.options),
+        },
+        "oneOf": [{"required": [name]} for name in ("url", "base64")],
+    }
+    content = {
+        "multipart/form-data": {
+            "schema": multipart,
+            "encoding": {"file": {"contentType": "image/*, video/*, application/octet-stream"}},
+        },
+        "application/json": {"schema": by_json},
+    }
+    return {"required": True, "description": ONE_INPUT, "content": content}
+
+
+def _option_parameters(op: Operation) -> list[dict]:
+    return [
+        {"name": name, "in": "query", "schema": schema, "description": schema["description"]}
+        for name, schema in opts.json_schema(op.options, form=True).items()
+    ]
+
+
+def submit(op: Operation) -> dict:
+    pending = results.names(op)[0]
+    description = (
+        f"{op.description}\n\n{ONE_INPUT} Options may also be query parameters. The job is "
+        "queued (202, poll `statusUrl`); with `wait` the answer is the finished job (200) "
+        "when it ends in time."
+    )
+    return limited(
+        {
+            "summary": op.summary,
+            "description": description.strip(),
+            "operationId": f"submit_{op.name}",
+            "tags": ["jobs"],
+            "security": NATIVE_SECURITY,
+            "parameters": [WAIT, CALLBACK, *_option_parameters(op)],
+            "requestBody": request_body(op),
+            "responses": {
+                "200": json_answer(
+                    "finished within `wait`: completed, or failed with the job's error",
+                    results.body(op, pending=False),
+                ),
+                "202": json_answer("queued: poll statusUrl", schema_ref(pending)),
+                "400": response_ref("BadRequest"),
+                "413": response_ref("TooLarge"),
+                "415": response_ref("Unsupported"),
+            },
+        }
+    )
+
+
+def status(op: Operation) -> dict:
+    return limited(
+        {
+            "summary": f"Status and result of a {op.name} job",
+            "description": "A key is optional: with one, only that key's jobs are found.",
+            "operationId": f"status_{op.name}",
+            "tags": ["jobs"],
+            "security": NATIVE_SECURITY,
+            "parameters": [UUID_PATH, WAIT],
+            "responses": {
+                "200": json_answer(
+                    "the job: queued, processing, completed or failed", results.body(op)
+                ),
+                "400": response_ref("BadRequest"),
+                "404": response_ref("NotFound"),
+            },
+        }
+    )
+
+
+def paths(ops: tuple[Operation, ...]) -> dict:
+    found = {}
+    for op in ops:
+        found[f"/api/v1/{op.name}"] = {"post": submit(op)}
+        found[f"/api/v1/{op.name}/{{uuid}}"] = {"get": status(op)}
+    return found
