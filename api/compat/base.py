@@ -266,6 +266,12 @@ def install_errors(bp: Blueprint, render: Render) -> None:
         log.exception("unhandled error in %s", bp.name)
         return render(500, "internal error")
 
+    # Flask finds a handler registered for a status code (the app's 404, 413 and 429) before
+    # one registered for a class: these must be the adapter's too, or a body too large or a
+    # rate limit would answer in the native shape.
+    for code in (404, 413, 429):
+        bp.register_error_handler(code, _error)
+
 
 def json_error(body: dict, status: int) -> Response:
     response = jsonify(body)

@@ -73,6 +73,8 @@ def prepared(kind: str, body: dict) -> tuple[dict, tuple[str, ...]]:
     records = body.get("records")
     if isinstance(records, list):
         body["records"] = [_with_id(kind, record) for record in records]
+    if "query_record" in body:  # its _id a string too (never made up: it is the query)
+        body["query_record"] = _with_id("visual_hash", body["query_record"])
     if kind == "visual_hash" and "hash_type" not in body:
         return body, ("phash", "bmh1")
     return body, (body.get("hash_type"),)

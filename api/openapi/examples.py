@@ -1,5 +1,5 @@
 """Examples taken from real responses, stored under ``api/openapi/examples/`` and attached to the
-answers they came from.
+answers they came from (an error shared by many routes: to the shared answer).
 
 Each file is one answer the service gave in ``tests/support/openapi_scenarios.py``
 (the in-process harness running the real operations on corpus files):
@@ -35,6 +35,8 @@ def attach(spec: dict, folder: Path = FOLDER) -> dict:
         if operation is None:
             continue
         answer = operation["responses"][str(example["status"])]
+        if "$ref" in answer:  # a shared answer (components/responses): its example is shared
+            answer = spec["components"]["responses"][answer["$ref"].rpartition("/")[2]]
         media = answer["content"][example["mediaType"]]
         media.setdefault("examples", {})[name] = {
             "summary": example["summary"],
