@@ -89,4 +89,4 @@ $out{'MakerNotes::Main'} = { list => \@makers };
 require Image::ExifTool::XMP;
 $out{'XMP::nsURI'} = { map { $_ => "$Image::ExifTool::XMP::nsURI{$_}" } keys %Image::ExifTool::XMP::nsURI };
 $out{'XMP::stdXlatNS'} = { %Image::ExifTool::XMP::stdXlatNS };
-print JSON::PP->new->canonical->pretty->encode(\%out);
+print JSON::PP->new->ascii->canonical->pretty->encode(\%out);

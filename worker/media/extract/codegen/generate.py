@@ -39,6 +39,10 @@ ROOTS = (
     "Image::ExifTool::GPS::Main",
     "Image::ExifTool::IPTC::Main",
     "Image::ExifTool::XMP::Main",
+    "Image::ExifTool::QuickTime::Main",  # MP4/MOV/3GP (worker/media/video)
+    "Image::ExifTool::Matroska::Main",  # WebM/MKV
+    "Image::ExifTool::Matroska::StdTag",  # (reached from code: Matroska.pm HandleStruct)
+    "Image::ExifTool::RIFF::Main",  # AVI
 )
 
 # ExifTool modules whose tables we generate (the others are file formats we read
@@ -46,7 +50,7 @@ ROOTS = (
 FAMILIES = (  # noqa: SIM905 - a line of names reads better than 29 quoted items
     "Exif GPS IPTC XMP Apple Canon CanonCustom Casio DJI FLIR FujiFilm GE HP JVC Kodak Minolta "
     "Motorola Nikon NikonCustom Olympus Panasonic Pentax Reconyx Ricoh Samsung Sanyo Sigma Sony "
-    "Unknown"
+    "Unknown QuickTime Matroska RIFF BMP"
 ).split()
 
 # Tag attributes the run-time engine uses (see ``tabletypes.Tag``).

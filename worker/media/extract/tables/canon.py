@@ -101,6 +101,27 @@ def _f7ff569fe59(V):
     return _r
 
 
+def _fb879b21870(V):
+    _r = None
+    _r = V.set(
+        "$fmt",
+        (
+            ("x2nCCCCCC")
+            if P.truth(P.str_eq(P.call(V, "GetByteOrder", P.flat()), ("MM")))
+            else ("x2vCCCCCC")
+        ),
+    )
+    _r = P.sprintf(
+        P.flat(
+            P.flat(
+                [("%.4d:%.2d:%.2d %.2d:%.2d:%.2d.%.2d")],
+                P.unpack(P.flat(P.flat([V.get("$fmt")], [V.get("$val")]))),
+            )
+        )
+    )
+    return _r
+
+
 def _f2151deed73(V):
     _r = None
     _r = P.sub(V.get("$val"), 128)
@@ -832,6 +853,12 @@ def _fc1021872c2(V):
 def _fc80efea663(V):
     _r = None
     _r = P.match(V, P.hget(V.get("$self"), "Model"), "EOS-1D", 0)
+    return _r
+
+
+def _ff25f986ac8(V):
+    _r = None
+    _r = P.band(V.get("$val"), 2147483647)
     return _r
 
 
@@ -1721,6 +1748,20 @@ def _f90fd0439db(V):
     return _r
 
 
+def _f496ce08b6d(V):
+    _r = None
+    if P.truth(P.match(V, V.get("$val"), "^Canon(\\w{3})", 2)):
+        _r = P.method_call(V, V.get("$self"), "OverrideFileType", P.flat([P.group(V, 1)]))
+    _r = V.get("$val")
+    return _r
+
+
+def _f80c2b82214(V):
+    _r = None
+    _r = P.substr(P.flat(P.flat([V.get("$val")], [16])))
+    return _r
+
+
 TABLES = {
     "Canon::AFConfig": Table(
         "Canon::AFConfig",
@@ -1852,6 +1893,62 @@ TABLES = {
             2: (Tag("CroppedImageHeight"),),
             3: (Tag("CroppedImageLeft"),),
             4: (Tag("CroppedImageTop"),),
+        },
+    ),
+    "Canon::CCTP": Table(
+        "Canon::CCTP",
+        group0="MakerNotes",
+        group1="Canon",
+        tags={},
+    ),
+    "Canon::CDI1": Table(
+        "Canon::CDI1",
+        group0="MakerNotes",
+        group1="Canon",
+        tags={
+            "IAD1": (Tag("IAD1", subdir=SubDir("Canon::IAD1")),),
+        },
+    ),
+    "Canon::CMP1": Table(
+        "Canon::CMP1",
+        group0="MakerNotes",
+        group1="Canon",
+        proc="ProcessBinaryData",
+        fmt="int16u",
+        first_entry=0,
+        priority=0,
+        tags={
+            10: (Tag("ImageHeight", fmt="int32u"),),
+            8: (Tag("ImageWidth", fmt="int32u"),),
+        },
+    ),
+    "Canon::CNOP": Table(
+        "Canon::CNOP",
+        group0="MakerNotes",
+        group1="Canon",
+        tags={},
+    ),
+    "Canon::CNTH": Table(
+        "Canon::CNTH",
+        group0="MakerNotes",
+        group1="Canon",
+        variables={"ATOM_COUNT": "1"},
+        tags={
+            "CNDA": (Tag("ThumbnailImage", fmt="undef"),),
+        },
+    ),
+    "Canon::CTMD": Table(
+        "Canon::CTMD",
+        group0="MakerNotes",
+        group1="Canon",
+        proc="Canon::ProcessCTMD",
+        tags={
+            1: (Tag("TimeStamp", raw=_fb879b21870),),
+            4: (Tag("FocalInfo", subdir=SubDir("Canon::FocalInfo")),),
+            5: (Tag("ExposureInfo", subdir=SubDir("Canon::ExposureInfo")),),
+            7: (Tag("ExifInfo7", subdir=SubDir("Canon::ExifInfo")),),
+            8: (Tag("ExifInfo8", subdir=SubDir("Canon::ExifInfo")),),
+            9: (Tag("ExifInfo9", subdir=SubDir("Canon::ExifInfo")),),
         },
     ),
     "Canon::CameraInfo1000D": Table(
@@ -5226,6 +5323,29 @@ TABLES = {
             3: (Tag("CropBottomMargin"),),
         },
     ),
+    "Canon::ExifInfo": Table(
+        "Canon::ExifInfo",
+        group0="MakerNotes",
+        group1="Canon",
+        proc="Canon::ProcessExifInfo",
+        tags={
+            34665: (Tag("ExifIFD", subdir=SubDir("Exif::Main", proc="ProcessTIFF")),),
+            37500: (Tag("MakerNoteCanon", subdir=SubDir("Canon::Main", proc="ProcessTIFF")),),
+        },
+    ),
+    "Canon::ExposureInfo": Table(
+        "Canon::ExposureInfo",
+        group0="MakerNotes",
+        group1="Canon",
+        proc="ProcessBinaryData",
+        fmt="int32u",
+        first_entry=0,
+        tags={
+            0: (Tag("FNumber", fmt="rational32u"),),
+            1: (Tag("ExposureTime", fmt="rational32u"),),
+            2: (Tag("ISO", fmt="int32u", conv=_ff25f986ac8),),
+        },
+    ),
     "Canon::FaceDetect1": Table(
         "Canon::FaceDetect1",
         group0="MakerNotes",
@@ -5341,6 +5461,17 @@ TABLES = {
             1: (Tag("ModifiedParamFlag"),),
         },
     ),
+    "Canon::FocalInfo": Table(
+        "Canon::FocalInfo",
+        group0="MakerNotes",
+        group1="Canon",
+        proc="ProcessBinaryData",
+        fmt="int32u",
+        first_entry=0,
+        tags={
+            0: (Tag("FocalLength", fmt="rational32u"),),
+        },
+    ),
     "Canon::FocalLength": Table(
         "Canon::FocalLength",
         group0="MakerNotes",
@@ -5372,6 +5503,15 @@ TABLES = {
             1: (Tag("HDR"),),
             2: (Tag("HDREffect"),),
         },
+    ),
+    "Canon::IAD1": Table(
+        "Canon::IAD1",
+        group0="MakerNotes",
+        group1="Canon",
+        proc="ProcessBinaryData",
+        fmt="int16u",
+        first_entry=0,
+        tags={},
     ),
     "Canon::LensInfo": Table(
         "Canon::LensInfo",
@@ -6158,6 +6298,14 @@ TABLES = {
             9: (Tag("SequenceNumber"),),
         },
     ),
+    "Canon::Skip": Table(
+        "Canon::Skip",
+        group0="MakerNotes",
+        group1="Canon",
+        tags={
+            "CNDB": (Tag("Unknown_CNDB", flags=frozenset({"Binary", "Unknown"})),),
+        },
+    ),
     "Canon::TimeInfo": Table(
         "Canon::TimeInfo",
         group0="MakerNotes",
@@ -6242,6 +6390,34 @@ TABLES = {
             58: (Tag("WB_GRBGLevelsUnderwater", fmt="int32s", fmt_count=4),),
             66: (Tag("WB_GRBGLevelsCustom1", fmt="int32s", fmt_count=4),),
             74: (Tag("WB_GRBGLevelsCustom2", fmt="int32s", fmt_count=4),),
+        },
+    ),
+    "Canon::uuid": Table(
+        "Canon::uuid",
+        group0="MakerNotes",
+        group1="Canon",
+        tags={
+            "CCTP": (Tag("CanonCCTP", subdir=SubDir("Canon::CCTP", start=12)),),
+            "CMT1": (Tag("IFD0", subdir=SubDir("Exif::Main", proc="ProcessTIFF")),),
+            "CMT2": (Tag("ExifIFD", subdir=SubDir("Exif::Main", proc="ProcessTIFF")),),
+            "CMT3": (
+                Tag("MakerNoteCanon", subdir=SubDir("Canon::Main", proc="Canon::ProcessCMT3")),
+            ),
+            "CMT4": (
+                Tag("GPSInfo", subdir=SubDir("GPS::Main", proc="ProcessTIFF", dir_name="GPS")),
+            ),
+            "CNCV": (Tag("CompressorVersion", raw=_f496ce08b6d),),
+            "CNOP": (Tag("CanonCNOP", subdir=SubDir("Canon::CNOP")),),
+            "CNTH": (Tag("CanonCNTH", subdir=SubDir("Canon::CNTH")),),
+            "THMB": (Tag("ThumbnailImage", raw=_f80c2b82214, flags=frozenset({"Binary"})),),
+        },
+    ),
+    "Canon::uuid2": Table(
+        "Canon::uuid2",
+        group0="Canon",
+        group1="Canon",
+        tags={
+            "CNOP": (Tag("CanonVRD"),),
         },
     ),
 }

@@ -318,6 +318,16 @@ def _f092415243a(V):
 
 
 TABLES = {
+    "Casio::AVI": Table(
+        "Casio::AVI",
+        group0="MakerNotes",
+        group1="Casio",
+        proc="ProcessBinaryData",
+        first_entry=0,
+        tags={
+            0: (Tag("Software", fmt="string"),),
+        },
+    ),
     "Casio::FaceInfo1": Table(
         "Casio::FaceInfo1",
         group0="MakerNotes",

@@ -14,7 +14,313 @@ from worker.media.extract import perl as P
 from worker.media.extract.tabletypes import SubDir, Table, Tag
 
 
+def _fadfad1cd34(V):
+    _r = None
+    _r = P.sub(V.get("$val"), 273.15)
+    return _r
+
+
+def _f89930dd580(V):
+    _r = None
+    _r = V.get("$size")
+    return _r
+
+
+def _f0cd14bf08a(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^bahpver\\x00", 0)
+    return _r
+
+
+def _f0726399e6c(V):
+    _r = None
+    _r = P.join(
+        P.flat(
+            P.flat(
+                [(" ")],
+                P.split(P.pstr(("\x00")), P.substr(P.flat(P.flat([V.get("$val")], [8]))), 0),
+            )
+        )
+    )
+    return _r
+
+
+def _f7647e76209(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^balpver\\x00", 0)
+    return _r
+
+
+def _f15e133cb30(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^battery\\x00", 0)
+    return _r
+
+
+def _f1bf969535e(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^bavpver\\x00", 0)
+    return _r
+
+
+def _f587272ceee(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^camcore\\x00", 0)
+    return _r
+
+
+def _f947dbeb425(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^det_board\\x00", 0)
+    return _r
+
+
+def _fc6b5885ab6(V):
+    _r = None
+    _r = P.join(
+        P.flat(
+            P.flat(
+                [(" ")],
+                P.split(P.pstr(("\x00")), P.substr(P.flat(P.flat([V.get("$val")], [10]))), 0),
+            )
+        )
+    )
+    return _r
+
+
+def _f159df97a23(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^detector\\x00", 0)
+    return _r
+
+
+def _f583dec8a80(V):
+    _r = None
+    _r = P.join(
+        P.flat(
+            P.flat(
+                [(" ")],
+                P.split(P.pstr(("\x00")), P.substr(P.flat(P.flat([V.get("$val")], [9]))), 0),
+            )
+        )
+    )
+    return _r
+
+
+def _f160967dc98(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^gidcver\\x00", 0)
+    return _r
+
+
+def _f32e8265016(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^gidpver\\x00", 0)
+    return _r
+
+
+def _f4b5ae578be(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^gipccpld\\x00", 0)
+    return _r
+
+
+def _f63f173a812(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^gipcver\\x00", 0)
+    return _r
+
+
+def _f76d82f856c(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^gixiver\\x00", 0)
+    return _r
+
+
+def _f8ff168c091(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^mainboard\\x00", 0)
+    return _r
+
+
+def _f3d515ef426(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^optics\\x00", 0)
+    return _r
+
+
+def _f9d6696f4b9(V):
+    _r = None
+    _r = P.join(
+        P.flat(
+            P.flat(
+                [(" ")],
+                P.split(P.pstr(("\x00")), P.substr(P.flat(P.flat([V.get("$val")], [7]))), 0),
+            )
+        )
+    )
+    return _r
+
+
+def _f6ed1822b95(V):
+    _r = None
+    _r = P.join(P.flat(P.flat([(" ")], P.split(P.pstr(("\x00")), V.get("$val"), 0))))
+    return _r
+
+
+def _f356c8df504(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\x43\\xc3\\x99\\x3b\\x0f\\x94\\x42\\x4b\\x82\\x05\\x6b\\x66\\x51\\x3f\\x48\\x5d",
+        16,
+    )
+    return _r
+
+
+def _f007e0dff8c(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\x57\\xf5\\xb9\\x3e\\x51\\xe4\\x48\\xaf\\xa0\\xd9\\xc3\\xef\\x1b\\x37\\xf7\\x12",
+        16,
+    )
+    return _r
+
+
+def _f419442bf2b(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\x41\\xe5\\xdc\\xf9\\xe8\\x0a\\x41\\xce\\xad\\xfe\\x7f\\x0c\\x58\\x08\\x2c\\x19",
+        16,
+    )
+    return _r
+
+
+def _f41a109724d(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\x57\\x45\\x20\\x50\\x2c\\xbb\\x44\\xad\\xae\\x54\\x15\\xe9\\xb8\\x39\\xd9\\x03",
+        16,
+    )
+    return _r
+
+
+def _fac14a9774e(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\x7f\\x2e\\x21\\x00\\x8b\\x46\\x49\\x18\\xaf\\xb1\\xde\\x70\\x9a\\x74\\xf6\\xf5",
+        16,
+    )
+    return _r
+
+
+def _f27cea89a9c(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\x2b\\x45\\x2f\\xdc\\x74\\x35\\x40\\x94\\xba\\xee\\x22\\xa6\\xb2\\x3a\\x7c\\xf8",
+        16,
+    )
+    return _r
+
+
+def _f2cf684be66(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\x78\\x3f\\xc7\\x83\\x0c\\x95\\x4b\\x00\\x8c\\xc7\\xac\\xf1\\xec\\xb4\\xd3\\x9a",
+        16,
+    )
+    return _r
+
+
+def _f1abd5fe4d9(V):
+    _r = None
+    _r = P.join(P.flat(P.flat([(" ")], P.unpack(P.flat(P.flat([("x20N4xZ*")], [V.get("$val")]))))))
+    return _r
+
+
+def _faa24114c77(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\x52\\xae\\xda\\x45\\x17\\x1e\\x48\\xb1\\x92\\x47\\x93\\xa4\\x21\\x4e\\x43\\xf5",
+        16,
+    )
+    return _r
+
+
+def _f1347d7203f(V):
+    _r = None
+    _r = P.last(P.unpack(P.flat(P.flat([("x20C*")], [V.get("$val")]))))
+    return _r
+
+
+def _f8960aaf36e(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\xf8\\xab\\x72\\x1e\\x84\\x73\\x44\\xa0\\xb8\\xc8\\x1b\\x04\\x82\\x6e\\x07\\x24",
+        16,
+    )
+    return _r
+
+
+def _f5260136a7f(V):
+    _r = None
+    _r = P.last(
+        V.set_arr(
+            "@a", P.split(P.pstr(("\x00")), P.substr(P.flat(P.flat([V.get("$val")], [20]))), 0)
+        )
+    )
+    _r = P.ref_to(len(V.arr("@a")))
+    return _r
+
+
+def _f7b4ee9bb56(V):
+    _r = None
+    _r = P.match(
+        V,
+        P.deref(V.get("$valPt")),
+        "^\\x91\\xaf\\x9b\\x93\\x45\\x9b\\x44\\x56\\x98\\xd1\\x5e\\x76\\xea\\x01\\x04\\xac....\\xff\\xd8\\xff",
+        16,
+    )
+    return _r
+
+
+def _fbac6197b4d(V):
+    _r = None
+    _r = P.substr(P.flat(P.flat([V.get("$val")], [20])))
+    return _r
+
+
 TABLES = {
+    "FLIR::GPS_UUID": Table(
+        "FLIR::GPS_UUID",
+        group0="MakerNotes",
+        group1="FLIR",
+        proc="ProcessBinaryData",
+        fmt="float",
+        first_entry=0,
+        tags={
+            1: (Tag("GPSLatitude"),),
+            2: (Tag("GPSLongitude"),),
+            3: (Tag("GPSAltitude"),),
+        },
+    ),
     "FLIR::Main": Table(
         "FLIR::Main",
         group0="MakerNotes",
@@ -46,6 +352,222 @@ TABLES = {
                     fmt="rational64s",
                     writable="rational64u",
                     flags=frozenset({"Unknown"}),
+                ),
+            ),
+        },
+    ),
+    "FLIR::MoreInfo": Table(
+        "FLIR::MoreInfo",
+        group0="MakerNotes",
+        group1="FLIR",
+        proc="ProcessBinaryData",
+        first_entry=0,
+        tags={
+            11: (
+                Tag(
+                    "UnknownTemperature1",
+                    fmt="float",
+                    conv=_fadfad1cd34,
+                    flags=frozenset({"Unknown"}),
+                ),
+            ),
+            15: (
+                Tag(
+                    "UnknownTemperature2",
+                    fmt="float",
+                    conv=_fadfad1cd34,
+                    flags=frozenset({"Unknown"}),
+                ),
+            ),
+            5: (Tag("LensModel", fmt="string", fmt_count=6),),
+        },
+    ),
+    "FLIR::Params": Table(
+        "FLIR::Params",
+        group0="MakerNotes",
+        group1="FLIR",
+        proc="ProcessBinaryData",
+        fmt="float",
+        first_entry=0,
+        tags={
+            1: (Tag("ReflectedApparentTemperature", fmt="float", conv=_fadfad1cd34),),
+            2: (Tag("AtmosphericTemperature", fmt="float", conv=_fadfad1cd34),),
+            3: (Tag("Emissivity", fmt="float"),),
+            4: (Tag("ObjectDistance"),),
+            5: (Tag("RelativeHumidity"),),
+            6: (Tag("EstimatedAtmosphericTrans", fmt="float"),),
+            7: (Tag("IRWindowTemperature", fmt="float", conv=_fadfad1cd34),),
+            8: (Tag("IRWindowTransmission", fmt="float"),),
+        },
+    ),
+    "FLIR::Parts": Table(
+        "FLIR::Parts",
+        group0="MakerNotes",
+        group1="FLIR",
+        proc="ProcessBinaryData",
+        fmt="undef",
+        tags={
+            4: (
+                Tag(
+                    "BAHPVer",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f0cd14bf08a,
+                    raw=_f0726399e6c,
+                ),
+                Tag(
+                    "BALPVer",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f7647e76209,
+                    conv=_f0726399e6c,
+                ),
+                Tag(
+                    "Battery",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f15e133cb30,
+                    conv=_f0726399e6c,
+                ),
+                Tag(
+                    "BAVPVer",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f1bf969535e,
+                    conv=_f0726399e6c,
+                ),
+                Tag(
+                    "CamCore",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f587272ceee,
+                    conv=_f0726399e6c,
+                ),
+                Tag(
+                    "DetectorBoard",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f947dbeb425,
+                    conv=_fc6b5885ab6,
+                ),
+                Tag(
+                    "Detector",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f159df97a23,
+                    conv=_f583dec8a80,
+                ),
+                Tag(
+                    "GIDCVer",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f160967dc98,
+                    conv=_f0726399e6c,
+                ),
+                Tag(
+                    "GIDPVer",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f32e8265016,
+                    conv=_f0726399e6c,
+                ),
+                Tag(
+                    "GIPC_CPLD",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f4b5ae578be,
+                    conv=_f583dec8a80,
+                ),
+                Tag(
+                    "GIPCVer",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f63f173a812,
+                    conv=_f0726399e6c,
+                ),
+                Tag(
+                    "GIXIVer",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f76d82f856c,
+                    conv=_f0726399e6c,
+                ),
+                Tag(
+                    "MainBoard",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f8ff168c091,
+                    conv=_fc6b5885ab6,
+                ),
+                Tag(
+                    "Optics",
+                    fmt="undef",
+                    fmt_count=_f89930dd580,
+                    cond=_f3d515ef426,
+                    conv=_f9d6696f4b9,
+                ),
+                Tag("PartNumber", fmt="undef", fmt_count=_f89930dd580, conv=_f6ed1822b95),
+            ),
+        },
+    ),
+    "FLIR::SerialNums": Table(
+        "FLIR::SerialNums",
+        group0="MakerNotes",
+        group1="FLIR",
+        proc="ProcessBinaryData",
+        first_entry=0,
+        tags={
+            111: (Tag("UnknownSerial4", fmt="string", fmt_count=11, flags=frozenset({"Unknown"})),),
+            12: (Tag("UnknownSerial1", fmt="string", fmt_count=33, flags=frozenset({"Unknown"})),),
+            123: (Tag("UnknownNumber", fmt="string", fmt_count=3, flags=frozenset({"Unknown"})),),
+            126: (Tag("CameraSerialNumber", fmt="string", fmt_count=9),),
+            45: (Tag("UnknownSerial2", fmt="string", fmt_count=33, flags=frozenset({"Unknown"})),),
+            78: (Tag("UnknownSerial3", fmt="string", fmt_count=33, flags=frozenset({"Unknown"})),),
+        },
+    ),
+    "FLIR::UnknownUUID": Table(
+        "FLIR::UnknownUUID",
+        group0="MakerNotes",
+        group1="FLIR",
+        proc="ProcessBinaryData",
+        fmt="float",
+        first_entry=0,
+        tags={},
+    ),
+    "FLIR::UserData": Table(
+        "FLIR::UserData",
+        group0="FLIR",
+        group1="FLIR",
+        tags={
+            "uuid": (
+                Tag("FLIR_Parts", cond=_f356c8df504, subdir=SubDir("FLIR::Parts", start=16)),
+                Tag("FLIR_Serial", cond=_f007e0dff8c, subdir=SubDir("FLIR::SerialNums", start=16)),
+                Tag("FLIR_Params", cond=_f419442bf2b, subdir=SubDir("FLIR::Params", start=16)),
+                Tag(
+                    "FLIR_UnknownUUID",
+                    cond=_f41a109724d,
+                    subdir=SubDir("FLIR::UnknownUUID", start=16),
+                ),
+                Tag("FLIR_GPS", cond=_fac14a9774e, subdir=SubDir("FLIR::GPS_UUID", start=16)),
+                Tag("FLIR_MoreInfo", cond=_f27cea89a9c, subdir=SubDir("FLIR::MoreInfo", start=16)),
+                Tag(
+                    "SoftwareComponents",
+                    cond=_f2cf684be66,
+                    conv=_f1abd5fe4d9,
+                    flags=frozenset({"Unknown"}),
+                ),
+                Tag(
+                    "FLIR_Unknown",
+                    cond=_faa24114c77,
+                    conv=_f1347d7203f,
+                    flags=frozenset({"Unknown"}),
+                ),
+                Tag("Units", cond=_f8960aaf36e, raw=_f5260136a7f, list_type=1),
+                Tag(
+                    "ThumbnailImage",
+                    cond=_f7b4ee9bb56,
+                    raw=_fbac6197b4d,
+                    flags=frozenset({"Binary"}),
                 ),
             ),
         },

@@ -173,6 +173,16 @@ TABLES = {
             0.2: (Tag("DriveSpeed", mask=4278190080, bit_shift=24),),
         },
     ),
+    "FujiFilm::FFMV": Table(
+        "FujiFilm::FFMV",
+        group0="MakerNotes",
+        group1="FujiFilm",
+        proc="ProcessBinaryData",
+        first_entry=0,
+        tags={
+            0: (Tag("MovieStreamName", fmt="string", fmt_count=34),),
+        },
+    ),
     "FujiFilm::FaceRecInfo": Table(
         "FujiFilm::FaceRecInfo",
         group0="MakerNotes",

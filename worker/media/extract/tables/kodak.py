@@ -26,6 +26,42 @@ def _f2afca7e75d(V):
     return _r
 
 
+def _f46ce72cae9(V):
+    _r = None
+    _r = P.pow_(2, (P.div(V.get("$val"), 2000)))
+    return _r
+
+
+def _ff61a3ff355(V):
+    _r = None
+    _r = P.div(V.get("$val"), 1000)
+    return _r
+
+
+def _f454d679f6c(V):
+    _r = None
+    _r = P.div(V.get("$val"), 3)
+    return _r
+
+
+def _fc64f74fa21(V):
+    _r = None
+    _r = P.substr(
+        P.flat(P.flat([V.get("$val")], [2], P.unpack(P.flat(P.flat([("C")], [V.get("$val")])))))
+    )
+    return _r
+
+
+def _ff3227b1b05(V):
+    _r = None
+    _r = (
+        P.pow_(2, (P.div(P.neg(V.get("$val")), 3)))
+        if P.truth(P.num_lt(P.abs_(V.get("$val")), 100))
+        else 0
+    )
+    return _r
+
+
 def _f2efa1388b9(V):
     _r = None
     _r = P.num_eq(V.get("$count"), 72)
@@ -65,12 +101,6 @@ def _f99d768977b(V):
     return _r
 
 
-def _ff61a3ff355(V):
-    _r = None
-    _r = P.div(V.get("$val"), 1000)
-    return _r
-
-
 def _f9dcd06a692(V):
     _r = None
     _r = P.last(V.set_arr("@a", P.split(P.pstr((" ")), V.get("$val"), 0)))
@@ -81,6 +111,23 @@ def _f9dcd06a692(V):
             _r = V.set("$_", P.div(2048, V.get("$_")))
         _l1[_i1] = V["$_"]
     return P.join(P.flat(P.flat([(" ")], V.arr("@a"))))
+    return _r
+
+
+def _fae5147a139(V):
+    _r = None
+    _r = P.hget(V.hash("%val"), P.pstr(2))
+    return _r
+
+
+def _fb775a8f88c(V):
+    _r = None
+    _r = P.method_call(
+        V,
+        V.get("$self"),
+        "ValidateImage",
+        P.flat(P.flat([P.ref_to(V.get("$val"))], [V.get("$tag")])),
+    )
     return _r
 
 
@@ -182,6 +229,48 @@ TABLES = {
             64772: (Tag("FNumber", conv=_fd19d5acb32, priority=0, writable="int16u"),),
             64773: (Tag("ExposureTime", conv=_f2afca7e75d, priority=0, writable="int32u"),),
             64774: (Tag("ISO", priority=0, writable="int16u"),),
+        },
+    ),
+    "Kodak::DcEM": Table(
+        "Kodak::DcEM",
+        group0="MakerNotes",
+        group1="Kodak",
+        tags={},
+    ),
+    "Kodak::DcMD": Table(
+        "Kodak::DcMD",
+        group0="MakerNotes",
+        group1="Kodak",
+        tags={
+            "CMbo": (Tag("CameraByteOrder"),),
+            "Cmbo": (Tag("CameraByteOrder"),),
+            "DcEM": (Tag("DcEM", subdir=SubDir("Kodak::DcEM")),),
+            "DcME": (Tag("DcME", subdir=SubDir("Kodak::DcME")),),
+        },
+    ),
+    "Kodak::DcME": Table(
+        "Kodak::DcME",
+        group0="MakerNotes",
+        group1="Kodak",
+        tags={},
+    ),
+    "Kodak::Free": Table(
+        "Kodak::Free",
+        group0="MakerNotes",
+        group1="Kodak",
+        tags={
+            "AprV": (Tag("ApertureValue", fmt="int16s", conv=_f46ce72cae9),),
+            "BrtV": (Tag("BrightnessValue", fmt="int32s", conv=_ff61a3ff355),),
+            "Expc": (Tag("ExposureCompensation", fmt="int16s", conv=_f454d679f6c),),
+            "Expo": (Tag("ExposureTime", fmt="rational32u"),),
+            "FL35": (Tag("FocalLengthIn35mmFormat", fmt="int16u"),),
+            "FNum": (Tag("FNumber", fmt="int16u", conv=_fd19d5acb32),),
+            "FoLn": (Tag("FocalLength", fmt="int16u"),),
+            "ISOS": (Tag("ISO", fmt="int16u"),),
+            "SVer": (Tag("FirmwareVersion", conv=_fc64f74fa21),),
+            "Scrn": (Tag("PreviewInfo", subdir=SubDir("Kodak::Scrn")),),
+            "Seri": (Tag("SerialNumber", conv=_fc64f74fa21),),
+            "StSV": (Tag("ShutterSpeedValue", fmt="int16s", conv=_ff3227b1b05),),
         },
     ),
     "Kodak::IFD": Table(
@@ -1052,6 +1141,19 @@ TABLES = {
             20: (Tag("WB_RGBLevels", fmt="int16u", fmt_count=3, conv=_f9dcd06a692),),
         },
     ),
+    "Kodak::Scrn": Table(
+        "Kodak::Scrn",
+        group0="MakerNotes",
+        group1="Kodak",
+        proc="ProcessBinaryData",
+        fmt="int16u",
+        tags={
+            0: (Tag("PreviewImageWidth"),),
+            1: (Tag("PreviewImageHeight"),),
+            2: (Tag("PreviewImageLength", fmt="int32u"),),
+            4: (Tag("PreviewImage", fmt="undef", fmt_count=_fae5147a139, raw=_fb775a8f88c),),
+        },
+    ),
     "Kodak::SubIFD0": Table(
         "Kodak::SubIFD0",
         group0="MakerNotes",
@@ -1470,5 +1572,26 @@ TABLES = {
         proc="ProcessBinaryData",
         first_entry=0,
         tags={},
+    ),
+    "Kodak::frea": Table(
+        "Kodak::frea",
+        group0="MakerNotes",
+        group1="Kodak",
+        tags={
+            "scra": (Tag("PreviewImage", flags=frozenset({"Binary"})),),
+            "thma": (Tag("ThumbnailImage", flags=frozenset({"Binary"})),),
+            "tima": (Tag("Duration", fmt="int32u", priority=0),),
+            "ver ": (Tag("KodakVersion"),),
+        },
+    ),
+    "Kodak::pose": Table(
+        "Kodak::pose",
+        group0="MakerNotes",
+        group1="Kodak",
+        proc="Kodak::ProcessPose",
+        tags={
+            "Accelerometer": (Tag("Accelerometer"),),
+            "AngularVelocity": (Tag("AngularVelocity"),),
+        },
     ),
 }

@@ -571,6 +571,16 @@ TABLES = {
             0: (Tag("ImageStabilization", fmt="int16u"),),
         },
     ),
+    "Minolta::MMA": Table(
+        "Minolta::MMA",
+        group0="MakerNotes",
+        group1="Minolta",
+        proc="ProcessBinaryData",
+        tags={
+            0: (Tag("Make", fmt="string", fmt_count=20),),
+            20: (Tag("SoftwareVersion", fmt="string", fmt_count=16),),
+        },
+    ),
     "Minolta::Main": Table(
         "Minolta::Main",
         group0="MakerNotes",

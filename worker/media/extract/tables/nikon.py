@@ -285,6 +285,32 @@ def _fe8fc1d9a30(V):
     return _r
 
 
+def _f997559551f(V):
+    _r = None
+    _r = V.get("$val") if P.truth(P.length(V.get("$val"))) else None
+    return _r
+
+
+def _f8548d6f964(V):
+    _r = None
+    _r = P.pow_(2, (P.div(V.get("$val"), 2)))
+    return _r
+
+
+def _fccebdb6671(V):
+    _r = None
+    _r = P.trans(V.get("$val"), lambda _v: V.set("$val", _v), "\x00", "", "d")
+    _r = V.get("$val")
+    return _r
+
+
+def _f73b9775d83(V):
+    _r = None
+    _r = P.last(V.set_arr("@a", P.reverse(P.flat(P.split(P.pstr((" ")), V.get("$val"), 0)))))
+    _r = P.join(P.flat(P.flat([(".")], V.arr("@a"))))
+    return _r
+
+
 def _fc2259bd228(V):
     _r = None
     _r = P.str_ne(P.hget(V.get("$self"), "FILE_TYPE"), ("TIFF"))
@@ -1327,6 +1353,56 @@ def _f819f9db3ea(V):
     return _r
 
 
+def _f80bbc84447(V):
+    _r = None
+    _r = P.subst(V, V.get("$val"), lambda _v: V.set("$val", _v), "\\x00$", 0, lambda V: "", 1)
+    _r = P.subst(
+        V,
+        V.get("$val"),
+        lambda _v: V.set("$val", _v),
+        "([\\x00-\\x1f])",
+        0,
+        lambda V: P.cat(("."), P.ord_(P.group(V, 1))),
+        0,
+    )
+    _r = P.subst(V, V.get("$val"), lambda _v: V.set("$val", _v), "\\.", 0, lambda V: " ", 1)
+    return V.get("$val")
+    return _r
+
+
+def _f8f0ee0ee61(V):
+    _r = None
+    _r = V.get("$val") if P.truth(P.length(V.get("$val"))) else None
+    return _r
+
+
+def _f4b9cf88666(V):
+    _r = None
+    _r = 1
+    _r = P.call(V, "Image::ExifTool::GPS::ToDegrees", P.flat([V.get("$val")]))
+    return _r
+
+
+def _fc059ec7257(V):
+    _r = None
+    _r = 1
+    _r = P.call(V, "Image::ExifTool::GPS::ConvertTimeStamp", P.flat([V.get("$val")]))
+    return _r
+
+
+def _f5e7fcef8a6(V):
+    _r = None
+    _r = P.call(V, "Image::ExifTool::Exif::ExifDate", P.flat([V.get("$val")]))
+    return _r
+
+
+def _fe75a452177(V):
+    _r = None
+    _r = P.subst(V, V.get("$val"), lambda _v: V.set("$val", _v), " 0$", 0, lambda V: "", 1)
+    _r = V.get("$val")
+    return _r
+
+
 def _f087b347eb2(V):
     _r = None
     _r = P.call(V, "Image::ExifTool::XMP::DecodeBase64", P.flat([V.get("$val")]))
@@ -1694,6 +1770,85 @@ TABLES = {
             1: (Tag("AFFineTuneIndex"),),
             2: (Tag("AFFineTuneAdj", fmt="int8s", priority=0),),
             3: (Tag("AFFineTuneAdjTele", fmt="int8s"),),
+        },
+    ),
+    "Nikon::AVI": Table(
+        "Nikon::AVI",
+        group0="MakerNotes",
+        group1="Nikon",
+        tags={
+            "nctg": (Tag("NikonTags", subdir=SubDir("Nikon::AVITags")),),
+            "ncth": (Tag("ThumbnailImage", flags=frozenset({"Binary"})),),
+            "ncvr": (Tag("NikonVers", subdir=SubDir("Nikon::AVIVers")),),
+            "ncvw": (Tag("PreviewImage", raw=_f997559551f, flags=frozenset({"Binary"})),),
+        },
+    ),
+    "Nikon::AVITags": Table(
+        "Nikon::AVITags",
+        group0="MakerNotes",
+        group1="Nikon",
+        proc="Nikon::ProcessNikonAVI",
+        fmt="string",
+        tags={
+            10: (Tag("ExposureCompensation", fmt="rational64s"),),
+            11: (Tag("MaxApertureValue", fmt="rational64u", conv=_f8548d6f964),),
+            12: (Tag("MeteringMode", fmt="int16u"),),
+            13: (
+                Tag("Nikon_AVITags_0x000d", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),
+            ),
+            14: (
+                Tag("Nikon_AVITags_0x000e", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),
+            ),
+            15: (Tag("FocalLength", fmt="rational64u"),),
+            16: (Tag("XResolution", fmt="rational64u"),),
+            17: (Tag("YResolution", fmt="rational64u"),),
+            18: (Tag("ResolutionUnit", fmt="int16u"),),
+            19: (Tag("DateTimeOriginal"),),
+            20: (Tag("CreateDate"),),
+            21: (
+                Tag("Nikon_AVITags_0x0015", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),
+            ),
+            22: (Tag("Duration", fmt="rational64u"),),
+            23: (
+                Tag("Nikon_AVITags_0x0017", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),
+            ),
+            24: (Tag("FocusMode"),),
+            25: (
+                Tag("Nikon_AVITags_0x0019", fmt="int32s", flags=frozenset({"Hidden", "Unknown"})),
+            ),
+            27: (Tag("DigitalZoom", fmt="rational64u"),),
+            28: (
+                Tag(
+                    "Nikon_AVITags_0x001c",
+                    fmt="rational64u",
+                    flags=frozenset({"Hidden", "Unknown"}),
+                ),
+            ),
+            29: (Tag("ColorMode"),),
+            3: (Tag("Make"),),
+            30: (Tag("Sharpness"),),
+            31: (Tag("WhiteBalance"),),
+            32: (Tag("NoiseReduction"),),
+            32794: (
+                Tag("Nikon_AVITags_0x801a", fmt="int32s", flags=frozenset({"Hidden", "Unknown"})),
+            ),
+            4: (Tag("Model"),),
+            5: (Tag("Software", fmt="undef", conv=_fccebdb6671),),
+            6: (Tag("Equipment"),),
+            7: (Tag("Orientation", fmt="int16u"),),
+            8: (Tag("ExposureTime", fmt="rational64u"),),
+            9: (Tag("FNumber", fmt="rational64u"),),
+        },
+    ),
+    "Nikon::AVIVers": Table(
+        "Nikon::AVIVers",
+        group0="MakerNotes",
+        group1="Nikon",
+        proc="Nikon::ProcessNikonAVI",
+        fmt="string",
+        tags={
+            1: (Tag("MakerNoteType"),),
+            2: (Tag("MakerNoteVersion", fmt="int8u", conv=_f73b9775d83),),
         },
     ),
     "Nikon::BarometerInfo": Table(
@@ -3856,6 +4011,195 @@ TABLES = {
             1: (Tag("MultiExposureMode"),),
             2: (Tag("MultiExposureShots"),),
             3: (Tag("MultiExposureOverlayMode"),),
+        },
+    ),
+    "Nikon::NCDB": Table(
+        "Nikon::NCDB",
+        group0="MakerNotes",
+        group1="Nikon",
+        tags={},
+    ),
+    "Nikon::NCDT": Table(
+        "Nikon::NCDT",
+        group0="MakerNotes",
+        group1="Nikon",
+        tags={
+            "NCDB": (Tag("NikonNCDB", subdir=SubDir("Nikon::NCDB")),),
+            "NCHD": (Tag("MakerNoteVersion", fmt="undef", conv=_f80bbc84447),),
+            "NCM1": (
+                Tag("PreviewImage1", fmt="undef", raw=_f8f0ee0ee61, flags=frozenset({"Binary"})),
+            ),
+            "NCM2": (
+                Tag("PreviewImage2", fmt="undef", raw=_f8f0ee0ee61, flags=frozenset({"Binary"})),
+            ),
+            "NCTG": (Tag("NikonTags", subdir=SubDir("Nikon::NCTG")),),
+            "NCTH": (Tag("ThumbnailImage", fmt="undef", flags=frozenset({"Binary"})),),
+            "NCVW": (Tag("PreviewImage", fmt="undef", flags=frozenset({"Binary"})),),
+        },
+    ),
+    "Nikon::NCTG": Table(
+        "Nikon::NCTG",
+        group0="MakerNotes",
+        group1="Nikon",
+        proc="Nikon::ProcessNikonMOV",
+        tags={
+            1: (Tag("Make"),),
+            17: (Tag("CreateDate"),),
+            17859226: (Tag("ExposureTime"),),
+            17859229: (Tag("FNumber"),),
+            17860642: (Tag("ExposureProgram"),),
+            17863172: (Tag("ExposureCompensation"),),
+            17863175: (Tag("MeteringMode"),),
+            17863178: (Tag("FocalLength"),),
+            17867825: (Tag("SerialNumber"),),
+            17867826: (Tag("LensInfo"),),
+            17867827: (Tag("LensMake"),),
+            17867828: (Tag("LensModel"),),
+            17867829: (Tag("LensSerialNumber"),),
+            18: (Tag("DateTimeOriginal"),),
+            18874368: (Tag("GPSVersionID", group1="GPS"),),
+            18874369: (Tag("GPSLatitudeRef", group1="GPS"),),
+            18874370: (Tag("GPSLatitude", conv=_f4b9cf88666, group1="GPS"),),
+            18874371: (Tag("GPSLongitudeRef", group1="GPS"),),
+            18874372: (Tag("GPSLongitude", conv=_f4b9cf88666, group1="GPS"),),
+            18874373: (Tag("GPSAltitudeRef", group1="GPS"),),
+            18874374: (Tag("GPSAltitude", group1="GPS"),),
+            18874375: (Tag("GPSTimeStamp", conv=_fc059ec7257, group1="GPS"),),
+            18874376: (Tag("GPSSatellites", group1="GPS"),),
+            18874384: (Tag("GPSImgDirectionRef", group1="GPS"),),
+            18874385: (Tag("GPSImgDirection", group1="GPS"),),
+            18874386: (Tag("GPSMapDatum", group1="GPS"),),
+            18874397: (Tag("GPSDateStamp", conv=_f5e7fcef8a6, group1="GPS"),),
+            19: (Tag("FrameCount", conv=_fe75a452177),),
+            2: (Tag("Model"),),
+            22: (Tag("FrameRate"),),
+            25: (Tag("TimeZone"),),
+            3: (Tag("Software"),),
+            33554433: (Tag("MakerNoteVersion"),),
+            33554437: (Tag("WhiteBalance"),),
+            33554439: (Tag("FocusMode", writable="string"),),
+            33554443: (Tag("WhiteBalanceFineTune"),),
+            33554459: (Tag("CropHiSpeed", count=7, writable="int16u"),),
+            33554462: (Tag("ColorSpace"),),
+            33554463: (Tag("VRInfo", subdir=SubDir("Nikon::VRInfo")),),
+            33554466: (Tag("ActiveD-Lighting", writable="int16u"),),
+            33554467: (
+                Tag(
+                    "PictureControlData",
+                    cond=_f4e9852a51c,
+                    subdir=SubDir("Nikon::PictureControl"),
+                    writable="undef",
+                    flags=frozenset({"Binary"}),
+                ),
+                Tag(
+                    "PictureControlData",
+                    cond=_ffcd412e133,
+                    subdir=SubDir("Nikon::PictureControl2"),
+                    writable="undef",
+                    flags=frozenset({"Binary"}),
+                ),
+                Tag(
+                    "PictureControlData",
+                    cond=_fcf2c047075,
+                    subdir=SubDir("Nikon::PictureControl3"),
+                    writable="undef",
+                    flags=frozenset({"Binary"}),
+                ),
+                Tag(
+                    "PictureControlData",
+                    subdir=SubDir("Nikon::PictureControlUnknown"),
+                    writable="undef",
+                    flags=frozenset({"Binary"}),
+                ),
+            ),
+            33554468: (Tag("WorldTime", subdir=SubDir("Nikon::WorldTime")),),
+            33554469: (Tag("ISOInfo", subdir=SubDir("Nikon::ISOInfo", byte_order="BigEndian")),),
+            33554474: (Tag("VignetteControl", writable="int16u"),),
+            33554476: (Tag("UnknownInfo", subdir=SubDir("Nikon::UnknownInfo")),),
+            33554482: (Tag("UnknownInfo2", subdir=SubDir("Nikon::UnknownInfo2")),),
+            33554489: (Tag("LocationInfo", subdir=SubDir("Nikon::LocationInfo")),),
+            33554495: (Tag("WhiteBalanceFineTune"),),
+            33554510: (Tag("NikonSettings"),),
+            33554563: (Tag("LensType"),),
+            33554564: (Tag("Lens"),),
+            33554567: (Tag("FlashMode", writable="int8u"),),
+            33554584: (
+                Tag("LensData0100", cond=_f9fc9384432, subdir=SubDir("Nikon::LensData00")),
+                Tag("LensData0101", cond=_fce10849adc, subdir=SubDir("Nikon::LensData01")),
+                Tag(
+                    "LensData0201",
+                    cond=_f2549156425,
+                    subdir=SubDir(
+                        "Nikon::LensData01", decrypt_start=4, proc="Nikon::ProcessNikonEncrypted"
+                    ),
+                ),
+                Tag(
+                    "LensData0204",
+                    cond=_f02bbca745e,
+                    subdir=SubDir(
+                        "Nikon::LensData0204", decrypt_start=4, proc="Nikon::ProcessNikonEncrypted"
+                    ),
+                ),
+                Tag(
+                    "LensData0400",
+                    cond=_ffda8f2dc4b,
+                    subdir=SubDir(
+                        "Nikon::LensData0400", decrypt_start=4, proc="Nikon::ProcessNikonEncrypted"
+                    ),
+                ),
+                Tag(
+                    "LensData0402",
+                    cond=_fb6377cc28b,
+                    subdir=SubDir(
+                        "Nikon::LensData0402", decrypt_start=4, proc="Nikon::ProcessNikonEncrypted"
+                    ),
+                ),
+                Tag(
+                    "LensData0403",
+                    cond=_f28238b0041,
+                    subdir=SubDir(
+                        "Nikon::LensData0403", decrypt_start=4, proc="Nikon::ProcessNikonEncrypted"
+                    ),
+                ),
+                Tag(
+                    "LensData0800",
+                    cond=_f9573bc64fa,
+                    subdir=SubDir(
+                        "Nikon::LensData0800",
+                        decrypt_start=4,
+                        byte_order="LittleEndian",
+                        proc="Nikon::ProcessNikonEncrypted",
+                    ),
+                ),
+                Tag(
+                    "LensDataUnknown",
+                    subdir=SubDir(
+                        "Nikon::LensDataUnknown",
+                        decrypt_start=4,
+                        proc="Nikon::ProcessNikonEncrypted",
+                    ),
+                ),
+            ),
+            33554599: (Tag("ShutterCount"),),
+            33554600: (
+                Tag("FlashInfo0100", cond=_f9cfa595221, subdir=SubDir("Nikon::FlashInfo0100")),
+                Tag("FlashInfo0102", cond=_f5a5a901dad, subdir=SubDir("Nikon::FlashInfo0102")),
+                Tag("FlashInfo0103", cond=_fdb50559277, subdir=SubDir("Nikon::FlashInfo0103")),
+                Tag("FlashInfo0106", cond=_f503e1b4e4d, subdir=SubDir("Nikon::FlashInfo0106")),
+                Tag("FlashInfo0107", cond=_fee219adae3, subdir=SubDir("Nikon::FlashInfo0107")),
+                Tag("FlashInfoUnknown", subdir=SubDir("Nikon::FlashInfoUnknown")),
+            ),
+            33554603: (Tag("VariProgram", writable="string"),),
+            33554609: (Tag("HighISONoiseReduction", writable="int16u"),),
+            33554615: (Tag("AFInfo2", subdir=SubDir("Nikon::AFInfo2")),),
+            33554627: (Tag("BarometerInfo", subdir=SubDir("Nikon::BarometerInfo")),),
+            34: (Tag("FrameWidth"),),
+            35: (Tag("FrameHeight"),),
+            4098: (Tag("NikonDateTime"),),
+            4115: (Tag("ElectronicVR"),),
+            50: (Tag("AudioChannels"),),
+            51: (Tag("AudioBitsPerSample"),),
+            52: (Tag("AudioSampleRate"),),
         },
     ),
     "Nikon::NEFInfo": Table(

@@ -309,6 +309,80 @@ def _f773ab7cbd6(V):
     return _r
 
 
+def _f9a85f45769(V):
+    _r = None
+    if not P.truth(
+        P.match(V, V.get("$val"), "^(\\d{2})(\\d{2})(\\d{2})(\\d{2})(\\d{2})(\\d{2})$", 0)
+    ):
+        return None
+    _r = V.set(
+        "$y",
+        (
+            ("20" + P.pstr(P.group(V, 1)))
+            if P.truth(P.num_lt(P.group(V, 1), 70))
+            else ("19" + P.pstr(P.group(V, 1)))
+        ),
+    )
+    return (
+        P.pstr(V.get("$y"))
+        + ":"
+        + P.pstr(P.group(V, 2))
+        + ":"
+        + P.pstr(P.group(V, 3))
+        + " "
+        + P.pstr(P.group(V, 4))
+        + ":"
+        + P.pstr(P.group(V, 5))
+        + ":"
+        + P.pstr(P.group(V, 6))
+    )
+    return _r
+
+
+def _ff61a3ff355(V):
+    _r = None
+    _r = P.div(V.get("$val"), 1000)
+    return _r
+
+
+def _fd5e5300bab(V):
+    _r = None
+    _r = None if P.truth(P.num_eq(V.get("$val"), 4294967295)) else V.get("$val")
+    return _r
+
+
+def _f1f51b26286(V):
+    _r = None
+    _r = P.subst(
+        V,
+        V.get("$val"),
+        lambda _v: V.set("$val", _v),
+        "^(\\d{2})(\\d{2})",
+        0,
+        lambda V: P.pstr(P.group(V, 1)) + ":" + P.pstr(P.group(V, 2)) + ":",
+        1,
+    )
+    _r = V.get("$val")
+    return _r
+
+
+def _fdb8f213aa5(V):
+    _r = None
+    _r = P.hget(V.hash("%val"), P.pstr(0))
+    return _r
+
+
+def _f2ac90ab6f3(V):
+    _r = None
+    _r = P.method_call(
+        V,
+        V.get("$self"),
+        "ValidateImage",
+        P.flat(P.flat([P.ref_to(V.get("$val"))], [V.get("$tag")])),
+    )
+    return _r
+
+
 TABLES = {
     "Olympus::AFInfo": Table(
         "Olympus::AFInfo",
@@ -978,6 +1052,21 @@ TABLES = {
             ),
         },
     ),
+    "Olympus::OLYM": Table(
+        "Olympus::OLYM",
+        group0="MakerNotes",
+        group1="Olympus",
+        proc="ProcessBinaryData",
+        tags={
+            127: (Tag("DateTimeOriginal", fmt="string", fmt_count=24),),
+            14: (Tag("Make", fmt="string", fmt_count=26),),
+            153: (Tag("DateTime2", fmt="string", fmt_count=24),),
+            265: (Tag("ThumbnailWidth", fmt="int16u"),),
+            267: (Tag("ThumbnailHeight", fmt="int16u"),),
+            40: (Tag("Model", fmt="string", fmt_count=24),),
+            90: (Tag("FNumber", fmt="rational64u"),),
+        },
+    ),
     "Olympus::RawDevelopment": Table(
         "Olympus::RawDevelopment",
         group0="MakerNotes",
@@ -1088,5 +1177,56 @@ TABLES = {
         group0="MakerNotes",
         group1="Olympus",
         tags={},
+    ),
+    "Olympus::WAV": Table(
+        "Olympus::WAV",
+        group0="MakerNotes",
+        group1="Olympus",
+        proc="ProcessBinaryData",
+        first_entry=0,
+        tags={
+            12: (Tag("Model", fmt="string", fmt_count=16),),
+            28: (Tag("FileNumber", fmt="int32u"),),
+            38: (Tag("DateTimeOriginal", fmt="undef", fmt_count=12, conv=_f9a85f45769),),
+            50: (Tag("DateTimeEnd", fmt="undef", fmt_count=12, conv=_f9a85f45769),),
+            512: (Tag("Duration", fmt="int32u", conv=_ff61a3ff355),),
+            522: (Tag("Index01", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            532: (Tag("Index02", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            542: (Tag("Index03", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            552: (Tag("Index04", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            562: (Tag("Index05", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            572: (Tag("Index06", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            582: (Tag("Index07", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            592: (Tag("Index08", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            602: (Tag("Index09", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            612: (Tag("Index10", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            62: (Tag("RecordingTime", fmt="undef", fmt_count=6, conv=_f1f51b26286),),
+            622: (Tag("Index11", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            632: (Tag("Index12", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            642: (Tag("Index13", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            652: (Tag("Index14", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            662: (Tag("Index15", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+            672: (Tag("Index16", fmt="int32u", raw=_fd5e5300bab, conv=_ff61a3ff355),),
+        },
+    ),
+    "Olympus::scrn": Table(
+        "Olympus::scrn",
+        group0="MakerNotes",
+        group1="Olympus",
+        proc="ProcessBinaryData",
+        tags={
+            0: (Tag("PreviewImageLength", fmt="int32u"),),
+            4: (Tag("PreviewImage", fmt="undef", fmt_count=_fdb8f213aa5, raw=_f2ac90ab6f3),),
+        },
+    ),
+    "Olympus::thmb": Table(
+        "Olympus::thmb",
+        group0="MakerNotes",
+        group1="Olympus",
+        proc="ProcessBinaryData",
+        tags={
+            0: (Tag("ThumbnailLength", fmt="int32u"),),
+            4: (Tag("ThumbnailImage", fmt="undef", fmt_count=_fdb8f213aa5, raw=_f2ac90ab6f3),),
+        },
     ),
 }

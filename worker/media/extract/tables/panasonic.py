@@ -250,6 +250,121 @@ def _f5530319a82(V):
     return _r
 
 
+def _f411808a24b(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^(LEICA|Panasonic)", 0)
+    return _r
+
+
+def _f54adc2acca(V):
+    _r = None
+    _r = P.hset(V.get("$self"), "LeicaLEIC", 1)
+    _r = P.hset(V.get("$self"), "Make", V.get("$val"))
+    return _r
+
+
+def _f06216edb7c(V):
+    _r = None
+    _r = P.and_(
+        P.and_(
+            P.match(V, P.deref(V.get("$valPt")), "^[^\\x00]{6}", 0),
+            lambda: P.not_(P.hget(V.get("$self"), "LeicaLEIC")),
+        ),
+        lambda: P.not_(P.hget(V.get("$self"), "Model")),
+    )
+    return _r
+
+
+def _fafd417d941(V):
+    _r = None
+    _r = P.hset(V.get("$self"), "Model", V.get("$val"))
+    return _r
+
+
+def _f2c233cb566(V):
+    _r = None
+    _r = P.num_eq(P.hget(V.get("$self"), "ThumbType"), 2)
+    return _r
+
+
+def _fbf7e6947c7(V):
+    _r = None
+    _r = P.hget(V.hash("%val"), P.pstr(1342))
+    return _r
+
+
+def _f053267dbae(V):
+    _r = None
+    _r = P.num_eq(P.hget(V.get("$self"), "ThumbType"), 3)
+    return _r
+
+
+def _f1e62b02aa4(V):
+    _r = None
+    _r = P.hget(V.hash("%val"), P.pstr(1366))
+    return _r
+
+
+def _f25a8df1398(V):
+    _r = None
+    _r = P.sub(V.get("$size"), 16)
+    return _r
+
+
+def _fd02f85d229(V):
+    _r = None
+    _r = P.match(V, P.deref(V.get("$valPt")), "^\\xff\\xd8\\xff\\xe1..Exif\\x00\\x00", 16)
+    return _r
+
+
+def _fc82dd4a5af(V):
+    _r = None
+    _r = P.hget(V.get("$self"), "LeicaLEIC")
+    return _r
+
+
+def _f531d20e2a1(V):
+    _r = None
+    _r = P.and_(
+        P.match(V, P.deref(V.get("$valPt")), "^[^\\x00]{6}", 0),
+        lambda: P.not_(P.hget(V.get("$self"), "LeicaLEIC")),
+    )
+    return _r
+
+
+def _faa70679cf8(V):
+    _r = None
+    _r = 1536
+    return _r
+
+
+def _fd8a12ee4f1(V):
+    _r = None
+    if P.truth(P.str_eq(P.substr(P.flat(P.flat([V.get("$val")], [28], [3]))), ("ÿØÿ"))):
+        _r = P.hset(V.get("$self"), "ThumbType", 1)
+    elif P.truth(P.str_eq(P.substr(P.flat(P.flat([V.get("$val")], [1286], [3]))), ("ÿØÿ"))):
+        _r = P.hset(V.get("$self"), "ThumbType", 2)
+    elif P.truth(P.str_eq(P.substr(P.flat(P.flat([V.get("$val")], [1310], [3]))), ("ÿØÿ"))):
+        _r = P.hset(V.get("$self"), "ThumbType", 3)
+    else:
+        _r = P.hset(V.get("$self"), "ThumbType", 0)
+    return None
+    return _r
+
+
+def _f8648394058(V):
+    _r = None
+    _r = P.num_eq(P.hget(V.get("$self"), "ThumbType"), 1)
+    return _r
+
+
+def _fe0f5b554bb(V):
+    _r = None
+    _r = P.subst(V, V.get("$val"), lambda _v: V.set("$val", _v), "\\x00*$", 0, lambda V: "", 1)
+    _r = P.ref_to(V.get("$val"))
+    return _r
+
+
 def _f99d768977b(V):
     _r = None
     _r = P.div(V.get("$val"), 100000.0)
@@ -620,6 +735,101 @@ TABLES = {
                     count=4,
                     writable="undef",
                     flags=frozenset({"Unknown"}),
+                ),
+            ),
+        },
+    ),
+    "Panasonic::PANA": Table(
+        "Panasonic::PANA",
+        group0="MakerNotes",
+        group1="Panasonic",
+        proc="ProcessBinaryData",
+        tags={
+            0: (Tag("Make", fmt="string", fmt_count=22, cond=_f411808a24b, raw=_f54adc2acca),),
+            12: (Tag("Model", fmt="string", fmt_count=16, cond=_f06216edb7c, raw=_fafd417d941),),
+            1334: (Tag("ThumbnailWidth", fmt="int32uRev", cond=_f2c233cb566),),
+            1338: (Tag("ThumbnailHeight", fmt="int32uRev", cond=_f2c233cb566),),
+            1342: (Tag("ThumbnailLength", fmt="int32uRev", cond=_f2c233cb566),),
+            1350: (
+                Tag(
+                    "ThumbnailImage",
+                    fmt="undef",
+                    fmt_count=_fbf7e6947c7,
+                    cond=_f2c233cb566,
+                    flags=frozenset({"Binary"}),
+                ),
+            ),
+            1358: (Tag("ThumbnailWidth", fmt="int32uRev", cond=_f053267dbae),),
+            1362: (Tag("ThumbnailHeight", fmt="int32uRev", cond=_f053267dbae),),
+            1366: (Tag("ThumbnailLength", fmt="int32uRev", cond=_f053267dbae),),
+            1374: (
+                Tag(
+                    "ThumbnailImage",
+                    fmt="undef",
+                    fmt_count=_f1e62b02aa4,
+                    cond=_f053267dbae,
+                    flags=frozenset({"Binary"}),
+                ),
+            ),
+            16: (
+                Tag(
+                    "JPEG-likeData",
+                    fmt="undef",
+                    fmt_count=_f25a8df1398,
+                    cond=_fd02f85d229,
+                    subdir=SubDir("Exif::Main", start=12, proc="ProcessTIFF"),
+                ),
+            ),
+            16488: (
+                Tag(
+                    "ExifData",
+                    cond=_fd02f85d229,
+                    subdir=SubDir("Exif::Main", start=12, proc="ProcessTIFF"),
+                ),
+            ),
+            16512: (
+                Tag(
+                    "ExifData",
+                    cond=_fd02f85d229,
+                    subdir=SubDir("Exif::Main", start=12, proc="ProcessTIFF"),
+                ),
+            ),
+            2097280: (
+                Tag(
+                    "ExifData",
+                    cond=_fd02f85d229,
+                    subdir=SubDir("Exif::Main", start=12, proc="ProcessTIFF"),
+                ),
+            ),
+            22: (Tag("Model", fmt="string", fmt_count=30, cond=_fc82dd4a5af, raw=_fafd417d941),),
+            4: (Tag("Model", fmt="string", fmt_count=16, cond=_f531d20e2a1, raw=_fafd417d941),),
+            52: (Tag("Version1", fmt="string", fmt_count=14, cond=_fc82dd4a5af),),
+            62: (Tag("Version2", fmt="string", fmt_count=14, cond=_fc82dd4a5af),),
+            64: (
+                Tag(
+                    "ThumbnailTest",
+                    fmt="undef",
+                    fmt_count=_faa70679cf8,
+                    raw=_fd8a12ee4f1,
+                    flags=frozenset({"Hidden"}),
+                ),
+            ),
+            80: (
+                Tag(
+                    "MakerNoteLeica5",
+                    cond=_fc82dd4a5af,
+                    subdir=SubDir("Panasonic::Leica5", proc="Panasonic::ProcessLeicaLEIC"),
+                ),
+            ),
+            88: (Tag("ThumbnailWidth", fmt="int16u", cond=_f8648394058),),
+            90: (Tag("ThumbnailHeight", fmt="int16u", cond=_f8648394058),),
+            92: (
+                Tag(
+                    "ThumbnailImage",
+                    fmt="undef",
+                    fmt_count=16384,
+                    cond=_f8648394058,
+                    conv=_fe0f5b554bb,
                 ),
             ),
         },

@@ -110,6 +110,12 @@ def _fdb72fd9f95(V):
     return _r
 
 
+def _f6f1a14509a(V):
+    _r = None
+    _r = V.get("$start")
+    return _r
+
+
 def _f8280f56f92(V):
     _r = None
     _r = P.match(
@@ -1009,6 +1015,75 @@ def _f5553e23dd8(V):
     return _r
 
 
+def _f08467444d2(V):
+    _r = None
+    _r = P.hset(
+        V.get("$self"),
+        "GPSVersionID",
+        (
+            P.join(P.flat(P.flat([(" ")], P.unpack(P.flat(P.flat([("C*")], [V.get("$val")]))))))
+            if P.truth(
+                P.subst(V, V.get("$val"), lambda _v: V.set("$val", _v), "GPS_", 0, lambda V: "", 1)
+            )
+            else None
+        ),
+    )
+    return _r
+
+
+def _f752d8be6d3(V):
+    _r = None
+    _r = P.sub(V.get("$size"), 2003)
+    return _r
+
+
+def _f2ac90ab6f3(V):
+    _r = None
+    _r = P.method_call(
+        V,
+        V.get("$self"),
+        "ValidateImage",
+        P.flat(P.flat([P.ref_to(V.get("$val"))], [V.get("$tag")])),
+    )
+    return _r
+
+
+def _fb57d2b63fb(V):
+    _r = None
+    _r = P.hget(V.get("$self"), "GPSVersionID")
+    return _r
+
+
+def _fffb3868f6b(V):
+    _r = None
+    _r = P.call(V, "Image::ExifTool::GPS::ToDegrees", P.flat([V.get("$val")]))
+    return _r
+
+
+def _fa9e2cad44c(V):
+    _r = None
+    _r = P.call(V, "Image::ExifTool::GPS::ConvertTimeStamp", P.flat([V.get("$val")]))
+    return _r
+
+
+def _f5e7fcef8a6(V):
+    _r = None
+    _r = P.call(V, "Image::ExifTool::Exif::ExifDate", P.flat([V.get("$val")]))
+    return _r
+
+
+def _fc8a80faf98(V):
+    _r = None
+    _r = P.div(10, V.get("$val")) if P.truth(V.get("$val")) else 0
+    return _r
+
+
+def _fdb8f213aa5(V):
+    _r = None
+    _r = P.hget(V.hash("%val"), P.pstr(0))
+    return _r
+
+
 def _fa4583f6d6d(V):
     _r = None
     _r = P.div(V.get("$val"), 60)
@@ -1140,6 +1215,29 @@ TABLES = {
             4: (Tag("AFPointsInFocus", fmt="int8u", fmt_count=9, cond=_fdb72fd9f95),),
             4.1: (Tag("AFPointsSelected", fmt="int8u", fmt_count=9, cond=_fdb72fd9f95),),
             4.2: (Tag("AFPointsSpecial", fmt="int8u", fmt_count=9, cond=_fdb72fd9f95),),
+        },
+    ),
+    "Pentax::AVI": Table(
+        "Pentax::AVI",
+        group0="MakerNotes",
+        group1="Pentax",
+        tags={
+            "hymn": (
+                Tag(
+                    "MakerNotes",
+                    subdir=SubDir(
+                        "Pentax::Main", start=10, base=_f6f1a14509a, byte_order="Unknown"
+                    ),
+                ),
+            ),
+            "mknt": (
+                Tag(
+                    "MakerNotes",
+                    subdir=SubDir(
+                        "Pentax::Main", start=10, base=_f6f1a14509a, byte_order="Unknown"
+                    ),
+                ),
+            ),
         },
     ),
     "Pentax::AWBInfo": Table(
@@ -1921,6 +2019,101 @@ TABLES = {
             ),
             96: (Tag("FaceInfo", fmt="undef", subdir=SubDir("Pentax::FaceInfo")),),
             98: (Tag("RawDevelopmentProcess", cond=_f5553e23dd8, writable="int16u"),),
+        },
+    ),
+    "Pentax::PENT": Table(
+        "Pentax::PENT",
+        group0="MakerNotes",
+        group1="Pentax",
+        proc="ProcessBinaryData",
+        tags={
+            0: (Tag("Make", fmt="string", fmt_count=24),),
+            113: (Tag("DateTime1", fmt="string", fmt_count=24),),
+            139: (Tag("DateTime2", fmt="string", fmt_count=24),),
+            167: (Tag("ISO", fmt="int32u"),),
+            199: (
+                Tag(
+                    "GPSVersionID",
+                    fmt="undef",
+                    fmt_count=8,
+                    raw=_f08467444d2,
+                    data_member="GPSVersionID",
+                    group1="GPS",
+                ),
+            ),
+            2003: (Tag("PreviewImage", fmt="undef", fmt_count=_f752d8be6d3, raw=_f2ac90ab6f3),),
+            207: (
+                Tag("GPSLatitudeRef", fmt="string", fmt_count=2, cond=_fb57d2b63fb, group1="GPS"),
+            ),
+            209: (
+                Tag(
+                    "GPSLatitude",
+                    fmt="rational64u",
+                    fmt_count=3,
+                    cond=_fb57d2b63fb,
+                    conv=_fffb3868f6b,
+                    group1="GPS",
+                ),
+            ),
+            233: (
+                Tag("GPSLongitudeRef", fmt="string", fmt_count=2, cond=_fb57d2b63fb, group1="GPS"),
+            ),
+            235: (
+                Tag(
+                    "GPSLongitude",
+                    fmt="rational64u",
+                    fmt_count=3,
+                    cond=_fb57d2b63fb,
+                    conv=_fffb3868f6b,
+                    group1="GPS",
+                ),
+            ),
+            259: (Tag("GPSAltitudeRef", fmt="int8u", cond=_fb57d2b63fb, group1="GPS"),),
+            26: (Tag("Model", fmt="string", fmt_count=24),),
+            260: (Tag("GPSAltitude", fmt="rational64u", cond=_fb57d2b63fb, group1="GPS"),),
+            284: (
+                Tag(
+                    "GPSTimeStamp",
+                    fmt="rational64u",
+                    fmt_count=3,
+                    cond=_fb57d2b63fb,
+                    conv=_fa9e2cad44c,
+                    group1="GPS",
+                ),
+            ),
+            308: (
+                Tag("GPSSatellites", fmt="string", fmt_count=3, cond=_fb57d2b63fb, group1="GPS"),
+            ),
+            311: (Tag("GPSStatus", fmt="string", fmt_count=2, cond=_fb57d2b63fb, group1="GPS"),),
+            313: (
+                Tag("GPSMeasureMode", fmt="string", fmt_count=2, cond=_fb57d2b63fb, group1="GPS"),
+            ),
+            315: (Tag("GPSMapDatum", fmt="string", fmt_count=7, cond=_fb57d2b63fb, group1="GPS"),),
+            322: (
+                Tag(
+                    "GPSDateStamp",
+                    fmt="string",
+                    fmt_count=11,
+                    cond=_fb57d2b63fb,
+                    conv=_f5e7fcef8a6,
+                    group1="GPS",
+                ),
+            ),
+            371: (Tag("AudioCodecID", fmt="string", fmt_count=4),),
+            56: (Tag("ExposureTime", fmt="int32u", conv=_fc8a80faf98),),
+            60: (Tag("FNumber", fmt="rational64u"),),
+            68: (Tag("ExposureCompensation", fmt="rational64s"),),
+            84: (Tag("FocalLength", fmt="int32u"),),
+        },
+    ),
+    "Pentax::PXTH": Table(
+        "Pentax::PXTH",
+        group0="MakerNotes",
+        group1="Pentax",
+        proc="ProcessBinaryData",
+        tags={
+            0: (Tag("PreviewImageLength", fmt="int32u"),),
+            4: (Tag("PreviewImage", fmt="undef", fmt_count=_fdb8f213aa5, raw=_f2ac90ab6f3),),
         },
     ),
     "Pentax::PixelShiftInfo": Table(

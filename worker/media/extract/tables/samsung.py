@@ -290,6 +290,12 @@ def _fd2fc3756c9(V):
     return _r
 
 
+def _f2cc47d3383(V):
+    _r = None
+    _r = P.hget(V.hash("%val"), P.pstr(520))
+    return _r
+
+
 TABLES = {
     "Samsung::DualShotExtra": Table(
         "Samsung::DualShotExtra",
@@ -319,6 +325,16 @@ TABLES = {
         group1="Samsung",
         proc="Samsung::ProcessSamsungIFD",
         tags={},
+    ),
+    "Samsung::INFO": Table(
+        "Samsung::INFO",
+        group0="MakerNotes",
+        group1="Samsung",
+        proc="Samsung::ProcessINFO",
+        tags={
+            "EFCT": (Tag("Effect"),),
+            "QLTY": (Tag("Quality"),),
+        },
     ),
     "Samsung::Main": Table(
         "Samsung::Main",
@@ -605,5 +621,33 @@ TABLES = {
             67: (Tag("CameraTemperature", writable="rational64s"),),
             80: (Tag("RawDataCFAPattern"),),
         },
+    ),
+    "Samsung::sec": Table(
+        "Samsung::sec",
+        group0="MakerNotes",
+        group1="Samsung",
+        proc="ProcessBinaryData",
+        tags={
+            0: (Tag("Make", fmt="string", fmt_count=32),),
+            32: (Tag("Model", fmt="string", fmt_count=32),),
+            512: (Tag("ThumbnailWidth", fmt="int32u"),),
+            516: (Tag("ThumbnailHeight", fmt="int32u"),),
+            520: (Tag("ThumbnailLength", fmt="int32u"),),
+            524: (Tag("ThumbnailImage", fmt="undef", fmt_count=_f2cc47d3383),),
+        },
+    ),
+    "Samsung::smta": Table(
+        "Samsung::smta",
+        group0="MakerNotes",
+        group1="Samsung",
+        tags={
+            "svss": (Tag("SamsungSvss", subdir=SubDir("Samsung::svss")),),
+        },
+    ),
+    "Samsung::svss": Table(
+        "Samsung::svss",
+        group0="MakerNotes",
+        group1="Samsung",
+        tags={},
     ),
 }

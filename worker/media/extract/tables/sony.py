@@ -2477,6 +2477,63 @@ def _f43a8cdab1e(V):
     return _r
 
 
+def _fe2e4257b34(V):
+    _r = None
+    _r = P.pow_(2, (P.sub(8, P.div(V.get("$val"), 8192))))
+    return _r
+
+
+def _fd19d5acb32(V):
+    _r = None
+    _r = P.div(V.get("$val"), 100)
+    return _r
+
+
+def _f7edbbacffa(V):
+    _r = None
+    _r = 1
+    _r = P.call(V, "Image::ExifTool::GPS::ToDegrees", P.flat([V.get("$val")]))
+    return _r
+
+
+def _f897357a55b(V):
+    _r = None
+    _r = 1
+    _r = P.call(V, "Image::ExifTool::GPS::ConvertTimeStamp", P.flat([V.get("$val")]))
+    return _r
+
+
+def _f5e7fcef8a6(V):
+    _r = None
+    _r = P.call(V, "Image::ExifTool::Exif::ExifDate", P.flat([V.get("$val")]))
+    return _r
+
+
+def _f04eaf433ef(V):
+    _r = None
+    _r = P.last(V.set_arr("@a", P.unpack(P.flat(P.flat([("x1H4H2H2H2H2H2")], [V.get("$val")])))))
+    _r = (
+        P.pstr(P.aget(V.arr("@a"), 0))
+        + ":"
+        + P.pstr(P.aget(V.arr("@a"), 1))
+        + ":"
+        + P.pstr(P.aget(V.arr("@a"), 2))
+        + " "
+        + P.pstr(P.aget(V.arr("@a"), 3))
+        + ":"
+        + P.pstr(P.aget(V.arr("@a"), 4))
+        + ":"
+        + P.pstr(P.aget(V.arr("@a"), 5))
+    )
+    return _r
+
+
+def _f910bad9b21(V):
+    _r = None
+    _r = P.substr(P.flat(P.flat([V.get("$val")], [8])))
+    return _r
+
+
 TABLES = {
     "Sony::AFInfo": Table(
         "Sony::AFInfo",
@@ -5322,6 +5379,56 @@ TABLES = {
             75: (Tag("LensType2", fmt="int16u", cond=_faecb69e4f2),),
             77: (Tag("LensType", fmt="int16u", cond=_fbce03a9111, priority=0),),
             79: (Tag("DistortionCorrParams", fmt="int16s", fmt_count=16),),
+        },
+    ),
+    "Sony::rtmd": Table(
+        "Sony::rtmd",
+        group0="Sony",
+        group1="Sony",
+        proc="Sony::Process_rtmd",
+        tags={
+            12816: (Tag("Sony_rtmd_0x3210", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            12825: (Tag("Sony_rtmd_0x3219", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            12826: (Tag("Sony_rtmd_0x321a", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            1550: (Tag("Sony_rtmd_0x060e", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            32768: (Tag("FNumber", fmt="int16u", conv=_fe2e4257b34),),
+            32769: (Tag("Sony_rtmd_0x8001", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),),
+            32772: (Tag("Sony_rtmd_0x8004", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),),
+            32773: (Tag("Sony_rtmd_0x8005", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),),
+            32778: (Tag("Sony_rtmd_0x800a", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),),
+            32779: (Tag("Sony_rtmd_0x800b", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),),
+            33024: (Tag("Sony_rtmd_0x8100", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            33025: (Tag("Sony_rtmd_0x8101", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            33028: (Tag("Sony_rtmd_0x8104", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),),
+            33029: (Tag("Sony_rtmd_0x8105", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),),
+            33030: (Tag("Sony_rtmd_0x8106", fmt="int32u", flags=frozenset({"Hidden", "Unknown"})),),
+            33033: (Tag("ExposureTime", fmt="rational64u"),),
+            33034: (Tag("MasterGainAdjustment", fmt="int16u", conv=_fd19d5acb32),),
+            33035: (Tag("ISO", fmt="int16u"),),
+            33036: (Tag("ElectricalExtenderMagnification", fmt="int16u"),),
+            33037: (Tag("Sony_rtmd_0x810d", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            33045: (Tag("Sony_rtmd_0x8115", fmt="int16u", flags=frozenset({"Hidden", "Unknown"})),),
+            34048: (Tag("GPSVersionID", fmt="int8u"),),
+            34049: (Tag("GPSLatitudeRef", fmt="string"),),
+            34050: (Tag("GPSLatitude", fmt="rational64u", conv=_f7edbbacffa),),
+            34051: (Tag("GPSLongitudeRef", fmt="string"),),
+            34052: (Tag("GPSLongitude", fmt="rational64u", conv=_f7edbbacffa),),
+            34055: (Tag("GPSTimeStamp", fmt="rational64u", conv=_f897357a55b),),
+            34057: (Tag("GPSStatus", fmt="string"),),
+            34058: (Tag("GPSMeasureMode", fmt="string"),),
+            34066: (Tag("GPSMapDatum", fmt="string"),),
+            34077: (Tag("GPSDateStamp", fmt="string", conv=_f5e7fcef8a6),),
+            57344: (Tag("Sony_rtmd_0xe000", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            58112: (Tag("Sony_rtmd_0xe300", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            58113: (Tag("Sony_rtmd_0xe301", fmt="int32u", flags=frozenset({"Hidden", "Unknown"})),),
+            58114: (Tag("Sony_rtmd_0xe302", fmt="int8u", flags=frozenset({"Hidden", "Unknown"})),),
+            58115: (Tag("WhiteBalance", fmt="int8u"),),
+            58116: (Tag("DateTime", fmt="undef", conv=_f04eaf433ef),),
+            58421: (Tag("Sony_rtmd_0xe435", fmt="int32u", flags=frozenset({"Hidden", "Unknown"})),),
+            58423: (Tag("Sony_rtmd_0xe437", fmt="int32s", flags=frozenset({"Hidden", "Unknown"})),),
+            58427: (Tag("PitchRollYaw", fmt="int16s", raw=_f910bad9b21),),
+            58437: (Tag("Sony_rtmd_0xe445", fmt="int32u", flags=frozenset({"Hidden", "Unknown"})),),
+            58443: (Tag("Accelerometer", fmt="int16s", raw=_f910bad9b21),),
         },
     ),
 }

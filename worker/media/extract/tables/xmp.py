@@ -26,6 +26,12 @@ def _fc2f08beadd(V):
     return _r
 
 
+def _f3b82752dfe(V):
+    _r = None
+    _r = P.call(V, "Image::ExifTool::XMP::ConvertXMPDate", P.flat([V.get("$val")]))
+    return _r
+
+
 def _f6082cd6309(V):
     _r = None
     _r = P.pow_(P.sqrt(2), V.get("$val"))
@@ -511,6 +517,16 @@ TABLES = {
             "DATE": (Tag("Date", avoid=True),),
             "GENRE": (Tag("Genre", avoid=True),),
             "TITLE": (Tag("Title", avoid=True),),
+        },
+    ),
+    "XMP::XML": Table(
+        "XMP::XML",
+        group0="XML",
+        group1="XML",
+        proc="XMP::ProcessXMP",
+        tags={
+            "dc": (Tag("dc", subdir=SubDir("XMP::dc")),),
+            "lastUpdate": (Tag("LastUpdate", conv=_f3b82752dfe),),
         },
     ),
     "XMP::aas": Table(
