@@ -599,7 +599,9 @@ def atan2(args: list) -> float:
     return math.atan2(num(args[0]), num(args[1]))
 
 
-def join(args: list) -> str:
+def join(args: list, items: list | None = None) -> str:
+    if items is not None:  # ``P.join(sep, array)``, as the generator writes ``"@a"``
+        args = [args, *items]
     if not args:
         return ""
     sep = pstr(args[0])
