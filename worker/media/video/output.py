@@ -34,6 +34,31 @@ class Copy:
 Piece = Copy | bytes | bytearray
 
 
+def with_zeros(pieces: list[Piece], ranges: list[tuple[int, int]]) -> list[Piece]:
+    """``pieces`` with the input ranges ``(offset, length)`` that ``Copy`` pieces cover
+    replaced by zeros (same length: nothing moves)."""
+    if not ranges:
+        return pieces
+    ranges = sorted(ranges)
+    out: list[Piece] = []
+    for piece in pieces:
+        if not isinstance(piece, Copy):
+            out.append(piece)
+            continue
+        pos, end = piece.offset, piece.offset + piece.length
+        for offset, length in ranges:
+            start, stop = max(offset, pos), min(offset + length, end)
+            if start >= stop:
+                continue
+            if start > pos:
+                out.append(Copy(pos, start - pos))
+            out.append(bytes(stop - start))
+            pos = stop
+        if pos < end:
+            out.append(Copy(pos, end - pos))
+    return out
+
+
 def planned_size(pieces: list[Piece]) -> int:
     return sum(p.length if isinstance(p, Copy) else len(p) for p in pieces)
 

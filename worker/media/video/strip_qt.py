@@ -35,7 +35,8 @@ from worker.media.strip.report import Report
 
 from .boxes import BadBox, Box, children, file_header
 from .limits import VideoLimits
-from .output import Copy, Piece
+from .output import Copy, Piece, with_zeros
+from .samples import chunk_ranges
 
 # Top-level boxes of a movie; anything else at the top is metadata or a vendor trailer.
 _TOP_KEEP = {b"ftyp", b"moov", b"mdat", b"moof", b"mfra", b"sidx", b"ssix", b"styp", b"pdin"}
@@ -104,6 +105,10 @@ def plan(
             _fix_fragment(piece, mapping)
         elif box.type == b"mfra" and isinstance(piece, bytearray):
             _fix_tfra(piece, mapping)
+    if movie.zero_ranges:
+        zeroed = sum(length for _, length in movie.zero_ranges)
+        report.remove("samples of removed tracks (zeroed in mdat)", zeroed)
+        pieces = with_zeros(pieces, movie.zero_ranges)
     return pieces, movie.zeroed
 
 
@@ -173,6 +178,9 @@ class _Movie:
         self.offset_tables: list[tuple[int, bytes]] = []  # (payload position in moov, type)
         self.dropped_tracks: set[int] = set()
         self.zeroed: dict[str, int] = {}
+        self.zero_ranges: list[tuple[int, int]] = []  # samples of dropped tracks
+        self.max_samples = limits.max_samples
+        self.handler = b""  # of the track being rebuilt
 
     def rebuild_moov(self, payload: bytes) -> bytearray:
         view = memoryview(payload)
@@ -181,6 +189,10 @@ class _Movie:
             handler, track_id = _handler_and_id(view, track)
             if handler in _DROP_HANDLERS:
                 self.dropped_tracks.add(track_id)
+                try:
+                    self.zero_ranges += chunk_ranges(view, track, self.max_samples)
+                except BadBox as exc:
+                    raise CorruptFile(f"malformed sample tables: {exc}") from None
         body = self._rebuild(view, 0, len(view), b"moov", 1, 8)
         return bytearray(_header(b"moov", len(body))) + body
 
@@ -213,6 +225,7 @@ class _Movie:
                 continue
             if kind == b"trak":
                 handler, track_id = _handler_and_id(view, box)
+                self.handler = handler
                 if track_id in self.dropped_tracks:
                     self.report.remove(
                         f"trak ({handler.decode('latin-1')})", box.size, _DROP_HANDLERS[handler]
@@ -233,6 +246,8 @@ class _Movie:
             raw = bytearray(view[box.start : box.end])
             if kind in _TIMED:
                 self._zero_times(kind, raw, box.header)
+            elif kind == b"stsd" and self.handler == b"vide":
+                self._zero_compressor_names(raw, box.header)
             elif kind in (b"stco", b"co64"):
                 self.offset_tables.append((base + len(out) + box.header, kind))
             out += raw
@@ -251,6 +266,20 @@ class _Movie:
             self.zeroed[name] = self.zeroed.get(name, 0) + 1
             self.report.found.add("time")
         raw[span] = bytes(2 * width)
+
+    def _zero_compressor_names(self, raw: bytearray, header: int) -> None:
+        """The 32-byte ``compressorname`` of each visual sample entry (§12.1.3: informative;
+        it names the encoder software, ExifTool's CompressorName)."""
+        try:
+            entries = children(memoryview(raw), header + 8, len(raw))
+        except BadBox as exc:
+            raise CorruptFile(f"malformed sample description: {exc}") from None
+        for entry in entries:
+            name = slice(entry.payload + 42, entry.payload + 74)
+            if entry.size >= 74 + entry.header and any(raw[name]):
+                raw[name] = bytes(32)
+                self.report.found.add("software")
+                self.zeroed["compressorName"] = self.zeroed.get("compressorName", 0) + 1
 
     def fix_chunk_offsets(self, moov: bytearray, mapping: _Mapping) -> None:
         """Move every ``stco``/``co64`` entry with the media data it points to."""
