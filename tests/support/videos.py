@@ -99,11 +99,13 @@ def build_videos(folder: Path) -> dict[str, Path]:
     chapters = folder / "chapters.txt"
     chapters.write_text(FFMETADATA)
     cover = folder / "cover.png"
-    _run("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=red:size=8x8", "-frames:v", "1", cover)  # fmt: skip
+    _run("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=red:size=8x8",
+         "-frames:v", "1", cover)  # fmt: skip
+    vp9 = ["-c:v", "libvpx-vp9", "-b:v", "100k", "-deadline", "realtime", "-c:a", "libopus"]
     for name, codecs in (
-        ("tagged.webm", ["-c:v", "libvpx-vp9", "-b:v", "100k", "-deadline", "realtime", "-c:a", "libopus"]),
+        ("tagged.webm", vp9),
         ("tagged.mkv", [*h264, "-attach", str(cover), "-metadata:s:t", "mimetype=image/png"]),
-    ):  # fmt: skip
+    ):
         _encode(
             paths[name], "-i", str(chapters), "-map", "0:v", "-map", "1:a",
             "-map_metadata", "2", "-map_chapters", "2", *codecs,
@@ -135,14 +137,17 @@ def ffprobe(path: Path) -> dict:
 
 
 def packet_hashes(path: Path) -> dict[tuple[str, int], str]:
-    """Per stream (type, index among that type): SHA-256 of every packet's bytes, pts, dts."""
+    """Per stream (type, index among that type): SHA-256 of every packet's bytes, pts, dts.
+    Attached pictures (Matroska cover art, which the strip removes) are left out."""
     import av
 
     hashes: dict[tuple[str, int], hashlib._Hash] = {}
     with av.open(str(path)) as container:
-        streams = list(container.streams)
-        rank = {s.index: [t.type for t in streams[: s.index]].count(s.type) for s in streams}
-        for packet in container.demux():
+        streams = [
+            s for s in container.streams if not s.disposition & av.stream.Disposition.attached_pic
+        ]
+        rank = {s.index: [t.type for t in streams[:i]].count(s.type) for i, s in enumerate(streams)}
+        for packet in container.demux(*streams):
             if packet.size == 0:
                 continue
             key = (packet.stream.type, rank[packet.stream.index])

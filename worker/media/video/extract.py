@@ -21,7 +21,7 @@ from worker.media.extract.xmp import read_xmp
 from worker.media.formats import Format, require_format
 
 from . import qtfuncs  # noqa: F401 - registers the QuickTime/RIFF helpers
-from .limits import VideoLimits, check_declared, check_duration
+from .limits import VideoLimits, check_declared, check_streams
 from .matroska import MatroskaReader
 from .quicktime import QuickTimeReader
 from .riff import RiffReader
@@ -57,7 +57,7 @@ def extract_video(
         digests = pool.submit(file_digests, path)  # (hashlib releases the GIL)
         groups, xmp_packets, warnings, video_group = read_container(path, fmt, size, limits)
         facts = probe(path, fmt.name, max_pixels=limits.max_pixels, timeout=limits.timeout)
-        check_duration(facts.get("duration"), limits)
+        check_streams(facts, limits)
         md5, sha256 = digests.result()
     xmp, xmp_warnings = read_xmp(xmp_packets)
     container = _CONTAINERS.get(fmt.name, "QuickTime")

@@ -24,7 +24,7 @@ class VideoLimits:
     max_seconds: float = 7 * 24 * 3600.0  # declared duration
     max_samples: int = 100_000_000  # sample-table entries (stsz/stz2 counts + stts sums)
     max_header_bytes: int = 64 << 20  # the moov box read whole (ExifTool skips > 32 MB)
-    max_boxes: int = 200_000  # boxes, EBML elements or RIFF chunks walked
+    max_boxes: int = 50_000  # boxes, EBML elements or RIFF chunks walked (header data)
     max_depth: int = 32  # EBML master elements nested
     timeout: float = 20.0  # seconds for FFmpeg to open the file and find its streams
 
@@ -51,9 +51,15 @@ def check_declared(groups: dict[str, dict], limits: VideoLimits, samples: int = 
         raise DecompressionBomb(f"{samples} declared samples are beyond {limits.max_samples}")
 
 
-def check_duration(seconds: float | None, limits: VideoLimits) -> None:
+def check_streams(facts: dict, limits: VideoLimits) -> None:
+    """The same limits on what FFmpeg found (a codec header may declare another size)."""
+    seconds = facts.get("duration")
     if seconds is not None and seconds > limits.max_seconds:
         raise DecompressionBomb(f"duration {seconds} s is beyond the limit")
+    for stream in facts.get("streams", []):
+        width, height = stream.get("width") or 0, stream.get("height") or 0
+        if width * height > limits.max_pixels:
+            raise DecompressionBomb(f"frame {width}x{height} is beyond {limits.max_pixels} pixels")
 
 
 def _number(value: object) -> bool:

@@ -76,7 +76,7 @@ def _stream(stream) -> dict | None:
     out: dict = {
         "index": stream.index,
         "type": stream.type,
-        "codec": context.name if context is not None else None,
+        "codec": context.codec.canonical_name if context is not None else None,
     }
     if stream.duration is not None and stream.time_base:
         out["duration"] = round(float(stream.duration * stream.time_base), 6)

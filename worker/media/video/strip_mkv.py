@@ -63,6 +63,7 @@ class _Planner:
         self.size = size
         self.report = report
         self.budget = limits.max_boxes
+        self.blocks = 64 + size // 16  # (a block element takes at least 16 bytes of media)
         self.patches: dict[int, bytes] = {}  # offset -> replacement bytes (same length)
 
     def element(self, pos: int, end: int) -> ebml.Element:
@@ -123,8 +124,13 @@ class _Planner:
             self.seek_head(element, removed_ids)
 
     def unknown_cluster_end(self, pos: int, end: int) -> int:
-        """Where a Cluster of unknown size ends: at the next top-level element."""
+        """Where a Cluster of unknown size ends: at the next top-level element (its blocks
+        are walked: a budget of their own, proportional to the file)."""
         while pos + 2 <= end:
+            self.budget += 1
+            self.blocks -= 1
+            if self.blocks < 0:
+                raise DecompressionBomb("too many elements in Clusters of unknown size")
             element = self.element(pos, end)
             if element.id in _TOP_LEVEL:
                 return pos
