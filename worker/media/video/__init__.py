@@ -14,8 +14,21 @@ Both read the file in pieces (videos are large) and bound what a file may make t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .extract import extract_video, sniff_video
 from .limits import VideoLimits
-from .strip import strip_video
+
+if TYPE_CHECKING:
+    from .strip import strip_video
 
 __all__ = ["VideoLimits", "extract_video", "sniff_video", "strip_video"]
+
+
+def __getattr__(name: str) -> object:
+    """``strip_video`` is imported on first use (it needs numpy, which extraction does not)."""
+    if name == "strip_video":
+        from .strip import strip_video
+
+        return strip_video
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from common.errors import CorruptFile, ExifqError, UnsupportedFormat
 from worker.media.extract import exiftool_funcs  # noqa: F401 - registers the helpers
-from worker.media.extract.xmp import read_xmp
 from worker.media.formats import Format, require_format
 
 from . import qtfuncs  # noqa: F401 - registers the QuickTime/RIFF helpers
@@ -59,7 +58,7 @@ def extract_video(
         facts = probe(path, fmt.name, max_pixels=limits.max_pixels, timeout=limits.timeout)
         check_streams(facts, limits)
         md5, sha256 = digests.result()
-    xmp, xmp_warnings = read_xmp(xmp_packets)
+    xmp, xmp_warnings = _read_xmp(xmp_packets)
     container = _CONTAINERS.get(fmt.name, "QuickTime")
     return {
         "file": {"name": name, "size": size, "mimeType": fmt.mime, "md5": md5, "sha256": sha256},
@@ -70,6 +69,14 @@ def extract_video(
         "datetimeOriginal": datetime_original(groups, xmp),
         "warnings": warnings + xmp_warnings,
     }
+
+
+def _read_xmp(packets: list[bytes]) -> tuple[dict, list[str]]:
+    if not packets:
+        return {}, []
+    from worker.media.extract.xmp import read_xmp  # (its tables load only when needed)
+
+    return read_xmp(packets)
 
 
 def read_container(
