@@ -1,10 +1,13 @@
 """The Flask API: ``create_app()`` builds it (gunicorn runs ``api:create_app()``).
 
-Blueprints, one concern each: ``jobs`` (submit, status), ``downloads``,
+Blueprints, one concern each: ``jobs`` (submit and status routes for every
+registered operation, ``common.operations``), ``downloads``,
 ``batch`` (many inputs, one UUID), ``matching`` (Ximilar-shaped similarity
 jobs), ``distance``, ``limits`` (the sizes accepted), ``health``, ``openapi``;
 ``/metrics`` is added by ``metrics``.
-Dependencies come from settings unless a test injects them.
+Dependencies come from settings unless a test injects them. Importing this
+package reads no settings and builds no Celery app (the sender builds one on
+its first send).
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from api import batch, distance, downloads, health, jobs, limits, matching, openapi
+from api import batch, distance, downloads, health, jobs, limits, matching, openapi, web
 from api.errors import register_error_handlers
 from api.metrics import init_metrics
 from api.services import Services, celery_sender, job_enqueuer
+from common import operations
 from common.clock import Clock, SystemClock
 from common.jobs import JobStore
 from common.redis_client import redis_client
 from common.settings import Settings, load_settings
 from common.storage import Storage, get_storage
-from worker.app import QUEUE
+from common.tasks import QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ def create_app(
 ) -> Flask:
     """The API for ``settings`` (read from the environment when omitted); connects lazily."""
     settings = settings or load_settings()
+    operations.load_modules(settings.OPERATION_MODULES)
     clock = clock or SystemClock()
     send_task = send_task or celery_sender(settings)
     svc = Services(
@@ -63,8 +68,9 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
     app.extensions["exifq"] = svc
-    for blueprint in (distance, batch, limits, matching, jobs, downloads, health, openapi):
+    for blueprint in (distance, batch, limits, matching, downloads, health, openapi, web):
         app.register_blueprint(blueprint.bp)
+    app.register_blueprint(jobs.blueprint(operations.all_operations()))
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
     init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")
     if not settings.api_keys:

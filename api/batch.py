@@ -3,11 +3,12 @@
 
 Inputs: repeated multipart ``file`` fields, and URLs as repeated ``url`` form
 fields or a JSON ``urls`` list. ``operations`` is a comma list (or JSON list)
-of ``extract``, ``remove``, ``hash`` (default ``extract``); options keep their
-single-job names (``pixels``; ``keep``, ``drop``; ``types``, ``fast``) and go
-to the operation they belong to. Each (input, operation) is one ordinary job
-(``api.fanout``). An input that cannot be an image — not one, too large, a
-malformed URL — is an item failed from the start, never a failed request.
+of registered operations (``common.operations``; default ``extract``);
+options keep their single-job names (``pixels``; ``keep``, ``drop``;
+``types``, ``fast``) and go to every requested operation that has them.
+Each (input, operation) is one ordinary job (``api.fanout``). An input that
+cannot be an image — not one, too large, a malformed URL — is an item failed
+from the start, never a failed request.
 
 A poll costs three Redis commands whatever the batch's size; items come in
 pages (``offset``, ``limit`` ≤ 1000), and ``include=results`` inlines the
@@ -24,21 +25,15 @@ from flask import Blueprint, Request, request
 
 from api.auth import request_owner
 from api.fanout import BatchInput, create_batch
-from api.inputs import (
-    OPTION_PARSERS,
-    check_url,
-    op_options,
-    parse_wait,
-    read_upload,
-    request_params,
-)
+from api.inputs import check_url, parse_wait, read_upload, request_params
 from api.jobs import require_visible
 from api.services import Services, services
+from common import operations as registry
+from common import options as opts
 from common.batches import PLAIN, Batch, ItemState
 from common.clock import isoformat
 from common.errors import BadRequest, ExifqError
 from common.names import clean_file_name, relative_name
-from common.options import OPERATIONS
 from common.status import COMPLETED, FAILED
 from common.storage import ObjectNotFound
 
@@ -65,16 +60,20 @@ def _as_list(value: object, what: str) -> list:
 
 
 def parse_operations(params: dict) -> dict[str, dict]:
-    """Each requested operation with its options; an option none of them takes is a 400."""
-    ops = list(dict.fromkeys(_as_list(params.get("operations", "extract"), "operations")))
-    unknown_ops = [op for op in ops if op not in OPERATIONS]
-    if not ops or unknown_ops:
-        raise BadRequest(f"operations must be some of {', '.join(OPERATIONS)}")
-    allowed = {name for op in ops for name in OPTION_PARSERS[op][0]}
+    """Each requested operation with its options (JSON-safe); an option none of them takes
+    is a 400."""
+    names = _as_list(params.get("operations", "extract"), "operations")
+    ops = [registry.get(name) if isinstance(name, str) else None for name in names]
+    if not ops or None in ops:
+        known = ", ".join(op.name for op in registry.all_operations())
+        raise BadRequest(f"operations must be some of {known}")
+    ops = list(dict.fromkeys(ops))
+    allowed = {name for op in ops for name in opts.names(op.options)}
     unknown = sorted(set(params) - allowed - _BATCH_PARAMS)
     if unknown:
-        raise BadRequest(f"unknown parameter for operations {', '.join(ops)}: {', '.join(unknown)}")
-    return {op: op_options(op, params) for op in ops}
+        chosen = ", ".join(op.name for op in ops)
+        raise BadRequest(f"unknown parameter for operations {chosen}: {', '.join(unknown)}")
+    return {op.name: opts.to_json(op.parse_options(params, strict=False)) for op in ops}
 
 
 def _url_input(value: object) -> BatchInput:
@@ -143,7 +142,8 @@ def _item_body(state: ItemState) -> dict:
         "status": state.status,
         "statusUrl": f"/api/v1/{item.op}/{item.uuid}",
     }
-    if state.status == COMPLETED and item.op == "remove":
+    operation = registry.get(item.op)
+    if state.status == COMPLETED and operation is not None and operation.produces_file:
         body["downloadUrl"] = f"/download-cleaned/{item.uuid}"
     if state.status == FAILED:
         body["error"] = state.error

@@ -1,4 +1,5 @@
-"""``GET /download-cleaned/{uuid}``: the metadata-free file of a completed ``remove`` job.
+"""``GET /download-cleaned/{uuid}``: the file of a completed job whose operation produces one
+(``remove``).
 
 Streamed from storage (never loaded whole), refused with 404 once the job's
 ``expiresAt`` has passed even if the object lingers, and named with a
@@ -15,12 +16,12 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response
 
-from api.jobs import JobNotFound, find_job
+from api.jobs import JobNotFound, require_visible
 from api.services import services
+from common import operations
 from common.jobs import COMPLETED, safe_name
 from common.names import clean_file_name
 from common.storage import ObjectNotFound
-from worker.media.formats import sniff
 
 CHUNK = 256 * 1024
 
@@ -33,9 +34,8 @@ def content_disposition(file_name: str) -> str:
     return f"attachment; filename=\"{safe_name(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def _chunks(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
     try:
-        yield head
         while chunk := stream.read(CHUNK):
             yield chunk
     finally:
@@ -45,17 +45,19 @@ def _chunks(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
 @bp.get("/download-cleaned/<uuid:job_id>")
 def download_cleaned(job_id: uuid_module.UUID):
     svc = services()
-    job = find_job(svc, "remove", str(job_id))
+    job = svc.jobs.get(str(job_id))
+    operation = operations.get(job.op) if job else None
+    if operation is None or not operation.produces_file:
+        raise JobNotFound()
+    require_visible(svc, job, job.op)
     if job.status != COMPLETED or not job.cleaned_key:
         raise JobNotFound()
     try:
         stream = svc.storage.open(job.cleaned_key)
     except ObjectNotFound:
         raise JobNotFound() from None
-    head = stream.read(32)
-    fmt = sniff(head)
-    mime = fmt.mime if fmt else "application/octet-stream"
-    response = Response(_chunks(head, stream), mimetype=mime)
+    mime = job.cleaned_type or "application/octet-stream"
+    response = Response(_chunks(stream), mimetype=mime)
     response.headers["Content-Disposition"] = content_disposition(job.file_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

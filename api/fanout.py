@@ -21,8 +21,8 @@ from api.errors import UNAVAILABLE
 from api.services import Services
 from common.batches import Batch, NewItem
 from common.jobs import upload_key
+from common.tasks import FANOUT_TASK
 from worker.answering import request_answer
-from worker.app import FANOUT_TASK
 from worker.media.formats import Format
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ def create_batch(
 ) -> Batch:
     """Store the uploads, write the batch and its jobs, send the tasks; the batch as written.
 
-    ``operations`` maps each operation to its options (JSON-safe, as
-    ``api.inputs.parse_options`` gives them); items go input by input, in
+    ``operations`` maps each operation's name to its options (JSON-safe, as
+    ``common.options.to_json`` gives them); items go input by input, in
     the order of ``operations``.
     """
     batch_id = batch_id or str(uuid_module.uuid4())
@@ -87,6 +87,7 @@ def create_batch(
                 owner=owner,
                 source="url" if inp.url else "upload",
                 file_name=inp.file_name,
+                file_format=inp.upload_format.name if inp.upload_format else None,
                 url=inp.url,
                 size=inp.size,
                 job_id=job_id,

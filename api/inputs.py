@@ -2,42 +2,38 @@
 
 Parameters come from the query string, form fields and a JSON object body,
 in that order of precedence (later wins). The upload's type is sniffed from
-its first bytes (415 when it is no image we handle) and its size checked
-(413); options are validated by ``common.options`` (400).
+its first bytes, once (415 when it is no image we handle; the format then
+travels with the job), and its size checked (413). Options are validated by
+the operation's own declaration (``common.operations``) into a typed value:
+a wrong name, type or value is a 400.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from flask import Request
 from werkzeug.datastructures import FileStorage
 
+from common import options as opts
 from common.errors import BadRequest, TooLarge
 from common.names import clean_file_name
-from common.options import extract_options, hash_options, strip_options, to_json
+from common.operations import Operation
 from worker.media.formats import Format, require_format
 
 MAX_WAIT_SECONDS = 30
 MAX_URL_LENGTH = 2048
-_META_PARAMS = {"key", "wait", "url", "file"}
-
-# Job op → its option names and the function that validates them.
-OPTION_PARSERS: dict[str, tuple[tuple[str, ...], Callable]] = {
-    "extract": (("pixels",), extract_options),
-    "remove": (("keep", "drop"), strip_options),
-    "hash": (("types", "fast"), hash_options),
-}
+META_PARAMS = frozenset({"key", "wait", "url", "file"})  # not options of any operation
+_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 
 
 @dataclass(frozen=True)
 class Submission:
     """A validated job request."""
 
-    options: dict  # JSON-safe, as ``common.options.to_json`` gives
+    options: Any  # the operation's options dataclass
     wait: float
     upload: IO[bytes] | None = None  # positioned at its first byte
     upload_format: Format | None = None
@@ -62,29 +58,26 @@ def parse_wait(value: object) -> float:
     """``wait`` in seconds, 0 to 30."""
     if value is None or value == "":
         return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BadRequest(f"wait must be a number of seconds, not {value!r}")
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+    except ValueError:
         raise BadRequest(f"wait must be a number of seconds, not {value!r}") from None
     if not 0 <= seconds <= MAX_WAIT_SECONDS:
         raise BadRequest(f"wait must be between 0 and {MAX_WAIT_SECONDS} seconds")
     return seconds
 
 
-def parse_options(op: str, params: dict) -> dict:
-    """The op's options from ``params``; unknown parameter names are a 400."""
-    names = OPTION_PARSERS[op][0]
-    unknown = sorted(set(params) - set(names) - _META_PARAMS)
+def options_of(operation: Operation, params: dict) -> Any:
+    """The operation's options from ``params``; a name that is neither an option nor one of
+    :data:`META_PARAMS` is a 400."""
+    names = opts.names(operation.options)
+    unknown = sorted(set(params) - set(names) - META_PARAMS)
     if unknown:
         allowed = ", ".join((*names, "url", "wait", "key"))
         raise BadRequest(f"unknown parameter: {', '.join(unknown)} (allowed: {allowed})")
-    return op_options(op, params)
-
-
-def op_options(op: str, params: dict) -> dict:
-    """The op's options from ``params`` (other names are ignored), validated, JSON-safe."""
-    names, parser = OPTION_PARSERS[op]
-    return to_json(parser(**{name: params[name] for name in names if name in params}))
+    return operation.parse_options(params, strict=False)
 
 
 def _size_of(stream: IO[bytes]) -> int:
@@ -109,15 +102,15 @@ def check_url(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise BadRequest("url must be a non-empty string")
     url = value.strip()
-    if len(url) > MAX_URL_LENGTH or re.search(r"[\x00-\x20\x7f]", url):
+    if len(url) > MAX_URL_LENGTH or _UNSAFE_URL.search(url):
         raise BadRequest("url is too long or contains spaces or control characters")
     return url
 
 
-def read_submission(op: str, request: Request, max_upload_bytes: int) -> Submission:
-    """Validate a ``POST /api/v1/{op}`` request."""
+def read_submission(operation: Operation, request: Request, max_upload_bytes: int) -> Submission:
+    """Validate a ``POST /api/v1/{operation}`` request."""
     params = request_params(request)
-    options = parse_options(op, params)
+    options = options_of(operation, params)
     wait = parse_wait(params.get("wait"))
     file = request.files.get("file")
     url = params.get("url")

@@ -1,4 +1,7 @@
-"""``POST /api/v1/{extract|remove|hash}`` and ``GET /api/v1/{op}/{uuid}``: submit and poll jobs.
+"""``POST /api/v1/{operation}`` and ``GET /api/v1/{operation}/{uuid}``: submit and poll jobs.
+
+One pair of routes per registered operation (``common.operations``), made
+by :func:`blueprint` when the app is created.
 
 Submitting streams the upload into storage at ``uploads/{uuid}`` (file bytes
 never go through Redis), writes the ``queued`` job record, sends the task
@@ -13,6 +16,7 @@ import contextlib
 import json
 import logging
 import uuid as uuid_module
+from collections.abc import Iterable
 
 from flask import Blueprint, request
 
@@ -20,17 +24,16 @@ from api.auth import request_owner
 from api.errors import UNAVAILABLE
 from api.inputs import Submission, parse_wait, read_submission
 from api.services import Services, services
+from common import operations
+from common import options as opts
 from common.batches import Batch
 from common.clock import isoformat
 from common.errors import ExifqError
 from common.jobs import COMPLETED, FAILED, Job, upload_key
-from common.options import OPERATIONS
+from common.operations import Operation
 from common.storage import ObjectNotFound
 
 log = logging.getLogger(__name__)
-
-bp = Blueprint("jobs", __name__)
-OP = f"<any({', '.join(OPERATIONS)}):op>"  # the path segment naming the operation
 
 
 class JobNotFound(ExifqError):
@@ -89,7 +92,7 @@ def job_body(svc: Services, job: Job, result_json: str = "") -> dict:
     return body
 
 
-def _create_job(svc: Services, op: str, submission: Submission, owner: str) -> Job:
+def _create_job(svc: Services, op: Operation, submission: Submission, owner: str) -> Job:
     """Store the upload, write the job record, send the task; undo what was done on failure."""
     job_id = str(uuid_module.uuid4())
     if submission.upload is not None:
@@ -98,11 +101,12 @@ def _create_job(svc: Services, op: str, submission: Submission, owner: str) -> J
         )
     try:
         job = svc.jobs.create(
-            op,
-            options=submission.options,
+            op.name,
+            options=opts.to_json(submission.options),
             owner=owner,
             source="url" if submission.url else "upload",
             file_name=submission.file_name,
+            file_format=submission.upload_format.name if submission.upload_format else None,
             url=submission.url,
             size=submission.size,
             job_id=job_id,
@@ -129,19 +133,27 @@ def _answer(svc: Services, job: Job, wait: float):
     return job_body(svc, job), 202
 
 
-@bp.post(f"/api/v1/{OP}")
 def submit(op: str):
     svc = services()
+    operation = operations.get(op)
     owner = request_owner(svc.settings.api_keys, required=True)
-    submission = read_submission(op, request, svc.settings.MAX_UPLOAD_BYTES)
-    job = _create_job(svc, op, submission, owner)
+    submission = read_submission(operation, request, svc.settings.MAX_UPLOAD_BYTES)
+    job = _create_job(svc, operation, submission, owner)
     log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
     return _answer(svc, job, submission.wait)
 
 
-@bp.get(f"/api/v1/{OP}/<uuid:job_id>")
 def status(op: str, job_id: uuid_module.UUID):
     svc = services()
     job = find_job(svc, op, str(job_id))
     body, _ = _answer(svc, job, parse_wait(request.args.get("wait")))
     return body, 200
+
+
+def blueprint(ops: Iterable[Operation]) -> Blueprint:
+    """The submit and status routes of ``ops``."""
+    bp = Blueprint("jobs", __name__)
+    segment = f"<any({', '.join(op.name for op in ops)}):op>"
+    bp.add_url_rule(f"/api/v1/{segment}", view_func=submit, methods=["POST"])
+    bp.add_url_rule(f"/api/v1/{segment}/<uuid:job_id>", view_func=status, methods=["GET"])
+    return bp

@@ -22,11 +22,13 @@ from flask import Blueprint, request
 from api.auth import request_owner
 from api.batch import allow_large_request, find_batch, progress_body
 from api.fanout import BatchInput, create_batch
-from api.inputs import op_options, parse_wait
+from api.inputs import parse_wait
 from api.services import Services, services
+from common import options as opts
 from common.batches import Batch, request_key
 from common.errors import BadRequest, ExifqError
 from common.names import clean_file_name
+from common.operations.hashes import OPERATION as HASH
 from worker import matching
 from worker.answering import request_answer
 from worker.media.formats import require_format
@@ -102,9 +104,9 @@ def submit(kind: str):
     batch_id = str(uuid_module.uuid4())
     stored = json.dumps(parsed.to_json()).encode()
     svc.storage.put(request_key(batch_id), stored, content_type="application/json")
-    options = op_options("hash", {"types": matching.hash_type_option(parsed)})
+    options = opts.to_json(HASH.parse_options({"types": matching.hash_type_option(parsed)}))
     batch = create_batch(
-        svc, kind, owner=owner, inputs=inputs, operations={"hash": options}, batch_id=batch_id
+        svc, kind, owner=owner, inputs=inputs, operations={HASH.name: options}, batch_id=batch_id
     )
     return _answer(svc, batch, wait)
 

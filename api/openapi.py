@@ -1,14 +1,12 @@
-"""``GET /openapi.json`` (the OpenAPI 3.1 description of API v1) and ``GET /docs`` (a page for it).
-
-The page is self-contained (no CDN): it fetches the spec and lists every
-operation with its parameters and answers.
-"""
+"""``GET /openapi.json``: the OpenAPI 3.1 description of API v1 (``api.docs`` renders it)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint
 
-from common.options import HASH_TYPES, STRIP_GROUPS
+from common import operations
+from common import options as opts
+from common.operations import Operation
 
 bp = Blueprint("openapi", __name__)
 
@@ -37,25 +35,6 @@ _JOB = {
     "additionalProperties": True,
 }
 
-_OPTIONS = {
-    "extract": {
-        "pixels": {"type": "boolean", "default": True, "description": "compute pHash and colours"}
-    },
-    "remove": {
-        "keep": {"type": "string", "description": f"comma list of {', '.join(STRIP_GROUPS)}"},
-        "drop": {"type": "string", "description": "groups to remove even if kept by default"},
-    },
-    "hash": {
-        "types": {"type": "string", "description": f"comma list of {', '.join(HASH_TYPES)}"},
-        "fast": {"type": "boolean", "default": False},
-    },
-}
-_SUMMARY = {
-    "extract": "Read EXIF, IPTC, XMP, GPS, ICC and image facts",
-    "remove": "Remove metadata losslessly; download the cleaned file for 24 h",
-    "hash": "Perceptual and cryptographic hashes",
-}
-
 
 def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
@@ -80,22 +59,23 @@ def _body(multipart: dict, by_url: dict) -> dict:
     return {"required": True, "content": content}
 
 
-def _submit(op: str) -> dict:
-    options = _OPTIONS[op]
+def _submit(op: Operation) -> dict:
+    form = opts.json_schema(op.options, form=True)
     multipart = {
         "type": "object",
         "required": ["file"],
-        "properties": {"file": {"type": "string", "format": "binary"}, **options},
+        "properties": {"file": {"type": "string", "format": "binary"}, **form},
     }
     by_url = {
         "type": "object",
         "required": ["url"],
-        "properties": {"url": {"type": "string", "format": "uri"}, **options},
+        "properties": {"url": {"type": "string", "format": "uri"}, **opts.json_schema(op.options)},
     }
     return {
-        "summary": _SUMMARY[op],
-        "operationId": f"submit_{op}",
-        "parameters": [_WAIT, *(_param(n, "query", s) for n, s in options.items())],
+        "summary": op.summary,
+        "description": op.description,
+        "operationId": f"submit_{op.name}",
+        "parameters": [_WAIT, *(_param(n, "query", s) for n, s in form.items())],
         "requestBody": _body(multipart, by_url),
         "responses": {
             "202": _job_answer("queued"),
@@ -109,65 +89,66 @@ def _submit(op: str) -> dict:
     }
 
 
-def _status(op: str) -> dict:
+def _status(op: Operation) -> dict:
     return {
-        "summary": f"Status and result of a {op} job",
-        "operationId": f"status_{op}",
+        "summary": f"Status and result of a {op.name} job",
+        "operationId": f"status_{op.name}",
         "parameters": [_UUID, _WAIT],
         "responses": {"200": _job_answer("the job"), "404": _error("unknown or expired")},
     }
 
 
-_BATCH = {
-    "type": "object",
-    "required": ["success", "uuid", "status", "total", "completed", "failed"],
-    "properties": {
-        "success": {"type": "boolean"},
-        "uuid": {"type": "string", "format": "uuid"},
-        "status": {"enum": ["processing", "completed", "completed_with_errors"]},
-        "total": {"type": "integer"},
-        "completed": {"type": "integer"},
-        "failed": {"type": "integer"},
-        "nextOffset": {"type": "integer", "description": "absent on the last page"},
-        "items": {
-            "type": "array",
+def _batch_schema(ops: tuple[Operation, ...]) -> dict:
+    return {
+        "type": "object",
+        "required": ["success", "uuid", "status", "total", "completed", "failed"],
+        "properties": {
+            "success": {"type": "boolean"},
+            "uuid": {"type": "string", "format": "uuid"},
+            "status": {"enum": ["processing", "completed", "completed_with_errors"]},
+            "total": {"type": "integer"},
+            "completed": {"type": "integer"},
+            "failed": {"type": "integer"},
+            "nextOffset": {"type": "integer", "description": "absent on the last page"},
             "items": {
-                "type": "object",
-                "required": ["index", "name", "op", "uuid", "status", "statusUrl"],
-                "properties": {
-                    "index": {"type": "integer"},
-                    "name": {"type": "string"},
-                    "op": {"enum": list(_OPTIONS)},
-                    "uuid": {"type": "string", "format": "uuid"},
-                    "status": {"enum": ["queued", "processing", "completed", "failed"]},
-                    "statusUrl": {"type": "string"},
-                    "downloadUrl": {"type": "string"},
-                    "error": _JOB_ERROR,
-                    "result": {"type": "object", "description": "with ?include=results"},
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["index", "name", "op", "uuid", "status", "statusUrl"],
+                    "properties": {
+                        "index": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "op": {"enum": [op.name for op in ops]},
+                        "uuid": {"type": "string", "format": "uuid"},
+                        "status": {"enum": ["queued", "processing", "completed", "failed"]},
+                        "statusUrl": {"type": "string"},
+                        "downloadUrl": {"type": "string"},
+                        "error": _JOB_ERROR,
+                        "result": {"type": "object", "description": "with ?include=results"},
+                    },
                 },
             },
         },
-    },
-}
-_ALL_OPTIONS = {name: schema for options in _OPTIONS.values() for name, schema in options.items()}
+    }
 
 
 def _json_answer(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _batch_paths() -> dict:
-    operations = {
-        "description": "comma list of extract, remove, hash (default extract)",
-        "type": "string",
-    }
+def _batch_paths(ops: tuple[Operation, ...]) -> dict:
+    names = ", ".join(op.name for op in ops)
+    operations = {"description": f"comma list of {names} (default extract)", "type": "string"}
+    form = {name: s for op in ops for name, s in opts.json_schema(op.options, form=True).items()}
+    typed = {name: s for op in ops for name, s in opts.json_schema(op.options).items()}
+    batch = _batch_schema(ops)
     multipart = {
         "type": "object",
         "properties": {
             "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
             "url": {"type": "array", "items": {"type": "string", "format": "uri"}},
             "operations": operations,
-            **_ALL_OPTIONS,
+            **form,
         },
     }
     by_url = {
@@ -176,7 +157,7 @@ def _batch_paths() -> dict:
         "properties": {
             "urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
             "operations": operations,
-            **_ALL_OPTIONS,
+            **typed,
         },
     }
     page = [
@@ -190,8 +171,8 @@ def _batch_paths() -> dict:
         "parameters": [_WAIT],
         "requestBody": _body(multipart, by_url),
         "responses": {
-            "202": _json_answer("accepted; items fan out to the workers", _BATCH),
-            "200": _json_answer("finished within ?wait", _BATCH),
+            "202": _json_answer("accepted; items fan out to the workers", batch),
+            "200": _json_answer("finished within ?wait", batch),
             "400": _error("no inputs, too many, or bad options"),
             "401": _error("missing or invalid API key"),
             "413": _error("request larger than MAX_BATCH_BYTES"),
@@ -202,7 +183,7 @@ def _batch_paths() -> dict:
         "operationId": "status_batch",
         "parameters": [_UUID, _WAIT, *page],
         "responses": {
-            "200": _json_answer("the batch", _BATCH),
+            "200": _json_answer("the batch", batch),
             "404": _error("unknown or expired"),
         },
     }
@@ -275,11 +256,12 @@ def _simple(summary: str, answers: dict, parameters: list | None = None) -> dict
 def build_spec() -> dict:
     """The OpenAPI document."""
     paths: dict = {}
-    for op in _OPTIONS:
-        paths[f"/api/v1/{op}"] = {"post": _submit(op)}
-        paths[f"/api/v1/{op}/{{uuid}}"] = {"get": _status(op)}
+    ops = operations.all_operations()
+    for op in ops:
+        paths[f"/api/v1/{op.name}"] = {"post": _submit(op)}
+        paths[f"/api/v1/{op.name}/{{uuid}}"] = {"get": _status(op)}
     image = {"content": {"application/octet-stream": {}}, "description": "the cleaned file"}
-    paths.update(_batch_paths())
+    paths.update(_batch_paths(ops))
     paths.update(_matching_paths())
     paths["/download-cleaned/{uuid}"] = _simple(
         "The cleaned file of a remove job (24 h)",
@@ -318,39 +300,6 @@ def build_spec() -> dict:
     }
 
 
-_DOCS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>exifq API</title>
-<style>body{font:15px system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}
-h2{font-size:1.05em;margin:1.6em 0 .3em}code{background:#f2f2f2;padding:0 .3em}
-.m{display:inline-block;width:4em;font-weight:bold}li{margin:.15em 0}</style></head>
-<body><h1>exifq API v1</h1><p>The machine-readable description:
-<a href="/openapi.json">/openapi.json</a>.</p><div id="ops">Loading…</div>
-<script>
-fetch("/openapi.json").then(r => r.json()).then(spec => {
-  const esc = s => String(s ?? "").replace(/[&<>"]/g, c => "&#" + c.charCodeAt(0) + ";");
-  let html = "";
-  for (const [path, item] of Object.entries(spec.paths)) {
-    for (const [method, op] of Object.entries(item)) {
-      html += `<h2><span class="m">${esc(method.toUpperCase())}</span><code>${esc(path)}</code>`
-        + ` ${esc(op.summary)}</h2><ul>`;
-      for (const p of op.parameters || [])
-        html += `<li><code>${esc(p.name)}</code> (${esc(p.in)}) ${esc(p.description)}</li>`;
-      for (const [code, answer] of Object.entries(op.responses || {}))
-        html += `<li>${esc(code)}: ${esc(answer.description)}</li>`;
-      html += "</ul>";
-    }
-  }
-  document.getElementById("ops").innerHTML = html;
-});
-</script></body></html>
-"""
-
-
 @bp.get("/openapi.json")
 def openapi_json():
     return build_spec()
-
-
-@bp.get("/docs")
-def docs():
-    return Response(_DOCS_PAGE, mimetype="text/html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from common.clock import Clock
 from common.jobs import JobStore
 from common.settings import Settings
 from common.storage import Storage
-from worker.app import PROCESS_TASK, create_celery, task_sender
+from common.tasks import PROCESS_TASK
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,21 @@ def services() -> Services:
 
 
 def celery_sender(settings: Settings) -> Callable[[str, list], None]:
-    """``(task name, args) -> None`` through the broker (connects on the first send)."""
-    return task_sender(create_celery(settings))
+    """``(task name, args) -> None`` through the broker. The Celery app is built on the first
+    send (the API imports no Celery app until it needs one) and connects then."""
+    sender: list[Callable[[str, list], None]] = []
+    lock = threading.Lock()
+
+    def send(name: str, args: list) -> None:
+        if not sender:
+            with lock:
+                if not sender:
+                    from worker.app import create_celery, task_sender
+
+                    sender.append(task_sender(create_celery(settings)))
+        sender[0](name, args)
+
+    return send
 
 
 def job_enqueuer(send_task: Callable[[str, list], None]) -> Callable[[str], None]:

@@ -42,19 +42,19 @@ import numpy as np
 from PIL import Image
 
 from bench.e2e import storage_for
-from common.cli.batch import pages
-from common.cli.client import POLL_WAIT, Client
-from common.cli.inputs import Input, collect_inputs
-from common.cli.streams import multipart_body
-from common.cli.watch import follow
-from common.options import hash_options
+from exifq.cli.batch import pages
+from exifq.cli.client import POLL_WAIT, Client
+from exifq.cli.inputs import Input, collect_inputs
+from exifq.cli.streams import multipart_body
+from exifq.cli.watch import follow
+from tests.support.operations import run as run_operation
 from tests.support.stack import (
     RedisServer,
     Stack,
     cpu_seconds,
     process_group,
 )
-from worker import matching, operations
+from worker import matching
 
 WARMUP_IMAGES = 40
 STORAGE_LABEL = {"s3": "S3 (moto)", "local": "local directory"}
@@ -72,7 +72,7 @@ def make_images(folder: Path, count: int, seed: int = 6) -> list[Input]:
 
 
 def hash_one(path: Path) -> None:
-    operations.run_hash(path.read_bytes(), path.name, hash_options())
+    run_operation("hash", path.read_bytes(), path.name)
 
 
 def in_process(inputs: list[Input], processes: int) -> float:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import requests
 
-from common.options import extract_options
 from tests.conftest import corpus_files
+from tests.support.operations import run
 from tests.support.stack import (
     REPO,
     RedisServer,
@@ -44,7 +44,6 @@ from tests.support.stack import (
     process_group,
     wait_for,
 )
-from worker import operations
 
 MAX_FILE_BYTES = 40_000
 WARMUP_JOBS = 20
@@ -58,7 +57,7 @@ def small_images() -> list[tuple[str, bytes]]:
         if file.manifest["bytes"] > MAX_FILE_BYTES:
             continue
         try:
-            operations.run_extract(file.data, file.path.name, extract_options())
+            run("extract", file.data, file.path.name)
         except Exception:
             continue
         chosen.append((file.path.name, file.data))
@@ -67,7 +66,7 @@ def small_images() -> list[tuple[str, bytes]]:
 
 def extract(item: tuple[str, bytes]) -> None:
     name, data = item
-    operations.run_extract(data, name, extract_options())
+    run("extract", data, name)
 
 
 def in_process(items: list[tuple[str, bytes]], processes: int) -> float:

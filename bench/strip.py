@@ -9,7 +9,7 @@
    state; and the floor of ``strip_file``'s I/O (open, read or mmap, write a
    temporary file, rename) with no strip at all.
 2. The same files cold, one command for all of them, start-up included:
-   ``python -m common.cli strip --local FILES -o DIR`` against
+   ``python -m exifq.cli strip --local FILES -o DIR`` against
    ``exiftool -all= -o DIR FILES``.
 3. What a naive service does instead: Pillow open and re-save at quality 95,
    its time and the pixel error it causes (exifq changes no pixel).
@@ -177,7 +177,7 @@ def _timed_command(argv: list[str], rounds: int, out_arg: Callable[[Path], list[
 
 
 def leg_exifq_cli(files: list[Path], rounds: int) -> dict:
-    argv = [sys.executable, "-m", "common.cli", "strip", "--local", *map(str, files)]
+    argv = [sys.executable, "-m", "exifq.cli", "strip", "--local", *map(str, files)]
     return _timed_command(argv, rounds, lambda out: ["-o", str(out)])
 
 

@@ -126,7 +126,7 @@ class Job:
     """What the store knows about one job."""
 
     uuid: str
-    op: str  # "extract" | "remove" | "hash"
+    op: str  # the operation's name (``common.operations``)
     status: str
     created_at: float
     expires_at: float
@@ -135,6 +135,7 @@ class Job:
     owner: str = ""  # hash of the API key that created it ("" when the service is open)
     source: str = "upload"  # "upload" | "url"
     file_name: str = ""
+    file_format: str | None = None  # the upload's format as the API sniffed it ("jpg", ...)
     url: str | None = None
     size: int | None = None
     deliveries: int = 0
@@ -142,6 +143,7 @@ class Job:
     error: dict | None = None
     result_key: str | None = None
     cleaned_key: str | None = None
+    cleaned_type: str | None = None  # the cleaned file's MIME type
     finished_at: float | None = None
     batch: str | None = None  # the batch this job is an item of
 
@@ -248,6 +250,7 @@ class JobStore:
         owner: str = "",
         source: str = "upload",
         file_name: str = "",
+        file_format: str | None = None,
         url: str | None = None,
         size: int | None = None,
         job_id: str | None = None,
@@ -266,6 +269,7 @@ class JobStore:
             owner=owner,
             source=source,
             file_name=file_name,
+            file_format=file_format,
             url=url,
             size=size,
             batch=batch,
@@ -336,6 +340,7 @@ class JobStore:
         result_key: str,
         cleaned_key: str | None = None,
         *,
+        cleaned_type: str | None = None,
         file_name: str | None = None,
         notice: str = "",
         summary: dict | None = None,
@@ -345,7 +350,12 @@ class JobStore:
         ``notice`` goes to whoever ``wait()``s on the job at that moment, nowhere
         else; ``summary`` (small) goes into the item's entry when the job is in a batch.
         """
-        fields = {"result_key": result_key, "cleaned_key": cleaned_key, "file_name": file_name}
+        fields = {
+            "result_key": result_key,
+            "cleaned_key": cleaned_key,
+            "cleaned_type": cleaned_type,
+            "file_name": file_name,
+        }
         entry = {"status": COMPLETED} | ({"summary": summary} if summary is not None else {})
         return self._finish(job_id, fields, entry, notice)
 

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         "", description="tests only: comma-separated ip:port endpoints URL inputs may reach"
     )
 
+    OPERATION_MODULES: str = Field(
+        "", description="comma-separated modules that register more operations at start-up"
+    )
+
     # Workers (see worker/app.py for how these become Celery settings).
     WORKER_CONCURRENCY: int | None = Field(None, gt=0, description="default: the CPU count")
     WORKER_MAX_MEMORY_PER_CHILD: int = Field(1_048_576, gt=0, description="KiB")

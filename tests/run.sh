@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (ExifTool and ffmpeg from Debian, the package with its
-# test extras from PyPI), then runs ruff and the whole test suite.
+# Installs everything the tests need (ExifTool, Chromium and ffmpeg from Debian, the package
+# with its test extras from PyPI), then runs ruff and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,10 +9,19 @@ if ! command -v exiftool >/dev/null 2>&1; then
     $SUDO apt-get install -y libimage-exiftool-perl \
         || { $SUDO apt-get update && $SUDO apt-get install -y libimage-exiftool-perl; }
 fi
-if ! command -v ffprobe >/dev/null 2>&1; then  # the reference for the video tests
+# The web page's browser tests drive Debian's Chromium with Playwright (never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y chromium \
+        || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
+             && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y chromium; }
+fi
+# ffprobe is the reference of the video tests (and ffmpeg encodes their videos).
+if ! command -v ffprobe >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y ffmpeg \
-        || { $SUDO apt-get update && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y ffmpeg; }
+        || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
+             && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y ffmpeg; }
 fi
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 python3 -m ruff check .

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 from common.batches import PLAIN, BatchStore, ItemState, answer_key, request_key
 from common.storage import ObjectNotFound
+from common.tasks import ANSWER_TASK
 from worker import matching
-from worker.app import ANSWER_TASK
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,8 @@
-"""The Celery application, built from settings (``celery -A worker.app worker`` works as is).
+"""The Celery application, built from settings by :func:`create_celery`.
+
+``celery -A worker.app worker`` works as is: ``worker.app.app`` is built from
+the environment on first access (module ``__getattr__``), never at import, so
+importing this module reads nothing and connects to nothing.
 
 Delivery guarantees, and why each setting is what it is:
 
@@ -27,27 +31,18 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from types import MappingProxyType
+from functools import cache
 
 import redis
 from celery import Celery, bootsteps
 from kombu.exceptions import OperationalError
 
-from common import heartbeat
+from common import heartbeat, operations
 from common.redis_client import redis_client
 from common.settings import Settings, load_settings
+from common.tasks import JOB_IDS_IN_ARGS, PROCESS_TASK, QUEUE, SWEEP_TASK
 
 log = logging.getLogger(__name__)
-
-QUEUE = "exifq"
-PROCESS_TASK = "exifq.process"
-SWEEP_TASK = "exifq.sweep"
-ANSWER_TASK = "exifq.answer"  # answers a similarity job once its records are hashed
-FANOUT_TASK = "exifq.fanout"  # sends the tasks of a chunk of a large batch's jobs
-# The job ids in the args of the tasks that carry them.
-JOB_IDS_IN_ARGS = MappingProxyType(
-    {PROCESS_TASK: lambda args: args[:1], FANOUT_TASK: lambda args: args[0]}
-)
 
 
 def restore_interval(visibility_timeout: float) -> float:
@@ -186,6 +181,7 @@ class Recovery(bootsteps.StartStopStep):
 def create_celery(settings: Settings) -> Celery:
     """The Celery app for ``settings``; connects to nothing until it is used."""
     check_limits(settings)
+    operations.load_modules(settings.OPERATION_MODULES)
     app = Celery("exifq", include=["worker.tasks"])
     app.config_from_object(celery_config(settings))
     app.exifq_settings = settings
@@ -199,4 +195,14 @@ def task_sender(celery: Celery) -> Callable[[str, list], None]:
     return lambda name, args: celery.send_task(name, args=args, queue=QUEUE)
 
 
-app = create_celery(load_settings())
+@cache
+def _app_from_environment() -> Celery:
+    return create_celery(load_settings())
+
+
+def __getattr__(name: str) -> Celery:
+    """``worker.app.app``: the app for the environment's settings, built on first access
+    (what ``celery -A worker.app`` and ``exifq worker`` run)."""
+    if name == "app":
+        return _app_from_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -124,7 +124,7 @@ class MatchingRequest:
 class RecordOutcome:
     """One record after its hash job."""
 
-    result: dict | None  # the hash job's result JSON, as worker.operations.run_hash gives it
+    result: dict | None  # the hash job's result JSON, as the hash operation gives it
     error: dict | None = None  # {"code","message"} when the job failed or the input had an error
 
 

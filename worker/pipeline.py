@@ -15,43 +15,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 
+from common import operations
 from common.errors import ExifqError
 from common.jobs import COMPLETED, FAILED, Finish, Job, cleaned_key, result_key, upload_key
-from common.options import extract_options, hash_options, strip_options
-from common.settings import Settings
+from common.operations import Limits, Outcome, Source
 from common.storage import ObjectNotFound
-from worker import answering, operations
-from worker.media.formats import sniff
+from worker import answering
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 MISSING = "missing"
 NOTICE_MAX_BYTES = 256 * 1024
-
-
-def _extract(data: bytes, name: str, options: dict, settings: Settings) -> operations.Outcome:
-    chosen = extract_options(**options)
-    return operations.run_extract(data, name, chosen, max_pixels=settings.MAX_IMAGE_PIXELS)
-
-
-def _strip(data: bytes, name: str, options: dict, settings: Settings) -> operations.Outcome:
-    return operations.run_strip(data, name, strip_options(keep=options.get("keep", ())))
-
-
-def _hash(data: bytes, name: str, options: dict, settings: Settings) -> operations.Outcome:
-    chosen = hash_options(**options)
-    return operations.run_hash(data, name, chosen, max_pixels=settings.MAX_IMAGE_PIXELS)
-
-
-# Job op (the API's path segment) → the operation it runs.
-OPERATIONS: dict[str, Callable[[bytes, str, dict, Settings], operations.Outcome]] = {
-    "extract": _extract,
-    "remove": _strip,
-    "hash": _hash,
-}
 
 
 def worker_lost(deliveries: int) -> dict:
@@ -73,42 +49,53 @@ def process(rt: Runtime, job_id: str) -> str:
         return job.status
     if job.deliveries > rt.settings.TASK_MAX_DELIVERIES:
         return _fail(rt, job, worker_lost(job.deliveries))
+    operation = operations.get(job.op)
+    if operation is None:
+        error = {"code": "unknown_operation", "message": f"no operation {job.op!r} on this worker"}
+        return _fail(rt, job, error)
     try:
-        data, name = _load_input(rt, job)
-        outcome = OPERATIONS[job.op](data, name, job.options, rt.settings)
+        source = _load_input(rt, job)
+        options = operation.options_from_json(job.options)
+        outcome = operation.run(source, options, Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS))
     except ExifqError as exc:
         return _fail(rt, job, exc.to_dict())
     except ObjectNotFound:
         error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
         return _fail(rt, job, error)
-    after_finish(rt, _store_and_complete(rt, job, name, outcome))
+    after_finish(rt, _store_and_complete(rt, job, source.name, outcome))
     _discard_upload(rt, job)
     return COMPLETED
 
 
-def _load_input(rt: Runtime, job: Job) -> tuple[bytes, str]:
-    """The job's image bytes and file name: from storage, or fetched by the SSRF-safe loader."""
+def _load_input(rt: Runtime, job: Job) -> Source:
+    """The job's input: from storage (with the format the API sniffed), or fetched by the
+    SSRF-safe loader."""
     if job.source == "url":
         fetched = rt.fetch(job.url)
-        return fetched.data, fetched.name
-    return rt.storage.get(upload_key(job.uuid)), job.file_name
+        return Source(fetched.name, fetched.data)
+    return Source(job.file_name, rt.storage.get(upload_key(job.uuid)), job.file_format)
 
 
-def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: operations.Outcome) -> Finish:
+def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: Outcome) -> Finish:
     results = result_key(job.uuid)
     body = json.dumps(outcome.result, ensure_ascii=False).encode()
     rt.storage.put(results, body, content_type="application/json")
     cleaned = None
     if outcome.cleaned is not None:
         cleaned = cleaned_key(job.uuid, name)
-        fmt = sniff(outcome.cleaned[:32])
-        rt.storage.put(cleaned, outcome.cleaned, content_type=fmt.mime if fmt else None)
+        rt.storage.put(cleaned, outcome.cleaned, content_type=outcome.cleaned_type)
     # A small result rides along with the completion message to ?wait= requests.
     notice = body.decode() if len(body) <= NOTICE_MAX_BYTES else ""
-    # A batch item's hashes (small) also go into the batch, for answering similarity jobs.
-    summary = outcome.result if job.batch and job.op == "hash" else None
+    # A batch item's summary (small: a hash result) also goes into the batch's item state.
+    summary = outcome.summary if job.batch else None
     return rt.jobs.complete(
-        job.uuid, results, cleaned, file_name=name, notice=notice, summary=summary
+        job.uuid,
+        results,
+        cleaned,
+        cleaned_type=outcome.cleaned_type,
+        file_name=name,
+        notice=notice,
+        summary=summary,
     )
 
 

@@ -1,4 +1,5 @@
-"""What a worker process's tasks use: settings, job and batch stores, storage, URL loader, clock.
+"""What a worker process's tasks use: settings, job and batch stores, storage, URL loader, clock,
+and the Celery app to send further tasks with.
 
 Built once per process on first use (never at import, never in the parent
 before it forks its pool), so every pool process has its own connections.
@@ -11,6 +12,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from common.batches import BatchStore
 from common.clock import Clock, SystemClock
@@ -19,6 +21,9 @@ from common.jobs import JobStore
 from common.redis_client import redis_client
 from common.settings import Settings
 from common.storage import Storage, get_storage
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 
 def _fetch_with(settings: Settings) -> Callable[[str], Fetched]:
@@ -30,6 +35,7 @@ def _fetch_with(settings: Settings) -> Callable[[str], Fetched]:
 @dataclass
 class Runtime:
     settings: Settings
+    celery: Celery | None = None  # the app that sends further tasks (``send_task``)
     clock: Clock = field(default_factory=SystemClock)
     name: str = field(default_factory=lambda: f"{socket.gethostname()}/{os.getpid()}")
 
@@ -49,9 +55,9 @@ class Runtime:
     @cached_property
     def send_task(self) -> Callable[[str, list], None]:
         """``(task name, args) -> None``: send a task to the workers' queue."""
-        from worker.app import app, task_sender
+        from worker.app import task_sender
 
-        return task_sender(app)
+        return task_sender(self.celery)
 
     @cached_property
     def storage(self) -> Storage:
@@ -65,10 +71,11 @@ class Runtime:
 _runtimes: dict[int, Runtime] = {}
 
 
-def runtime_for(settings: Settings) -> Runtime:
-    """This process's runtime for ``settings`` (a new one after a fork)."""
+def runtime_for(celery: Celery) -> Runtime:
+    """This process's runtime for the Celery app ``celery`` (a new one after a fork)."""
     key = os.getpid()
-    if key not in _runtimes or _runtimes[key].settings is not settings:
+    found = _runtimes.get(key)
+    if found is None or found.celery is not celery:
         _runtimes.clear()
-        _runtimes[key] = Runtime(settings)
+        _runtimes[key] = Runtime(celery.exifq_settings, celery)
     return _runtimes[key]

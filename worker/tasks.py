@@ -22,20 +22,13 @@ import logging
 
 import redis
 from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery import Task, signals
+from celery import Task, shared_task, signals
 
 from common.errors import Timeout, TransientError
 from common.jobs import FAILED
+from common.tasks import ANSWER_TASK, FANOUT_TASK, PROCESS_TASK, QUEUE, SWEEP_TASK
 from worker import answering, pipeline, sweeper
-from worker.app import (
-    ANSWER_TASK,
-    FANOUT_TASK,
-    PROCESS_TASK,
-    QUEUE,
-    SWEEP_TASK,
-    app,
-    retry_countdown,
-)
+from worker.app import retry_countdown
 from worker.runtime import Runtime, runtime_for
 
 log = logging.getLogger(__name__)
@@ -65,12 +58,14 @@ def preload_media(**_) -> None:
 @signals.worker_process_init.connect
 def build_runtime(**_) -> None:
     """Create this pool process's Redis and storage clients before its first task."""
-    rt = runtime_for(app.exifq_settings)
+    from celery import current_app
+
+    rt = runtime_for(current_app)
     _ = rt.jobs, rt.storage
 
 
 def _runtime(task: Task) -> Runtime:
-    return runtime_for(task.app.exifq_settings)
+    return runtime_for(task.app)
 
 
 def _fail_quietly(rt: Runtime, job_id: str, error: dict) -> str:
@@ -91,7 +86,7 @@ class JobTask(Task):
             _fail_quietly(_runtime(self), args[0], Timeout(f"ran over {limit:g} s").to_dict())
 
 
-@app.task(name=PROCESS_TASK, bind=True, base=JobTask)
+@shared_task(name=PROCESS_TASK, bind=True, base=JobTask)
 def process_job(self: Task, job_id: str) -> str:
     """Run job ``job_id`` (its record holds the operation, options and input)."""
     rt = _runtime(self)
@@ -118,7 +113,7 @@ def process_job(self: Task, job_id: str) -> str:
         return _fail_quietly(rt, job_id, error)
 
 
-@app.task(
+@shared_task(
     name=ANSWER_TASK,
     bind=True,
     autoretry_for=TRANSIENT,
@@ -131,7 +126,7 @@ def answer_similarity(self: Task, batch_id: str) -> str:
     return answering.answer(_runtime(self), batch_id)
 
 
-@app.task(name=FANOUT_TASK, bind=True, autoretry_for=TRANSIENT, max_retries=5)
+@shared_task(name=FANOUT_TASK, bind=True, autoretry_for=TRANSIENT, max_retries=5)
 def fan_out(self: Task, job_ids: list[str]) -> int:
     """Send ``exifq.process`` for each of ``job_ids`` (a chunk of a large batch).
 
@@ -145,7 +140,7 @@ def fan_out(self: Task, job_ids: list[str]) -> int:
     return len(job_ids)
 
 
-@app.task(name=SWEEP_TASK, bind=True)
+@shared_task(name=SWEEP_TASK, bind=True)
 def sweep_expired(self: Task) -> int:
     """Delete stored objects older than ``RESULT_TTL_SECONDS`` (scheduled by beat)."""
     rt = _runtime(self)

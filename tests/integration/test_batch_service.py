@@ -17,10 +17,9 @@ from PIL import Image
 
 from api.fanout import FANOUT_CHUNK
 from common.errors import ExifqError
-from common.options import extract_options, hash_options, strip_options
 from tests.conftest import corpus_files
+from tests.support.operations import run
 from tests.support.stack import Stack, wait_for
-from worker import operations
 from worker.matching import DEFAULT_RANGE
 from worker.media.hashes import to_bits
 from worker.media.similarity import hamming_distance
@@ -52,13 +51,9 @@ def _follow(api_url: str, status_url: str, timeout: float = 180) -> dict:
 
 def _expected(op: str, data: bytes, name: str) -> dict:
     """What a single job of ``op`` gives for ``data``: its result, or its error code."""
-    run = {
-        "hash": lambda: operations.run_hash(data, name, hash_options(types="phash,md5")),
-        "extract": lambda: operations.run_extract(data, name, extract_options()),
-        "remove": lambda: operations.run_strip(data, name, strip_options()),
-    }[op]
+    params = {"types": "phash,md5"} if op == "hash" else {}
     try:
-        return {"result": run().result}
+        return {"result": run(op, data, name, **params).result}
     except ExifqError as exc:
         return {"error": exc.code}
 
@@ -121,7 +116,7 @@ def test_extract_and_remove_items_equal_single_jobs(two_workers):
         assert extracted["name"] == f"dir/{name}" and extracted["op"] == "extract"
         assert extracted["result"] == _expected("extract", file.data, name)["result"]
         download = requests.get(f"{two_workers.api_url}{removed['downloadUrl']}")
-        stripped = operations.run_strip(file.data, name, strip_options())
+        stripped = run("remove", file.data, name)
         assert download.content == stripped.cleaned
 
 
@@ -145,9 +140,7 @@ def _copies(data: bytes) -> list[bytes]:
 
 
 def _phash_bits(data: bytes) -> str:
-    return to_bits(
-        operations.run_hash(data, "x", hash_options(types="phash")).result["hashes"]["phash"]
-    )
+    return to_bits(run("hash", data, "x", types="phash").result["hashes"]["phash"])
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +226,7 @@ def test_visual_hash_answers_each_records_hash(two_workers, photos):
     body = answer.json()
     assert answer.status_code == 200, body
     jsonschema.validate(body, _schema("visual_hash"))
-    first = operations.run_hash(photos[0][1], "x", hash_options(types="bmh1")).result
+    first = run("hash", photos[0][1], "x", types="bmh1").result
     assert body["records"][0]["_hash"] == first["hashes"]["bmh1"]
     assert (body["records"][0]["_width"], body["records"][0]["_height"]) == (
         first["width"],

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from common.options import extract_options, strip_options
 from common.settings import child_environment
 from tests.conftest import corpus_files
+from tests.support.operations import run
 from tests.support.stack import REPO, free_port
-from worker import operations
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +62,7 @@ def test_dev_runs_the_whole_stack_and_ctrl_c_stops_all_of_it(tmp_path):
     env.pop("REDIS_URL", None)  # a private redis-server (or fakeredis) of its own
     log = (tmp_path / "dev.log").open("w")
     dev = subprocess.Popen(
-        [sys.executable, "-m", "common.cli", "dev", "--port", str(port)],
+        [sys.executable, "-m", "exifq", "dev", "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -84,7 +83,7 @@ def test_dev_runs_the_whole_stack_and_ctrl_c_stops_all_of_it(tmp_path):
             f"{url}/api/v1/extract", files={"file": ("GPS.jpg", file.data)}, params={"wait": 30}
         )
         assert answer.status_code == 200, answer.text
-        expected = operations.run_extract(file.data, "GPS.jpg", extract_options()).result
+        expected = run("extract", file.data, "GPS.jpg").result
         assert answer.json()["metadata"] == expected["metadata"]
         children = descendants(dev.pid)
         assert len(children) >= 4  # redis, celery (+ pool), gunicorn (+ worker)
@@ -96,7 +95,7 @@ def test_dev_runs_the_whole_stack_and_ctrl_c_stops_all_of_it(tmp_path):
 
 def run_cli(*argv: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "common.cli", *argv],
+        [sys.executable, "-m", "exifq", *argv],
         cwd=cwd,
         env={**env, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -119,7 +118,7 @@ def test_client_extracts_several_files_as_json_lines(stack, tmp_path):
     assert [b["fileName"] for b in bodies] == [p.name for p in paths] + ["notes.jpg"]
     for file, body in zip(SAMPLES, bodies, strict=False):
         assert body["status"] == "completed"
-        expected = operations.run_extract(file.data, file.path.name, extract_options()).result
+        expected = run("extract", file.data, file.path.name).result
         assert body["metadata"] == expected["metadata"]
     assert bodies[-1]["success"] is False
     assert bodies[-1]["error"]["code"] == "unsupported_format"  # a failed item of the batch
@@ -134,7 +133,7 @@ def test_client_strip_downloads_the_cleaned_file(stack, tmp_path):
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert body["output"] == str(tmp_path / "out.jpg")
-    expected = operations.run_strip(file.data, "in.jpg", strip_options())
+    expected = run("remove", file.data, "in.jpg")
     assert (tmp_path / "out.jpg").read_bytes() == expected.cleaned
 
 

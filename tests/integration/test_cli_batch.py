@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from common.options import extract_options, hash_options, strip_options
+from common.operations.remove import StripOptions
 from common.settings import child_environment
 from tests.conftest import corpus_files
 from tests.integration.test_cli import run_cli
+from tests.support.operations import run
 from tests.support.stack import REPO
 from tests.unit.media.test_strip import exiftool_batch, leaks
-from worker import operations
 
 pytestmark = pytest.mark.integration
 
@@ -75,7 +75,7 @@ def test_a_directory_tree_becomes_one_batch_printed_as_json_lines(stack, tmp_pat
             assert line["error"]["code"] == "unsupported_format"
             continue
         assert line["success"] is True and line["status"] == "completed", line
-        expected = operations.run_extract(data, Path(name).name, extract_options()).result
+        expected = run("extract", data, Path(name).name).result
         assert line["metadata"] == expected["metadata"]
 
 
@@ -90,9 +90,8 @@ def test_hash_batch_with_options(stack, tmp_path):
     done = cli(*argv, api_url=stack.api_url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = json_lines(done.stdout)
-    options = hash_options(["phash", "sha256"], fast=True)
     assert [line["hashes"] for line in lines] == [
-        operations.run_hash(data, Path(name).name, options).result["hashes"]
+        run("hash", data, Path(name).name, types="phash,sha256", fast=True).result["hashes"]
         for name, data in files.items()
     ]
 
@@ -108,9 +107,9 @@ def test_strip_writes_cleaned_files_under_the_same_names_and_resume_fetches_noth
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert written == list(images)
     for name, data in images.items():
-        expected = operations.run_strip(data, Path(name).name, strip_options())
+        expected = run("remove", data, Path(name).name)
         assert (out / name).read_bytes() == expected.cleaned, name
-    keep = strip_options().keep
+    keep = StripOptions().kept
     for path, tags in exiftool_batch([out / name for name in images]).items():
         assert leaks(tags, keep) == [], path
     lines = json_lines(done.stdout)
@@ -125,8 +124,8 @@ def test_strip_writes_cleaned_files_under_the_same_names_and_resume_fetches_noth
     again = cli("strip", "--batch", uuid, "-o", "out", api_url=stack.api_url, cwd=tmp_path)
     assert again.returncode == 1, again.stderr
     assert json_lines(again.stdout) == lines
-    assert (out / "png" / "exif.png").read_bytes() == operations.run_strip(
-        images["png/exif.png"], "exif.png", strip_options()
+    assert (out / "png" / "exif.png").read_bytes() == run(
+        "remove", images["png/exif.png"], "exif.png"
     ).cleaned
     for name, stamp in stamps.items():
         if name != "png/exif.png":
@@ -145,9 +144,9 @@ def test_strip_without_output_writes_beside_each_input_with_the_options_given(st
         ["cameras/GPS.jpg", "cameras/canon/Canon_40D.jpg"], outputs, strict=True
     ):
         data, base = files[name], Path(name).name
-        expected = operations.run_strip(data, base, strip_options(keep=["copyright"])).cleaned
+        expected = run("remove", data, base, keep=["copyright"]).cleaned
         assert (tmp_path / output).read_bytes() == expected
-        changed |= expected != operations.run_strip(data, base, strip_options()).cleaned
+        changed |= expected != run("remove", data, base).cleaned
     assert changed  # --keep made a difference, so it reached the jobs
 
 
@@ -157,7 +156,7 @@ def test_ctrl_c_prints_the_resume_command_and_resuming_finishes(new_stack, tmp_p
     files = make_tree(tmp_path / "in")
     env = child_environment(EXIFQ_URL=service.api_url)
     process = subprocess.Popen(
-        [sys.executable, "-m", "common.cli", "strip", "in", "-o", "out"],
+        [sys.executable, "-m", "exifq", "strip", "in", "-o", "out"],
         cwd=tmp_path,
         env={**env, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
@@ -194,13 +193,11 @@ def test_one_file_prints_one_object_and_an_unknown_batch_is_an_error(stack, tmp_
     assert body["name"] == "GPS.jpg" and body["hashes"]["phash"]
     done = cli("extract", "--no-pixels", "GPS.jpg", api_url=stack.api_url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    expected = operations.run_extract(source.read_bytes(), "GPS.jpg", extract_options(False))
+    expected = run("extract", source.read_bytes(), "GPS.jpg", pixels=False)
     assert json.loads(done.stdout)["metadata"] == expected.result["metadata"]
     assert (
         expected.result["metadata"]
-        != operations.run_extract(source.read_bytes(), "GPS.jpg", extract_options()).result[
-            "metadata"
-        ]
+        != run("extract", source.read_bytes(), "GPS.jpg").result["metadata"]
     )
     gone = cli(
         "hash",
@@ -285,7 +282,7 @@ def test_a_run_over_the_server_limits_goes_as_several_batches_that_resume_togeth
         if name == "notes/readme.jpg":
             assert line["error"]["code"] == "unsupported_format"
             continue
-        cleaned = operations.run_strip(data, Path(name).name, strip_options()).cleaned
+        cleaned = run("remove", data, Path(name).name).cleaned
         assert (tmp_path / "out" / name).read_bytes() == cleaned, name
     # Resuming all three prints the same lines, fetching nothing again.
     stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*") if p.is_file()}

@@ -6,11 +6,10 @@ import pytest
 import requests
 
 from common.errors import ExifqError
-from common.options import extract_options, hash_options, strip_options
 from tests.conftest import corpus_files
 from tests.integration.conftest import upload
+from tests.support.operations import run
 from tests.support.stack import finished, peak_rss_mib, process_group
-from worker import operations
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +48,7 @@ def test_extract_job_equals_the_operation(stack, sample):
     (file,) = _pick(sample)
     body = finished(stack.api_url, submit(stack.api_url, "extract", file.data, file.path.name))
     assert body["status"] == "completed", body
-    expected = operations.run_extract(file.data, file.path.name, extract_options()).result
+    expected = run("extract", file.data, file.path.name).result
     assert result_of(body) == expected
     assert body["expiresAt"].endswith("Z")
 
@@ -58,7 +57,7 @@ def test_remove_job_and_download_equal_the_strip_core(stack):
     (file,) = _pick("exif-samples/jpg/Canon_40D.jpg")
     body = finished(stack.api_url, submit(stack.api_url, "remove", file.data, "Canon 40D.jpg"))
     assert body["status"] == "completed", body
-    expected = operations.run_strip(file.data, "Canon 40D.jpg", strip_options())
+    expected = run("remove", file.data, "Canon 40D.jpg")
     assert result_of(body) == expected.result
     assert body["downloadUrl"] == f"/download-cleaned/{body['uuid']}"
     download = requests.get(f"{stack.api_url}{body['downloadUrl']}")
@@ -82,7 +81,7 @@ def test_remove_in_other_formats_downloads_what_the_core_makes(stack, sample, mi
     (file,) = _pick(sample)
     body = finished(stack.api_url, submit(stack.api_url, "remove", file.data, file.path.name))
     assert body["status"] == "completed", body
-    expected = operations.run_strip(file.data, file.path.name, strip_options())
+    expected = run("remove", file.data, file.path.name)
     assert result_of(body) == expected.result
     download = requests.get(f"{stack.api_url}{body['downloadUrl']}")
     assert (download.content, download.headers["Content-Type"]) == (expected.cleaned, mime)
@@ -93,8 +92,8 @@ def test_hash_job_with_options_equals_the_operation(stack):
     params = {"types": "phash,dhash,ahash,whash,bmh0,bmh1,md5,sha256"}
     body = finished(stack.api_url, submit(stack.api_url, "hash", file.data, "x.png", **params))
     assert body["status"] == "completed", body
-    expected = operations.run_hash(
-        file.data, "x.png", hash_options("phash,dhash,ahash,whash,bmh0,bmh1,md5,sha256")
+    expected = run(
+        "hash", file.data, "x.png", types="phash,dhash,ahash,whash,bmh0,bmh1,md5,sha256"
     ).result
     assert result_of(body) == expected
 
@@ -107,15 +106,13 @@ def test_wait_answers_the_finished_job(stack):
     assert answer.status_code == 200
     body = answer.json()
     assert body["status"] == "completed"
-    assert result_of(body) == operations.run_extract(file.data, "GPS.jpg", extract_options()).result
+    assert result_of(body) == run("extract", file.data, "GPS.jpg").result
 
 
 def test_corrupt_image_fails_with_the_core_code_and_the_worker_keeps_serving(stack):
     (good,) = _pick("exif-samples/jpg/Canon_40D.jpg")
     truncated = good.data[:200]  # a JPEG header with no image data
-    expected_error = _operation_error(
-        lambda: operations.run_extract(truncated, "t.jpg", extract_options())
-    )
+    expected_error = _operation_error(lambda: run("extract", truncated, "t.jpg"))
     failed = finished(stack.api_url, submit(stack.api_url, "extract", truncated, "t.jpg"))
     assert failed == {
         "success": False,
@@ -146,7 +143,7 @@ def test_url_input_from_a_loopback_server(stack, image_server, how):
     assert answer.status_code == 202, answer.text
     body = finished(stack.api_url, answer.json())
     assert body["status"] == "completed", body
-    expected = operations.run_extract(file.data, "Canon_40D.jpg", extract_options()).result
+    expected = run("extract", file.data, "Canon_40D.jpg").result
     assert result_of(body) == expected
 
 
@@ -159,3 +156,21 @@ def test_uploads_stream_to_storage_without_being_held_in_memory(stack):
     assert answer.status_code == 202
     grown = peak_rss_mib(api_processes) - before
     assert grown < 20, f"the API's peak memory grew by {grown:.0f} MiB for a 40 MiB upload"
+
+
+def test_an_operation_added_by_a_module_is_served_by_the_api_and_run_by_a_worker(new_stack):
+    """``OPERATION_MODULES`` names a module that registers one more operation: the API serves
+    it, a real worker runs it, its file downloads and OpenAPI lists it."""
+    service = new_stack(OPERATION_MODULES="tests.support.throwaway_operation")
+    service.start_worker(concurrency=1)
+    api_url = service.start_api()
+    (file,) = _pick("exif-samples/jpg/Canon_40D.jpg")
+    answer = requests.post(
+        f"{api_url}/api/v1/tally?wait=30", files=upload(file.data, "a.jpg"), data={"byte": "0"}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["count"] == file.data.count(b"\x00") and body["format"] == "jpg"
+    assert requests.get(f"{api_url}{body['downloadUrl']}").content == file.data
+    spec = requests.get(f"{api_url}/openapi.json").json()
+    assert "/api/v1/tally" in spec["paths"]

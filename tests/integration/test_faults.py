@@ -15,11 +15,10 @@ import pytest
 import requests
 
 from common.jobs import COMPLETED, FAILED, PROCESSING
-from common.options import extract_options
 from tests.conftest import corpus_files
 from tests.integration.conftest import upload
+from tests.support.operations import run
 from tests.support.stack import S3Server, finished, wait_for
-from worker import operations
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +36,7 @@ def small_images(count: int) -> list:
     readable = []
     for file in files:
         try:
-            operations.run_extract(file.data, file.path.name, extract_options())
+            run("extract", file.data, file.path.name)
         except Exception:
             continue
         readable.append(file)
@@ -102,7 +101,7 @@ def test_sigkilled_worker_loses_no_job_and_fails_none(new_stack):
     wait_for(lambda: not stranded_jobs(stack), 60, "the stranded messages to be acknowledged")
     for file, body in zip(files, bodies, strict=True):
         result = finished(stack.api_url, body)
-        expected = operations.run_extract(file.data, file.path.name, extract_options()).result
+        expected = run("extract", file.data, file.path.name).result
         assert result["metadata"] == expected["metadata"]
     # No upload outlives its job.
     assert not list(_storage(stack).list_older_than("uploads/", time.time() + 60))
@@ -149,7 +148,7 @@ def test_storage_unreachable_for_a_few_seconds_jobs_retry_and_complete(new_stack
     for file, body in zip(files, bodies, strict=True):
         result = finished(stack.api_url, body, timeout=90)
         assert result["status"] == COMPLETED, result
-        expected = operations.run_extract(file.data, file.path.name, extract_options()).result
+        expected = run("extract", file.data, file.path.name).result
         assert result["metadata"] == expected["metadata"]
 
 

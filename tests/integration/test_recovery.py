@@ -8,10 +8,11 @@ import redis
 
 from common.jobs import COMPLETED, QUEUED, JobStore
 from common.settings import load_settings
+from common.tasks import FANOUT_TASK, JOB_IDS_IN_ARGS, PROCESS_TASK, QUEUE
 from tests.integration.test_faults import FAST_REDELIVERY, job_records, small_images, submit_all
 from tests.support.stack import wait_for
 from worker import recovery
-from worker.app import FANOUT_TASK, JOB_IDS_IN_ARGS, PROCESS_TASK, QUEUE, create_celery
+from worker.app import create_celery
 
 pytestmark = pytest.mark.integration
 

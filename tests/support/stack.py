@@ -8,8 +8,8 @@
   port to make storage unreachable for a while, keeping its objects.
 - Workers and the API: the very commands ``docker-compose.yml`` runs
   (``exifq worker ...``, ``exifq api ...``, read from the file; only the API's
-  ``--bind`` differs), as ``python -m common.cli ...`` from the repository
-  root (``exifq`` is ``common.cli:main``), logging to files.
+  ``--bind`` differs), as ``python -m exifq ...`` from the repository
+  root (``exifq`` is ``exifq.cli:main``), logging to files.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = (self.logs / f"{name}-{len(self.processes)}.log").open("ab")
         process = subprocess.Popen(
-            [sys.executable, "-m", "common.cli", *argv],
+            [sys.executable, "-m", "exifq", *argv],
             cwd=REPO,
             env=env,
             stdout=log,

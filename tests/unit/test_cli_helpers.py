@@ -15,17 +15,17 @@ import pytest
 import requests
 from werkzeug.formparser import parse_form_data
 
-from common.cli import batch, dedupe
-from common.cli.inputs import Input, InputError, collect_inputs, output_path
-from common.cli.streams import (
+from common.names import relative_name
+from exifq.cli import batch, dedupe
+from exifq.cli.inputs import Input, InputError, collect_inputs, output_path
+from exifq.cli.streams import (
     FIELDS_ALLOWANCE,
     JsonRecordsBody,
     LazyFile,
     multipart_body,
     split_for_batches,
 )
-from common.cli.watch import RETRIES, WatchError, follow
-from common.names import relative_name
+from exifq.cli.watch import RETRIES, WatchError, follow
 
 
 def tree(root: Path) -> Path:
@@ -336,10 +336,9 @@ def test_dedupe_reads_clusters_distances_and_failed_records():
 
 
 def test_local_strip_walks_a_directory_into_the_same_names(tmp_path, capsys):
-    from common.cli import main
-    from common.options import strip_options
+    from exifq.cli import main
     from tests.conftest import corpus_files
-    from worker import operations
+    from tests.support.operations import run
 
     wanted = {
         "exif-samples/jpg/Canon_40D.jpg": "a/Canon_40D.jpg",
@@ -360,6 +359,6 @@ def test_local_strip_walks_a_directory_into_the_same_names(tmp_path, capsys):
     ]
     for name in ("a/Canon_40D.jpg", "b/c/exif.png"):
         source = (tmp_path / "in" / name).read_bytes()
-        expected = operations.run_strip(source, Path(name).name, strip_options()).cleaned
+        expected = run("remove", source, Path(name).name).cleaned
         assert (tmp_path / "out" / name).read_bytes() == expected
     assert not (tmp_path / "out" / "notes.jpg").exists()

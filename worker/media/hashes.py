@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from common.errors import BadRequest, UnsupportedFormat
-from common.options import HASH_TYPES
+from common.operations.hashes import HASH_TYPES
 
 from . import cv_block_mean, haar
 from .decode import DEFAULT_MAX_PIXELS, load_pixels, open_image
@@ -83,7 +83,7 @@ def hash_image(
     fast: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ImageHashes:
-    """Hash ``data`` with ``types`` (names from ``common.options.HASH_TYPES``), in that order.
+    """Hash ``data`` with ``types`` (``common.operations.hashes.HASH_TYPES``), in that order.
 
     Raises ``BadRequest`` for an unknown type, ``UnsupportedFormat`` when the
     bytes are no image we handle, and, when a perceptual hash needs the

@@ -175,7 +175,7 @@ def test_cli_prints_json_lines_for_several_files(tmp_path) -> None:
         [
             sys.executable,
             "-m",
-            "common.cli",
+            "exifq",
             "extract",
             "--local",
             "--no-pixels",

@@ -17,7 +17,7 @@ from worker.media.hashes import compute_hashes
 
 def exifq(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "common.cli", *args],
+        [sys.executable, "-m", "exifq", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

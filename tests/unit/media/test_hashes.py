@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from common.errors import BadRequest, CorruptImage, DecompressionBomb, UnsupportedFormat
-from common.options import HASH_TYPES
+from common.operations.hashes import HASH_TYPES
 from tests.conftest import corpus_files, corpus_params
 from worker.media import hashes
 from worker.media.decode import load_pixels, open_image

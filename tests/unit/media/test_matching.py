@@ -1,6 +1,6 @@
 """worker.matching: Ximilar-shaped similarity requests in, Ximilar-shaped answers out.
 
-Outcomes are what the worker stores: ``worker.operations.run_hash`` run here,
+Outcomes are what the worker stores: the hash operation run here,
 in-process, on corpus photos and on copies of them made with Pillow. Answers
 are checked against the JSON Schemas in tests/schemas/ximilar/ and field by
 field against hashes computed independently.
@@ -20,8 +20,8 @@ import pytest
 from PIL import Image
 
 from common.errors import BadRequest, ExifqError, UrlFetchFailed
-from common.options import hash_options
 from tests.conftest import REPO, corpus_files
+from tests.support.operations import run
 from tests.unit.media.test_similarity import greedy_reference
 from worker import matching
 from worker.matching import (
@@ -36,7 +36,6 @@ from worker.matching import (
 from worker.media import hamming_index
 from worker.media.hashes import hash_image, to_bits
 from worker.media.similarity import hamming_distance
-from worker.operations import run_hash
 
 SCHEMAS = REPO / "tests" / "schemas" / "ximilar"
 LIMITS = {"max_records": 50, "max_base64_bytes": 50 << 20}
@@ -60,7 +59,7 @@ def parse(kind: str, body: object, **limits: int) -> MatchingRequest:
 def hashed(data: bytes, hash_type: str) -> RecordOutcome:
     """What the worker stores for one record's hash job (the result, or the failed job's error)."""
     try:
-        return RecordOutcome(run_hash(data, "record", hash_options(hash_type)).result, None)
+        return RecordOutcome(run("hash", data, "record", types=hash_type).result, None)
     except ExifqError as exc:
         return RecordOutcome(None, exc.to_dict())
 

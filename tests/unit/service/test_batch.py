@@ -20,14 +20,14 @@ from common.batches import BatchStore
 from common.clock import ManualClock
 from common.fetch import Fetched
 from common.jobs import JobStore
-from common.options import extract_options, hash_options
 from common.settings import load_settings
 from common.storage.local import LocalStorage
+from common.tasks import ANSWER_TASK, FANOUT_TASK
 from tests.conftest import corpus_files
 from tests.support.harness import make_harness
+from tests.support.operations import run
 from tests.support.stack import RedisServer
-from worker import answering, operations
-from worker.app import ANSWER_TASK, FANOUT_TASK
+from worker import answering
 
 JPEG = "exif-samples/jpg/Canon_40D.jpg"
 PNG = "Pillow/Tests/images/exif.png"
@@ -90,9 +90,9 @@ def test_mixed_batch_counts_orders_and_results(h):
         "bad_request",
         "bad_request",
     ]
-    extracted = operations.run_extract(jpeg, "canon.jpg", extract_options()).result
+    extracted = run("extract", jpeg, "canon.jpg").result
     assert items[0]["result"] == extracted
-    hashed = operations.run_hash(png, "exif.png", hash_options(types="phash,md5")).result
+    hashed = run("hash", png, "exif.png", types="phash,md5").result
     assert items[5]["result"] == hashed
     # Each item is an ordinary job with its own status URL.
     single = h.client.get(items[5]["statusUrl"]).get_json()

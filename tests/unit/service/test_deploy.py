@@ -8,9 +8,9 @@ import re
 import pytest
 import yaml
 
-from common.cli import build_parser
 from common.settings import Settings
 from common.storage.s3 import LIFECYCLE_RULE
+from exifq.cli import build_parser
 from tests.support.stack import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -28,7 +28,7 @@ def test_the_services_are_all_there():
 def test_commands_exist_in_the_package(name):
     command = SERVICES[name]["command"]
     pyproject = (REPO / "pyproject.toml").read_text()
-    assert command[0] == "exifq" and 'exifq = "common.cli:main"' in pyproject
+    assert command[0] == "exifq" and 'exifq = "exifq.cli:main"' in pyproject
     args = build_parser().parse_args(command[1:])
     assert args.command == name
 

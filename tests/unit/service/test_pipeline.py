@@ -9,9 +9,9 @@ import pytest
 from common.errors import TransientError, UrlForbidden
 from common.fetch import Fetched
 from common.jobs import COMPLETED, FAILED, result_key, upload_key
-from common.options import extract_options, strip_options
 from tests.conftest import corpus_files
-from worker import operations, pipeline
+from tests.support.operations import run
+from worker import pipeline
 
 FILE = next(f for f in corpus_files() if f.id == "exif-samples/jpg/Canon_40D.jpg")
 
@@ -24,7 +24,7 @@ def test_outputs_are_stored_and_the_upload_deleted(h):
     job_id = submitted(h)
     assert h.process(job_id) == COMPLETED
     job = h.jobs.get(job_id)
-    expected = operations.run_strip(FILE.data, "photo.jpg", strip_options())
+    expected = run("remove", FILE.data, "photo.jpg")
     assert json.loads(h.storage.get(job.result_key)) == expected.result
     assert h.storage.get(job.cleaned_key) == expected.cleaned
     assert job.cleaned_key == f"cleaned/{job_id}/photo.jpg"
@@ -53,7 +53,7 @@ def test_a_delivery_that_died_before_finishing_is_completed_by_the_next(h, monke
     monkeypatch.undo()
     assert h.jobs.get(job_id).status == "processing"
     assert h.process(job_id) == COMPLETED
-    expected = operations.run_extract(FILE.data, "photo.jpg", extract_options()).result
+    expected = run("extract", FILE.data, "photo.jpg").result
     assert json.loads(h.storage.get(result_key(job_id))) == expected
     assert h.jobs.get(job_id).deliveries == 2
 
@@ -72,7 +72,7 @@ def test_bad_input_fails_with_the_core_code(h):
     job_id = submitted(h, "extract", FILE.data[:300])
     assert h.process(job_id) == FAILED
     with pytest.raises(Exception) as raised:
-        operations.run_extract(FILE.data[:300], "photo.jpg", extract_options())
+        run("extract", FILE.data[:300], "photo.jpg")
     assert h.jobs.get(job_id).error == raised.value.to_dict()
     assert not h.storage.exists(upload_key(job_id))
 

@@ -11,6 +11,7 @@ from billiard.exceptions import SoftTimeLimitExceeded
 from common.errors import TransientError
 from common.jobs import COMPLETED, FAILED
 from common.settings import load_settings
+from common.tasks import SWEEP_TASK
 from tests.conftest import corpus_files
 from tests.support.harness import make_harness
 from tests.support.stack import REPO, free_port
@@ -33,7 +34,7 @@ def test_delivery_settings():
     assert options["unacked_restore_interval"] == 10 and options["unacked_restore_throttle"] == 1
     assert options["global_keyprefix"] == "px:"
     schedule = conf.beat_schedule["sweep-expired-objects"]
-    assert schedule["task"] == worker_app.SWEEP_TASK
+    assert schedule["task"] == SWEEP_TASK
     assert schedule["schedule"] == settings.SWEEP_INTERVAL_SECONDS
 
 
@@ -82,6 +83,7 @@ def eager(tmp_path, monkeypatch):
     rt = h.runtime()
     monkeypatch.setitem(_runtimes, __import__("os").getpid(), rt)
     monkeypatch.setattr(rt, "settings", worker_app.app.exifq_settings)
+    monkeypatch.setattr(rt, "celery", worker_app.app)
     return h
 
 

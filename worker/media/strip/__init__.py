@@ -24,7 +24,7 @@ from mmap import mmap
 from types import MappingProxyType
 
 from common.errors import BadRequest, CorruptImage
-from common.options import DEFAULT_KEEP, STRIP_GROUPS
+from common.operations.remove import DEFAULT_KEEP, STRIP_GROUPS
 from worker.media.formats import require_format
 
 from . import bmp, gif, heif, jpeg, png, tiff, webp

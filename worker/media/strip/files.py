@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from common.options import DEFAULT_KEEP
+from common.operations.remove import DEFAULT_KEEP
 
 from . import checked_keep, strip_pieces
 

@@ -13,10 +13,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from common.errors import TransientError
-from common.settings import Settings
-from common.storage import get_storage
+if TYPE_CHECKING:
+    from common.settings import Settings
 
 # Gunicorn's access log without query strings (they may carry ?key= or a URL).
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
@@ -57,7 +57,7 @@ def api_argv(bind: str, workers: int, threads: int) -> list[str]:
 
 def worker_argv(concurrency: int | None, beat: bool, loglevel: str) -> list[str]:
     """The Celery command line ``exifq worker`` runs (settings come from ``worker.app``)."""
-    from worker.app import QUEUE
+    from common.tasks import QUEUE
 
     argv = [
         *(sys.executable, "-m", "celery", "-A", "worker.app", "worker"),
@@ -80,6 +80,9 @@ def beat_argv(loglevel: str) -> list[str]:
 
 def prepare_storage(settings: Settings, patience: float = 60.0) -> None:
     """Create the bucket / directory, waiting up to ``patience`` s for the store to come up."""
+    from common.errors import TransientError
+    from common.storage import get_storage
+
     storage = get_storage(settings)
     deadline = time.monotonic() + patience
     while True:

@@ -18,13 +18,13 @@ import sys
 
 from rich.console import Console
 
-from common.cli import progress as bars
-from common.cli.batch import INTERRUPTED, accepted, report_error, server_limits
-from common.cli.client import POLL_WAIT, Client, error_text
-from common.cli.inputs import InputError, collect_inputs
-from common.cli.streams import JsonRecordsBody
-from common.cli.watch import WatchError, follow
 from common.settings import Settings
+from exifq.cli import progress as bars
+from exifq.cli.batch import INTERRUPTED, accepted, report_error, server_limits
+from exifq.cli.client import POLL_WAIT, Client, error_text
+from exifq.cli.inputs import InputError, collect_inputs
+from exifq.cli.streams import JsonRecordsBody
+from exifq.cli.watch import WatchError, follow
 
 KIND = "remove_duplicates"
 REMOVED = "removed_records"  # on the kept record of a cluster (worker.matching)

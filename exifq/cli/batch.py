@@ -1,4 +1,4 @@
-"""``exifq extract|strip|hash FILE_OR_DIR...`` against a server: one batch for all the files.
+"""``exifq OPERATION FILE_OR_DIR...`` against a server: one batch for all the files.
 
 Sends every file in one streamed ``POST /api/v1/batch`` — or, when the files
 are more than the server takes in one (``GET /api/v1/limits``: files per
@@ -7,8 +7,8 @@ batch UUIDs and how to resume on stderr, follows them with long polls (one
 progress bar counting completed and failed items of all of them), then pages
 through the items with their results and prints them: one JSON object for a
 single file, else JSON Lines in submission order, each with the item's
-``name``. ``strip`` downloads each cleaned file (to ``-o DIR/<name>``, or
-``NAME.clean.EXT`` beside its input).
+``name``. An operation that produces a file (``strip``) downloads each one
+(to ``-o DIR/<name>``, or ``NAME.clean.EXT`` beside its input).
 
 ``--batch UUID[,UUID...]`` watches existing batches instead (no upload);
 cleaned files already on disk at their full size are not fetched again.
@@ -31,9 +31,13 @@ from pathlib import Path, PurePosixPath
 import requests
 from rich.console import Console
 
-from common.cli import progress as bars
-from common.cli.client import POLL_WAIT, Client, error_text
-from common.cli.inputs import (
+from common import operations
+from common import options as opts
+from common.names import relative_name
+from common.settings import Settings
+from exifq.cli import progress as bars
+from exifq.cli.client import POLL_WAIT, Client, error_text
+from exifq.cli.inputs import (
     Input,
     InputError,
     UnsafeName,
@@ -42,12 +46,9 @@ from common.cli.inputs import (
     names_one_file,
     output_path,
 )
-from common.cli.streams import multipart_body, split_for_batches
-from common.cli.watch import WatchError, finished, follow
-from common.names import relative_name
-from common.settings import Settings
+from exifq.cli.streams import multipart_body, split_for_batches
+from exifq.cli.watch import WatchError, finished, follow
 
-OPS = {"extract": "extract", "strip": "remove", "hash": "hash"}
 PAGE = 1000  # items per results page
 PARALLEL_DOWNLOADS = 4
 INTERRUPTED = 130
@@ -57,8 +58,9 @@ INTERRUPTED = 130
 class Plan:
     """What one run works on: the local inputs (if any) and where cleaned files go."""
 
-    command: str
-    op: str
+    command: str  # the command-line name (``strip``)
+    op: str  # the operation's API name (``remove``)
+    produces_file: bool  # completed items have a file to download
     inputs: list[Input]
     single_file: bool  # exactly one FILE argument, a file: print one JSON object
     output: str | None
@@ -102,25 +104,16 @@ def make_plan(args: argparse.Namespace) -> Plan:
         )
     single = names_one_file(args.files)
     output = getattr(args, "output", None)
-    plan = Plan(args.command, OPS[args.command], inputs, single, output, bool(args.batch))
+    op = operations.get(args.command)
+    plan = Plan(args.command, op.name, op.produces_file, inputs, single, output, bool(args.batch))
     plan.arguments = list(args.files)
     plan.batches = [(batch_id, 0) for batch_id in args.batch or []]
     return plan
 
 
 def options(args: argparse.Namespace) -> dict[str, str]:
-    """The command's options as the batch form fields (``pixels``, ``keep``/``drop``, ``types``)."""
-    if args.command == "extract":
-        return {"pixels": str(args.pixels).lower()}
-    if args.command == "hash":
-        fields = {"types": ",".join(args.types)} if args.types else {}
-        if args.fast:
-            fields["fast"] = "true"
-        return fields
-    fields = {"keep": ",".join(args.keep)} if args.keep is not None else {}
-    if args.drop:
-        fields["drop"] = ",".join(args.drop)
-    return fields
+    """The options given on the command line, as the batch's form fields."""
+    return opts.given_arguments(operations.get(args.command).options, args)
 
 
 def resume_command(plan: Plan) -> str:
@@ -129,7 +122,7 @@ def resume_command(plan: Plan) -> str:
     argv = ["exifq", plan.command, "--batch", ",".join(batch_id for batch_id, _ in plan.batches)]
     if plan.output is not None:  # a directory keeps a trailing "/", so resuming reads it so
         argv += ["-o", plan.output if plan.output_is_file() else plan.output.rstrip("/") + "/"]
-    elif plan.command == "strip":
+    elif plan.produces_file:
         argv += plan.arguments
     return shlex.join(argv)
 
@@ -141,7 +134,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except InputError as exc:
         print(f"exifq: {exc}", file=sys.stderr)
         return 2
-    if plan.command == "strip" and plan.output is None and plan.resuming and not args.files:
+    if plan.produces_file and plan.output is None and plan.resuming and not args.files:
         print(
             "exifq: no FILE given: cleaned files go beside their names under the current directory",
             file=sys.stderr,
@@ -267,7 +260,7 @@ def finish(client: Client, plan: Plan, console: Console) -> int:
         done = _sum_counts(latest.values())
         if plan.resuming and not plan.arguments:  # no FILE: a batch of one prints one object
             plan.single_file = done["total"] == 1
-        what = "downloading" if plan.op == "remove" else "fetching results"
+        what = "downloading" if plan.produces_file else "fetching results"
         fetched = bar.add_task(
             what, total=done["total"], ok=done["completed"], failed=done["failed"]
         )
@@ -348,7 +341,7 @@ def item_line(client: Client, plan: Plan, item: dict, start: int = 0) -> dict:
         return {**line, "success": False, "error": error}
     line.update(item.get("result") or {})
     line["success"] = True
-    if plan.op == "remove" and item.get("downloadUrl"):
+    if plan.produces_file and item.get("downloadUrl"):
         line.setdefault("downloadUrl", item["downloadUrl"])
         try:
             target = plan.target(start + int(item.get("index", -1)), name)

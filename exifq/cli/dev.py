@@ -24,8 +24,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from common.settings import Settings, child_environment
+if TYPE_CHECKING:
+    from common.settings import Settings
 
 READY_TIMEOUT = 90.0
 
@@ -148,6 +150,12 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def child_environment(**overrides: object) -> dict[str, str]:
+    from common.settings import child_environment as environment
+
+    return environment(**overrides)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     # Also for SIGINT: a shell starting us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGINT, _stop)
@@ -170,7 +178,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings, redis_url: str, children) -> int:
     """Start the worker and the API, print the URL, and wait until one of them exits."""
     url = f"http://{args.host}:{args.port}"
-    me = [sys.executable, "-m", "common.cli"]
+    me = [sys.executable, "-m", "exifq"]
     env = child_environment(REDIS_URL=redis_url, **_storage_overrides(settings))
     children.start("worker", [*me, "worker", "--beat"], env)
     bind = f"{args.host}:{args.port}"

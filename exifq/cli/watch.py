@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import requests
 
-from common.cli.client import error_text
 from common.status import PROCESSING, QUEUED
+from exifq.cli.client import error_text
 
 RETRIES = 6  # in a row: 1 + 2 + 4 + 8 + 16 + 30 s of backoff
 RUNNING = (QUEUED, PROCESSING)

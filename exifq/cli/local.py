@@ -1,7 +1,7 @@
-"""``exifq extract|strip|hash --local``: the operations in-process, no server.
+"""``exifq OPERATION --local``: the operations in-process, no server.
 
 FILE arguments are files or directories, walked and named as for the server
-commands (:mod:`common.cli.inputs`). One FILE that is a file prints one JSON
+commands (:mod:`exifq.cli.inputs`). One FILE that is a file prints one JSON
 object; otherwise JSON Lines, one object per file in order, each with its
 ``name``. A file that fails prints ``{"success": false, "error": {...}}`` and
 makes the exit status 1; the others still run.
@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from common.cli.inputs import (
+from common import operations
+from common import options as opts
+from common.errors import BadRequest, ExifqError
+from common.operations import Limits, Source
+from exifq.cli.inputs import (
     Input,
     InputError,
     UnsafeName,
@@ -25,8 +30,6 @@ from common.cli.inputs import (
     names_one_file,
     output_path,
 )
-from common.errors import BadRequest, ExifqError
-from common.options import extract_options, hash_options, strip_options
 
 if TYPE_CHECKING:
     from common.settings import Settings
@@ -46,50 +49,47 @@ def cleaned_path(item: Input, output: str | None, several: bool) -> Path:
 def _runner(
     args: argparse.Namespace, settings: Settings | None, several: bool
 ) -> Callable[[Input], dict]:
-    if args.command == "extract":
-        from worker import operations
-
-        options = extract_options(args.pixels)
+    """What runs on each input: the operation's runner, or its file runner (file to file)
+    when the operation produces a file."""
+    operation = operations.get(args.command)
+    chosen = opts.from_arguments(operation.options, args)
+    limits = Limits(max_pixels=settings.MAX_IMAGE_PIXELS) if settings else Limits()
+    if not operation.produces_file:
         return lambda item: (
-            operations.run_extract(
-                item.path.read_bytes(),
-                item.path.name,
-                options,
-                max_pixels=settings.MAX_IMAGE_PIXELS,
-            ).result
+            operation.run(Source(item.path.name, item.path.read_bytes()), chosen, limits).result
         )
-    if args.command == "hash":
-        from worker import operations
-
-        options = hash_options(args.types, args.fast)
-        return lambda item: (
-            operations.run_hash(
-                item.path.read_bytes(),
-                item.path.name,
-                options,
-                max_pixels=settings.MAX_IMAGE_PIXELS,
-            ).result
-        )
-    from worker.media.strip.files import strip_file
-
-    options = strip_options(args.keep, args.drop)
     if several and args.output:
         if Path(args.output).exists() and not Path(args.output).is_dir():
             raise BadRequest(f"-o {args.output}: with several files, -o must be a directory")
         Path(args.output).mkdir(parents=True, exist_ok=True)
 
-    def strip(item: Input) -> dict:
-        """File to file (``strip_file``): the output appears whole or not at all."""
+    def to_file(item: Input) -> dict:
+        """File to file: the output appears whole or not at all."""
         target = cleaned_path(item, args.output, several)
         target.parent.mkdir(parents=True, exist_ok=True)
-        report = strip_file(item.path, target, keep=options.keep)
-        return {"fileName": item.path.name, **report, "output": str(target)}
+        if operation.run_file is not None:
+            result = operation.run_file(item.path, target, chosen, limits)
+        else:
+            outcome = operation.run(Source(item.path.name, item.path.read_bytes()), chosen, limits)
+            _write_whole(target, outcome.cleaned or b"")
+            result = outcome.result
+        return {**result, "output": str(target)}
 
-    return strip
+    return to_file
+
+
+def _write_whole(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file beside it (all or nothing)."""
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def run(args: argparse.Namespace, settings: Settings | None) -> int:
-    """Run ``args.command`` on every input; ``settings`` may be ``None`` for ``strip``."""
+    """Run ``args.command`` on every input; without ``settings`` the default limits apply."""
     try:
         inputs = collect_inputs(args.files)
         single = names_one_file(args.files)

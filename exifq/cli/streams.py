@@ -23,7 +23,7 @@ from pathlib import Path
 
 from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncoderMonitor
 
-from common.cli.inputs import Input
+from exifq.cli.inputs import Input
 
 CHUNK = 3 * 64 * 1024  # a multiple of 3, so base64 of the chunks concatenates
 

@@ -1,0 +1,24 @@
+"""``extract``: EXIF, IPTC, XMP, GPS, ICC and image facts of a file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from common.operations.base import Operation
+from common.options import option
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    pixels: bool = option(True, "compute pHash and predominant colours (decodes the image)")
+
+
+OPERATION = Operation(
+    name="extract",
+    options=ExtractOptions,
+    runner="worker.media.operations:extract",
+    summary="Read EXIF, IPTC, XMP, GPS, ICC and image facts",
+    description="Read the metadata of each FILE: EXIF (with maker notes), IPTC, XMP, GPS, "
+    "the ICC profile and the image's own facts, as JSON.",
+    examples=("exifq extract photo.jpg", "exifq extract --local --no-pixels photos/"),
+)

@@ -1,0 +1,159 @@
+"""The exifq command: run the service, or read, remove and fingerprint image metadata.
+
+One sub-command per operation (``common.operations``: extract, strip, hash, and
+any a plug-in registers), each against a server or in-process with --local;
+``dedupe`` for near-duplicates; ``dev``, ``api``, ``worker`` and ``beat`` to run
+the service. Every sub-command's module is imported only when it runs, so
+``exifq strip --local`` never loads Flask or Celery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from common import operations
+from common import options as opts
+from common.operations import Operation
+
+RAW = argparse.RawDescriptionHelpFormatter
+CLIENT_HELP = """Against a server (EXIFQ_URL, EXIFQ_API_KEY) the files go as one batch, or as
+consecutive batches when they are more than the server takes at once; --local
+runs in-process, no server. Each FILE is a file or a directory; directories
+are walked recursively in sorted order, their files named by their path
+relative to the directory given; hidden entries, symbolic links and special
+files inside directories are skipped. One FILE that is a file prints one JSON
+object; otherwise JSON Lines, one per file, in order, each with its "name".
+Exit status 1 when any file failed, 130 when interrupted (the batches go on:
+--batch UUID,... resumes)."""
+DEDUPE_HELP = """Hash every file on the server (POST /api/v1/remove_duplicates with a
+_base64 record per file, _id = its name) and print the clusters of
+near-duplicates: the kept file, then each duplicate and its distance.
+Directories are walked as for extract."""
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _add_operation(commands: argparse._SubParsersAction, op: Operation) -> None:
+    parser = commands.add_parser(
+        op.cli_name,
+        help=op.summary,
+        description=f"{textwrap.fill(op.description or op.summary, 78)}\n\n{CLIENT_HELP}",
+        epilog=_examples(*op.examples) if op.examples else None,
+        formatter_class=RAW,
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE")
+    parser.add_argument("--local", action="store_true", help="run in-process, no server")
+    parser.add_argument(
+        "--batch",
+        metavar="UUID[,UUID...]",
+        type=_csv,
+        help="resume watching these batches (no upload; the options given at submission apply)",
+    )
+    if op.produces_file:
+        parser.add_argument(
+            "-o",
+            "--output",
+            metavar="OUT",
+            help="output file (one FILE) or directory: files go to OUT/<name>, under the same "
+            "relative names; default: NAME.clean.EXT beside each input",
+        )
+    opts.add_arguments(parser, op.options)
+
+
+def _add_dedupe(commands: argparse._SubParsersAction) -> None:
+    dedupe = commands.add_parser(
+        "dedupe",
+        help="find near-duplicate images (server)",
+        description=DEDUPE_HELP,
+        epilog=_examples("exifq dedupe photos/ --range 8", "exifq dedupe photos/ --json"),
+        formatter_class=RAW,
+    )
+    dedupe.add_argument("files", nargs="*", metavar="DIR_OR_FILE")
+    dedupe.add_argument(
+        "--range",
+        type=int,
+        default=None,
+        metavar="N",
+        help="largest Hamming distance (bits) between duplicates (default: the server's, "
+        "10 for phash, 48 for bmh1)",
+    )
+    dedupe.add_argument("--hash-type", choices=("phash", "bmh1"), default="phash")
+    dedupe.add_argument("--json", action="store_true", help="print the server's answer as JSON")
+    dedupe.add_argument("--job", metavar="UUID", help="follow a job already submitted")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: the service's parts, then one command per operation."""
+    from exifq.cli import dev, serve
+
+    parser = argparse.ArgumentParser(
+        prog="exifq", description=__doc__.splitlines()[0], formatter_class=RAW
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    dev.add_arguments(commands)
+    serve.add_arguments(commands)
+    for op in operations.all_operations():
+        _add_operation(commands, op)
+    _add_dedupe(commands)
+    return parser
+
+
+def _settings_needed(argv: list[str]) -> bool:
+    """Whether the command reads settings: all but a registered operation's ``--local`` run,
+    which runs with the default limits and skips importing pydantic (~0.1 s)."""
+    return not argv or operations.get(argv[0]) is None or "--local" not in argv
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    settings = None
+    if _settings_needed(argv):
+        from common.settings import load_settings
+
+        settings = load_settings()
+        operations.load_modules(settings.OPERATION_MODULES)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    op = operations.get(args.command)
+    if op is not None:
+        return _run_operation(parser, args, settings)
+    if args.command == "dedupe":
+        if not args.files and not args.job:
+            parser.error("dedupe: give DIR_OR_FILEs or --job UUID")
+        from exifq.cli import dedupe
+
+        return dedupe.run(args, settings)
+    if args.command == "dev":
+        from exifq.cli import dev
+
+        return dev.run(args, settings)
+    from exifq.cli import serve  # api, worker, beat
+
+    return serve.run(args, settings)
+
+
+def _run_operation(parser: argparse.ArgumentParser, args: argparse.Namespace, settings) -> int:
+    if args.local:
+        if not args.files or args.batch:
+            parser.error("--local needs FILEs and no --batch")
+        from exifq.cli import local
+
+        return local.run(args, settings)
+    if not args.files and not args.batch:
+        parser.error(f"{args.command}: give FILEs or --batch UUID")
+    from exifq.cli import batch
+
+    return batch.run(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
