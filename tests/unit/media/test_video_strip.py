@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import subprocess
 
 import pytest
@@ -149,3 +150,53 @@ def test_ffmpeg_decodes_the_stripped_files(stripped):
             check=False,
         )
         assert proc.returncode == 0 and not proc.stderr.strip(), (name, proc.stderr[-500:])
+
+
+def _with_co64(data: bytes) -> bytes:
+    """A moov-first MP4 rewritten with 64-bit chunk offsets (``co64`` instead of ``stco``):
+    moov grows by 4 bytes per chunk, so every offset moves by the total growth."""
+    from worker.media.video.boxes import children
+
+    view = memoryview(data)
+    top = children(view, 0, len(view))
+    moov = next(b for b in top if b.type == b"moov")
+    growth = 0
+
+    def count(start: int, end: int) -> None:
+        nonlocal growth
+        for box in children(view, start, end):
+            if box.type in (b"trak", b"mdia", b"minf", b"stbl"):
+                count(box.payload, box.end)
+            elif box.type == b"stco":
+                growth += 4 * struct.unpack_from(">I", view, box.payload + 4)[0]
+
+    def rebuild(start: int, end: int) -> bytes:
+        out = b""
+        for box in children(view, start, end):
+            if box.type in (b"trak", b"mdia", b"minf", b"stbl"):
+                inner = rebuild(box.payload, box.end)
+                out += struct.pack(">I4s", len(inner) + 8, box.type) + inner
+            elif box.type == b"stco":
+                n = struct.unpack_from(">I", view, box.payload + 4)[0]
+                offsets = struct.unpack_from(f">{n}I", view, box.payload + 8)
+                body = bytes(view[box.payload : box.payload + 4]) + struct.pack(">I", n)
+                body += struct.pack(f">{n}Q", *(o + growth for o in offsets))
+                out += struct.pack(">I4s", len(body) + 8, b"co64") + body
+            else:
+                out += bytes(view[box.start : box.end])
+        return out
+
+    count(moov.payload, moov.end)
+    inner = rebuild(moov.payload, moov.end)
+    new_moov = struct.pack(">I4s", len(inner) + 8, b"moov") + inner
+    return data[: moov.start] + new_moov + data[moov.end :]
+
+
+def test_co64_offsets_move_too(videos, tmp_path):
+    source = tmp_path / "co64.mp4"
+    source.write_bytes(_with_co64(videos["camera.mp4"].read_bytes()))
+    assert b"co64" in source.read_bytes() and b"stco" not in source.read_bytes()
+    assert packet_hashes(source) == packet_hashes(videos["camera.mp4"])  # (a valid file)
+    report = strip_video(source, tmp_path / "out.mp4")
+    assert report["bytesAfter"] < report["bytesBefore"]
+    assert packet_hashes(tmp_path / "out.mp4") == packet_hashes(videos["camera.mp4"])

@@ -161,7 +161,10 @@ class QuickTimeReader(ExifReader):
     def lookup(self, table: Table, tag: str, val: bytes) -> Tag | None:
         """``GetTagInfo`` with the value (conditions may test ``$$valPt``), the Keys-defined
         numeric IDs of ``ilst`` and the ``UserData_xxx`` names of unknown ``©xxx`` boxes."""
-        if tag in table.tags:
+        alternatives = table.tags.get(tag)
+        if alternatives is not None:
+            if len(alternatives) == 1 and alternatives[0].cond is None:
+                return None if alternatives[0].unknown else alternatives[0]
             return self.choose(table, tag, val_pt=val[:4096].decode("latin-1"))
         if table.name == "QuickTime::ItemList" and len(tag) == 4:
             key = f"{self.state['KeysCount']}.{struct.unpack('>I', tag.encode('latin-1'))[0]}"
