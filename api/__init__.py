@@ -18,6 +18,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from api import batch, distance, downloads, health, jobs, limits, matching, openapi, web
+from api.compat import register as register_adapters
 from api.errors import register_error_handlers
 from api.metrics import init_metrics
 from api.services import Services, celery_sender, job_enqueuer
@@ -72,6 +73,7 @@ def create_app(
     for blueprint in (distance, batch, limits, matching, downloads, health, openapi, web):
         app.register_blueprint(blueprint.bp)
     app.register_blueprint(jobs.blueprint(operations.all_operations()))
+    register_adapters(app, settings)
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
     init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")
     if not settings.api_keys:

@@ -45,9 +45,14 @@ def request_owner(keys: frozenset[str], *, required: bool) -> str | None:
     Raises ``InvalidApiKey`` for a wrong key, or a missing one when ``required``.
     An open service (no keys) has no owners: always ``""``.
     """
+    return key_owner(keys, presented_key(), required=required)
+
+
+def key_owner(keys: frozenset[str], given: str | None, *, required: bool) -> str | None:
+    """:func:`request_owner` for a key the caller found (the drop-in adapters read theirs
+    from their own headers and fields: ``api.compat``)."""
     if not keys:
         return ""
-    given = presented_key()
     if given is None:
         if required:
             raise InvalidApiKey("API key required")

@@ -92,7 +92,7 @@ def job_body(svc: Services, job: Job, result_json: str = "") -> dict:
     return body
 
 
-def _create_job(svc: Services, op: Operation, submission: Submission, owner: str) -> Job:
+def new_job(svc: Services, op: Operation, submission: Submission, owner: str) -> Job:
     """Store the upload, write the job record, send the task; undo what was done on failure."""
     job_id = str(uuid_module.uuid4())
     if submission.upload is not None:
@@ -141,7 +141,7 @@ def submit(op: str):
     submission = read_submission(
         operation, request, settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES
     )
-    job = _create_job(svc, operation, submission, owner)
+    job = new_job(svc, operation, submission, owner)
     log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
     return _answer(svc, job, submission.wait)
 

@@ -37,7 +37,7 @@ bp = Blueprint("matching", __name__)
 KIND = f"<any({', '.join(matching.KINDS)}):kind>"
 
 
-def _name(record: object, index: int) -> str:
+def record_name(record: object, index: int) -> str:
     if isinstance(record, dict):
         for field in ("_id", "_url"):
             if isinstance(record.get(field), str | int):
@@ -45,7 +45,7 @@ def _name(record: object, index: int) -> str:
     return f"record {index}"
 
 
-def _input(record_input: matching.RecordInput, name: str) -> BatchInput:
+def batch_input(record_input: matching.RecordInput, name: str) -> BatchInput:
     if record_input.error is not None:
         return BatchInput(name=name, error=record_input.error)
     if record_input.url is not None:
@@ -98,7 +98,7 @@ def submit(kind: str):
     wait = parse_wait(request.args.get("wait"))
     images = ([parsed.query] if parsed.query is not None else []) + parsed.records
     inputs = [
-        _input(record_input, _name(record, i))
+        batch_input(record_input, record_name(record, i))
         for i, (record, record_input) in enumerate(zip(images, parsed.inputs, strict=True))
     ]
     batch_id = str(uuid_module.uuid4())

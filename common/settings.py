@@ -46,6 +46,23 @@ class Settings(BaseSettings):
         "", description="tests only: comma-separated ip:port endpoints URL inputs may reach"
     )
 
+    # Drop-in adapters of hosted APIs (api/compat, docs/compat.md).
+    COMPAT_ADAPTERS: str = Field(
+        "",
+        description="adapters served: all, or a comma list of exiftools, ximilar, imagekit, "
+        "uploadcare, cloudinary; empty serves none",
+    )
+    COMPAT_WAIT_SECONDS: float = Field(
+        60.0, gt=0, le=3600, description="how long an adapter waits for its job before a 202"
+    )
+    COMPAT_UPLOADCARE_KEYS: str = Field(
+        "", description="comma-separated PUBLIC_KEY:SECRET_KEY pairs; each secret is an API key"
+    )
+    COMPAT_CLOUDINARY_KEYS: str = Field(
+        "", description="comma-separated API_KEY:API_SECRET pairs; each secret is an API key"
+    )
+    PUBLIC_URL: str = Field("", description="base of absolute URLs; default: the request's host")
+
     OPERATION_MODULES: str = Field(
         "", description="comma-separated modules that register more operations at start-up"
     )

@@ -16,6 +16,13 @@ if [ ! -x /usr/bin/chromium ]; then
         || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
              && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y chromium; }
 fi
+# The drop-in adapter tests run the hosted APIs' own curl examples.
+if ! command -v curl >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y curl \
+        || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
+             && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y curl; }
+fi
 # ffprobe is the reference of the video tests (and ffmpeg encodes their videos).
 if ! command -v ffprobe >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -180,6 +180,8 @@ def _serve(args: argparse.Namespace, settings: Settings, redis_url: str, childre
     url = f"http://{args.host}:{args.port}"
     me = [sys.executable, "-m", "exifq"]
     env = child_environment(REDIS_URL=redis_url, **_storage_overrides(settings))
+    if "COMPAT_ADAPTERS" not in settings.model_fields_set:
+        env["COMPAT_ADAPTERS"] = "all"  # every drop-in adapter (docs/compat.md)
     children.start("worker", [*me, "worker", "--beat"], env)
     bind = f"{args.host}:{args.port}"
     children.start("api", [*me, "api", "--bind", bind, "--workers", "1"], env)
