@@ -24,7 +24,7 @@ class VideoLimits:
     max_seconds: float = 7 * 24 * 3600.0  # declared duration
     max_samples: int = 100_000_000  # sample-table entries (stsz/stz2 counts + stts sums)
     max_header_bytes: int = 64 << 20  # the moov box read whole (ExifTool skips > 32 MB)
-    max_boxes: int = 50_000  # boxes, EBML elements or RIFF chunks walked (header data)
+    max_boxes: int = 20_000  # boxes, EBML elements or RIFF chunks walked (header data)
     max_depth: int = 32  # EBML master elements nested
     timeout: float = 20.0  # seconds for FFmpeg to open the file and find its streams
 

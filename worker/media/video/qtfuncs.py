@@ -154,3 +154,25 @@ def _riff_date(V: Env, value: object, *rest: object) -> str:
         y, mo, d, h, mi, s = (int(x or 0) for x in m.groups())
         return f"{y:04d}:{mo:02d}:{d:02d} {h:02d}:{mi:02d}:{s:02d}"
     return text
+
+
+def _matrix_structure(V: Env) -> str:
+    """QuickTime.pm MatrixStructure ``ValueConv``: the u, v, w column (2.30 fixed point,
+    read as 16.16) divided by 16384, ``foreach @a[2,5,8]``, which aliases the elements."""
+    items = P.pstr(V.get("$val")).split()
+    for i in (2, 5, 8):
+        if i < len(items):
+            items[i] = P.pstr(P.div(items[i], 16384))
+    return " ".join(items)
+
+
+def _compatible_brands(V: Env) -> list[str]:
+    """QuickTime.pm CompatibleBrands ``ValueConv``: the 4-character brands without NULs,
+    as a list (``\\@a``)."""
+    text = P.pstr(V.get("$val"))
+    return [text[i : i + 4] for i in range(0, len(text) - 3, 4) if "\0" not in text[i : i + 4]]
+
+
+# ValueConvs whose generated translation is wrong (a foreach over an array slice, which
+# aliases its elements; an array reference returned), written from QuickTime.pm.
+CONVERSIONS = {"MatrixStructure": _matrix_structure, "CompatibleBrands": _compatible_brands}

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import re
 import struct
-import sys
-from array import array
 from typing import BinaryIO
 
 from common.errors import DecompressionBomb
@@ -35,7 +33,9 @@ from worker.media.extract.valueformats import read_value
 
 from . import qtfuncs
 from .boxes import BadBox, file_header
+from .qtfuncs import CONVERSIONS
 from .qtvalues import count_of, data_atoms, itext_values, keys_tag, renamed
+from .samples import declared_samples
 from .tagstore import VideoTagStore
 
 MAX_READ = 32 << 20  # ExifTool skips a box over 32 MB ("Skipping 'xxxx' atom > 32 MB")
@@ -72,7 +72,7 @@ class QuickTimeReader(ExifReader):
     def found(self, tag: Tag, table: Table, value: object, group1: str, **extra: object) -> None:
         if tag.name == "HandlerType" and value == "vide" and self.video_group is None:
             self.video_group = self.store.set_group1
-        conv = _CONVERSIONS.get(tag.name)
+        conv = CONVERSIONS.get(tag.name)
         if conv is not None:
             tag = renamed(tag, tag.name)
             tag.conv = conv
@@ -180,7 +180,7 @@ class QuickTimeReader(ExifReader):
         """One box of a ProcessMOV directory: a sub-directory, ``data`` items, international
         text or a plain value."""
         if tag in _SAMPLE_TABLES and table.name == "QuickTime::SampleTable":
-            self.samples += _declared_samples(tag, val)
+            self.samples += declared_samples(tag, val)
         user_data = table.name == "QuickTime::UserData" and self.store.set_group1
         info = self.lookup(table, tag, val)
         if info is None:
@@ -366,42 +366,6 @@ class _Dir:
         self.index = 0
         self.tracks = 0
         self.triplet: dict[str, str] = {}
-
-
-def _matrix_structure(V: P.Env) -> str:
-    """QuickTime.pm MatrixStructure ``ValueConv``: the u, v, w column (2.30 fixed point,
-    read as 16.16) divided by 16384, ``foreach @a[2,5,8]``, which aliases the elements."""
-    items = P.pstr(V.get("$val")).split()
-    for i in (2, 5, 8):
-        if i < len(items):
-            items[i] = P.pstr(P.div(items[i], 16384))
-    return " ".join(items)
-
-
-def _compatible_brands(V: P.Env) -> list[str]:
-    """QuickTime.pm CompatibleBrands ``ValueConv``: the 4-character brands without NULs,
-    as a list (``\\@a``)."""
-    text = P.pstr(V.get("$val"))
-    return [text[i : i + 4] for i in range(0, len(text) - 3, 4) if "\0" not in text[i : i + 4]]
-
-
-# ValueConvs whose generated translation is wrong (a foreach over an array slice, which
-# aliases its elements; an array reference returned), written from QuickTime.pm.
-_CONVERSIONS = {"MatrixStructure": _matrix_structure, "CompatibleBrands": _compatible_brands}
-
-
-def _declared_samples(tag: str, val: bytes) -> int:
-    """The samples an ``stsz``/``stz2`` box counts, or an ``stts`` box's entries add up to
-    (ISO/IEC 14496-12 §8.6.1.2, §8.7.3): what a demuxer allocates its index for."""
-    if len(val) < 12:
-        return 0
-    if tag != "stts":
-        return struct.unpack_from(">I", val, 8)[0]
-    entries = min(struct.unpack_from(">I", val, 4)[0], (len(val) - 8) // 8)
-    counts = array("I", val[8 : 8 + 8 * entries])
-    if sys.byteorder == "little":
-        counts.byteswap()
-    return sum(counts[0::2])
 
 
 def _printable(tag: str) -> str:

@@ -10,12 +10,28 @@ metadata such as GPS or a timecode would otherwise stay in ``mdat``).
 from __future__ import annotations
 
 import struct
+import sys
+from array import array
 
 import numpy as np
 
 from .boxes import Box, children
 
 _PATH = (b"mdia", b"minf", b"stbl")
+
+
+def declared_samples(tag: str, val: bytes) -> int:
+    """The samples an ``stsz``/``stz2`` box counts, or an ``stts`` box's entries add up to
+    (ISO/IEC 14496-12 §8.6.1.2, §8.7.3): what a demuxer allocates its index for."""
+    if len(val) < 12:
+        return 0
+    if tag != "stts":
+        return struct.unpack_from(">I", val, 8)[0]
+    entries = min(struct.unpack_from(">I", val, 4)[0], (len(val) - 8) // 8)
+    counts = array("I", val[8 : 8 + 8 * entries])
+    if sys.byteorder == "little":
+        counts.byteswap()
+    return sum(counts[0::2])
 
 
 def _find(view: memoryview, box: Box, path: tuple[bytes, ...]) -> Box | None:
