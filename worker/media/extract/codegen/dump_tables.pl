@@ -129,4 +129,5 @@ $out{'_helper_data'}{'Image::ExifTool::IPTC::PrintCodedCharset'}{'%iptcCharset'}
     { %Image::ExifTool::IPTC::iptcCharset };
 $out{'_shared'} = \%shared;
 $out{'_exiftool'} = { version => "$Image::ExifTool::VERSION", module => $INC{'Image/ExifTool.pm'} };
-print JSON::PP->new->canonical->encode(\%out);
+# ASCII: QuickTime's tag IDs hold byte 0xa9 ('\xa9mak'), which would reach Python as Latin-1
+print JSON::PP->new->ascii->canonical->encode(\%out);
