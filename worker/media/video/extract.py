@@ -19,7 +19,6 @@ from common.errors import CorruptFile, ExifqError, UnsupportedFormat
 from worker.media.extract import exiftool_funcs  # noqa: F401 - registers the helpers
 from worker.media.formats import Format, require_format
 
-from . import qtfuncs  # noqa: F401 - registers the QuickTime/RIFF helpers
 from .limits import VideoLimits, check_declared, check_streams
 from .matroska import MatroskaReader
 from .quicktime import QuickTimeReader

@@ -31,7 +31,6 @@ from .tagstore import VideoTagStore
 MAX_VALUE = 10_000_000  # ExifTool skips a leaf of more than this many bytes
 # Matroska.pm: elements with ``NoSave`` (read past, never stored)
 _NO_SAVE = {0x6C, 0x21, 0x22, 0x23, 0x25, 0x2F}
-_TRACK_ENTRY = 0x2E  # its Condition (a ``delete``) is not translated: run here
 _NANOSECONDS_1970_2001 = ((2001 - 1970) * 365 + 8) * 24 * 3600
 
 
@@ -99,9 +98,6 @@ class MatroskaReader(ExifReader):
             raise DecompressionBomb("Matroska header takes too long to read")
 
     def _tag(self, main: Table, element_id: int) -> Tag | None:
-        if element_id == _TRACK_ENTRY:  # Condition 'delete $$self{TrackType}; 1'
-            self.state.pop("TrackType", None)
-            return main.tags[_TRACK_ENTRY][0]
         return self.choose(main, element_id) if element_id in main.tags else None
 
     def _enter(self, tag: Tag, end: int) -> None:

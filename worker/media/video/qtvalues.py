@@ -19,10 +19,9 @@ import struct
 from collections.abc import Iterator
 
 from worker.media.extract import perl as P
+from worker.media.extract.exiftool_funcs.video import lang_code, unpack_lang
 from worker.media.extract.tabletypes import Table, Tag
 from worker.media.extract.valueformats import FORMAT_SIZE, read_value
-
-from .qtfuncs import lang_code, unpack_lang
 
 # QuickTime.pm %stringEncoding: data-atom flags of text values
 _STRING_ENCODING = {1: "utf-8", 2: "utf-16-be", 3: "shift_jis", 4: "utf-8", 5: "utf-16-be"}

@@ -31,9 +31,7 @@ from worker.media.extract.tables import get_table
 from worker.media.extract.tabletypes import Table, Tag
 from worker.media.extract.valueformats import read_value
 
-from . import qtfuncs
 from .boxes import BadBox, file_header
-from .qtfuncs import CONVERSIONS
 from .qtvalues import count_of, data_atoms, itext_values, keys_tag, renamed
 from .samples import declared_samples
 from .tagstore import VideoTagStore
@@ -72,10 +70,6 @@ class QuickTimeReader(ExifReader):
     def found(self, tag: Tag, table: Table, value: object, group1: str, **extra: object) -> None:
         if tag.name == "HandlerType" and value == "vide" and self.video_group is None:
             self.video_group = self.store.set_group1
-        conv = CONVERSIONS.get(tag.name)
-        if conv is not None:
-            tag = renamed(tag, tag.name)
-            tag.conv = conv
         super().found(tag, table, value, group1, **extra)
 
     # ------------------------------------------------------------------ the file
@@ -372,4 +366,4 @@ def _printable(tag: str) -> str:
     return re.sub(r"[^\x20-\x7e]", lambda m: f"\\x{ord(m.group()):02x}", tag)
 
 
-__all__ = ["QuickTimeReader", "qtfuncs"]
+__all__ = ["QuickTimeReader"]

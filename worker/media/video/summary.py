@@ -17,10 +17,9 @@ from __future__ import annotations
 import math
 import re
 
+from worker.media.extract.exiftool_funcs.video import iso6709
 from worker.media.extract.summary import gps as photo_gps
 from worker.media.extract.summary import iso_datetime
-
-from .qtfuncs import iso6709
 
 _GPS_TAGS = ("GPSCoordinates", "Location", "LocationInformation")
 _GPS_GROUPS = ("Keys", "ItemList", "UserData", "Matroska")

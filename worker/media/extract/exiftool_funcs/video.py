@@ -1,9 +1,7 @@
-"""ExifTool's QuickTime, Matroska and RIFF helpers that the translated table conversions call.
+"""Video helpers the tables call (QuickTime.pm, RIFF.pm: the containers of worker.media.video).
 
-Python equivalents written from the behaviour of the subs of the same names in
-``lib/Image/ExifTool/QuickTime.pm`` and ``RIFF.pm`` (ExifTool 12.57), registered in
-:mod:`worker.media.extract.perl` like :mod:`worker.media.extract.exiftool_funcs`; a helper
-missing here fails only its own conversion. Importing this module registers them.
+Written from the behaviour of the subs of the same names in those ExifTool modules
+(12.57, and what 13.x added).
 """
 
 from __future__ import annotations
@@ -11,8 +9,9 @@ from __future__ import annotations
 import re
 import struct
 
-from worker.media.extract import perl as P
-from worker.media.extract.perl import Env, num, pstr, register
+from .. import perl as P
+from ..perl import Env, num, pstr, register
+from .base import helper_data
 
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
@@ -89,6 +88,13 @@ def _convert_iso6709(V: Env, value: object, *rest: object) -> str:
     return iso6709(value)
 
 
+@register("QuickTime::EEWarn", "EEWarn")
+def _ee_warn(V: Env, *args: object) -> None:
+    """``EEWarn`` (13.x): a minor warning that ``-ee`` would find more; exifq has no ``-ee``
+    and, as for ``$self->Warn`` in the other tables, issues none."""
+    return None
+
+
 @register("QuickTime::FixWrongFormat", "FixWrongFormat")
 def _fix_wrong_format(V: Env, value: object, *rest: object) -> object:
     """``FixWrongFormat``: Pentax writes ImageWidth/Height as 16-bit values in a 32-bit field."""
@@ -156,23 +162,87 @@ def _riff_date(V: Env, value: object, *rest: object) -> str:
     return text
 
 
-def _matrix_structure(V: Env) -> str:
-    """QuickTime.pm MatrixStructure ``ValueConv``: the u, v, w column (2.30 fixed point,
-    read as 16.16) divided by 16384, ``foreach @a[2,5,8]``, which aliases the elements."""
-    items = P.pstr(V.get("$val")).split()
-    for i in (2, 5, 8):
-        if i < len(items):
-            items[i] = P.pstr(P.div(items[i], 16384))
-    return " ".join(items)
+@register("RIFF::ConvertTimecode")
+def _riff_timecode(V: Env, value: object, *rest: object) -> str:
+    """``RIFF.pm ConvertTimecode`` (PrintConv): seconds as ``H:MM:SS.ss``."""
+    seconds = num(value)
+    hours = int(seconds / 3600)
+    seconds -= hours * 3600
+    minutes = int(seconds / 60)
+    seconds -= minutes * 60
+    text = P.sprintf(["%05.2f", seconds])
+    if num(text) >= 60:  # (round-off)
+        text, minutes = "00.00", minutes + 1
+        if minutes >= 60:
+            minutes, hours = minutes - 60, hours + 1
+    return f"{hours}:{minutes:02d}:{text}"
 
 
-def _compatible_brands(V: Env) -> list[str]:
-    """QuickTime.pm CompatibleBrands ``ValueConv``: the 4-character brands without NULs,
-    as a list (``\\@a``)."""
-    text = P.pstr(V.get("$val"))
-    return [text[i : i + 4] for i in range(0, len(text) - 3, 4) if "\0" not in text[i : i + 4]]
+@register("QuickTime::PrintChapter")
+def _print_chapter(V: Env, value: object, *rest: object) -> object:
+    """``QuickTime.pm PrintChapter``: ``"seconds title"`` as ``[H:MM:SS.sss] title``."""
+    m = re.match(r"(\S+) (.*)", pstr(value), re.S)
+    if not m:
+        return value
+    seconds = num(m.group(1))
+    hours = int(seconds / 3600)
+    seconds -= hours * 3600
+    minutes = int(seconds / 60)
+    text = P.sprintf(["%06.3f", seconds - minutes * 60])
+    if num(text) >= 60:
+        text, minutes = "00.000", minutes + 1
+        if minutes >= 60:
+            minutes, hours = minutes - 60, hours + 1
+    return f"[{hours}:{minutes:02d}:{text}] {m.group(2)}"
 
 
-# ValueConvs whose generated translation is wrong (a foreach over an array slice, which
-# aliases its elements; an array reference returned), written from QuickTime.pm.
-CONVERSIONS = {"MatrixStructure": _matrix_structure, "CompatibleBrands": _compatible_brands}
+@register("QuickTime::PrintGPSCoordinates")
+def _print_gps_coordinates(V: Env, value: object, *rest: object) -> str:
+    """``QuickTime.pm PrintGPSCoordinates``: ``lat lon [alt]`` as ExifTool prints GPS."""
+    parts = pstr(value).split()
+    parts += [None] * (2 - len(parts))
+    to_dms = P.resolve("GPS::ToDMS")
+    text = f"{to_dms(V, None, parts[0], 1, 'N')}, {to_dms(V, None, parts[1], 1, 'E')}"
+    if len(parts) > 2:
+        alt = num(parts[2])
+        above = f"{pstr(-alt)} m Below" if alt < 0 else f"{parts[2]} m Above"
+        text += f", {above} Sea Level"
+    return text
+
+
+@register("ID3::PrintGenre")
+def _print_genre(V: Env, value: object, *rest: object) -> str:
+    """``ID3.pm PrintGenre``: genre numbers (``(17)``, ``17/20``) as ID3's genre names,
+    from ``%genre`` of the installed ExifTool."""
+    names = helper_data("ID3::PrintGenre", "%genre") or {}
+
+    def name(number: str) -> str:
+        return pstr(names.get(number) or f"Unknown ({number})")
+
+    text = re.sub(r"\((\d+)\)", lambda m: f"({name(m.group(1))})", pstr(value))
+    text = re.sub(r"(^|/)(\d+)(?=/|$)", lambda m: m.group(1) + name(m.group(2)), text)
+    return re.sub(r"^\(([^)]+)\)(?:\1)?$", r"\1", text, flags=re.S)
+
+
+# ---------------------------------------------------------------- read, never shown
+
+
+# ``ParseItemInfoEntry`` & co. (the RawConv of a ``meta`` box's ``infe iloc ipma cdsc``)
+# fill ExifTool's item list for ``HandleItemInfo`` (HEIF's item-based Exif and XMP) and
+# return undef: the tags themselves are never shown, so returning undef gives ExifTool's
+# output. exifq reads HEIF images with its image reader (worker.media.extract.containers);
+# the video walker does not resolve items (a movie keeps its metadata in moov/udta/meta).
+@register(
+    "QuickTime::ParseItemInfoEntry",
+    "QuickTime::ParseItemLocation",
+    "QuickTime::ParseItemPropAssoc",
+    "QuickTime::ParseContentDescribes",
+)
+def _item_table(V: Env, *args: object) -> None:
+    return None
+
+
+@register("QuickTime::ProcessGPSLog", "QuickTime::GetTagTable", "GetTagTable")
+def _embedded(V: Env, *args: object) -> None:
+    """Only reached with ExifTool's ``ExtractEmbedded`` (``-ee``) option, which exifq has not."""
+    raise P.ConversionError("embedded data in the media (ExifTool's -ee) is not read by exifq")
