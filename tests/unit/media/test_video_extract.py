@@ -1,7 +1,9 @@
 """Video metadata against the reference tools, on videos the tests build (tests/support/videos.py).
 
 * The container's tags against ExifTool (``exiftool -j -G0:1 -n``, one process for all
-  files): every QuickTime, Matroska and RIFF tag ExifTool reports is looked up in
+  files), per ExifTool version (Debian's and the newest, as for the image corpus: each
+  version's own tables against that same version's output): every QuickTime, Matroska
+  and RIFF tag ExifTool reports is looked up in
   ``metadata.container[<family-1 group>][<name>]`` and XMP in ``metadata.xmp``; at least
   95 % must agree per family (``tests/support/exiftool_reference.values_equal``).
 * The stream facts against ffprobe (Debian's ffmpeg): duration within one frame, codec
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from collections import defaultdict
 from fractions import Fraction
@@ -21,7 +24,9 @@ import pytest
 
 from common.errors import UnsupportedFormat
 from tests.support.exiftool_reference import values_equal
+from tests.support.exiftools import ExifToolVersion
 from tests.support.videos import ffprobe
+from worker.media.extract import tables
 from worker.media.formats import require_format, sniff
 from worker.media.video import extract_video
 
@@ -39,17 +44,16 @@ FORMATS = {
 
 
 @pytest.fixture(scope="module")
-def extracted(videos) -> dict[str, dict]:
+def extracted(videos, version_tables: tables.TableSet) -> dict[str, dict]:
+    """Every video's metadata, read with the tables of the module's ExifTool version."""
     return {name: extract_video(path, name) for name, path in videos.items()}
 
 
 @pytest.fixture(scope="module")
-def reference(videos) -> dict[str, dict]:
-    """ExifTool's reading of every video, in one process."""
-    import json
-
+def reference(videos, exiftool_version: ExifToolVersion) -> dict[str, dict]:
+    """That same ExifTool version's reading of every video, in one process."""
     proc = subprocess.run(
-        ["exiftool", "-j", "-G0:1", "-n", *map(str, videos.values())],
+        ["perl", str(exiftool_version.program), "-j", "-G0:1", "-n", *map(str, videos.values())],
         capture_output=True,
         check=True,
     )

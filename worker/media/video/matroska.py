@@ -1,8 +1,9 @@
 """Matroska / WebM container tags under ExifTool's names (``Matroska``, ``Track1``, ...).
 
 A Python port of ExifTool's ``ProcessMKV`` and ``HandleStruct`` (``lib/Image/ExifTool/
-Matroska.pm``, ExifTool 12.57) driven by its Matroska tag tables (generated into
-``worker/media/extract/tables/matroska.py``): master elements the table names are entered,
+Matroska.pm``, ExifTool 12.57 to 13.x) driven by its Matroska tag tables (built from the
+installed ExifTool, :mod:`worker.media.extract.tables`): master elements the table names
+are entered,
 leaf elements it names are read with its formats (``unsigned``, ``signed``, ``float``,
 ``string``, ``utf8``, ``date``), ``SimpleTag`` groups become the ``Tags`` tags of the
 ``StdTag`` table (``Artist``, ``Encoder``, ``DateTimeOriginal``...), tags inside a track
@@ -10,6 +11,12 @@ or chapter are grouped ``TrackN``/``ChapterN``. Like ExifTool, reading stops at 
 ``Cluster`` (the media data). Every element must fit in its parent (an element that does
 not ends its parent with a warning, as in ExifTool); the walk is iterative, so nesting
 depth costs no stack, and the element count is bounded by the caller.
+
+Two changes of ``ProcessMKV`` itself (ExifTool's ``Changes``) are followed when the tables
+in use come from that ExifTool or a newer one, so the output stays that version's:
+12.93 jumps from the first Cluster to a ``Tags`` element the ``SeekHead`` places after
+it; 13.44 groups the ``Info`` elements as ``Info`` and the tags that target a track
+(``TagTrackUID``) under that track's ``TrackN``.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from typing import BinaryIO
 from common.errors import DecompressionBomb
 from worker.media.extract import perl as P
 from worker.media.extract.exif import ExifReader
-from worker.media.extract.tables import get_table
+from worker.media.extract.tables import exiftool_version, get_table
 from worker.media.extract.tabletypes import Table, Tag
 
 from . import ebml
@@ -32,6 +39,7 @@ MAX_VALUE = 10_000_000  # ExifTool skips a leaf of more than this many bytes
 # Matroska.pm: elements with ``NoSave`` (read past, never stored)
 _NO_SAVE = {0x6C, 0x21, 0x22, 0x23, 0x25, 0x2F}
 _NANOSECONDS_1970_2001 = ((2001 - 1970) * 365 + 8) * 24 * 3600
+_SEEK_FIELDS = {0x13AB: "ID", 0x13AC: "Position"}  # SeekID, SeekPosition (in a Seek)
 
 
 class MatroskaReader(ExifReader):
@@ -45,6 +53,13 @@ class MatroskaReader(ExifReader):
         self.max_depth = max_depth
         self.truncated = False
         self.doc_type: str | None = None
+        version = exiftool_version()
+        self.seek_tags = version >= (12, 93)  # read Tags placed after the Clusters
+        self.track_groups = version >= (13, 44)  # Info group; track-targeted tags in TrackN
+        self._seek: dict[str, int] = {}  # element name -> file offset (the SeekHead's entries)
+        self._seek_info: dict[str, int] = {}
+        self._seek_base = 0
+        self._track_num: dict[object, str] = {}  # TrackUID -> "TrackN"
 
     def read_file(self, file: BinaryIO, size: int, deadline: float | None = None) -> None:
         """Walk the elements of ``file`` (``size`` bytes) up to the first Cluster."""
@@ -72,9 +87,15 @@ class MatroskaReader(ExifReader):
                 self.store.warn(f"Invalid or corrupted {self._stack[-1][1]} master element")
                 pos = limit
                 continue
+            if self.seek_tags:
+                self._seek_entry(file, element)
             tag = self._tag(main, element.id)
             if tag is not None and tag.subdir is not None:
                 if tag.name == "Cluster":
+                    target = self._seek.get("Tags")
+                    if self.seek_tags and target and element.data < target < size:
+                        pos = target  # (ExifTool 12.93+: on to the Tags after the Clusters)
+                        continue
                     break
                 self._enter(tag, element.end(limit))
                 pos = element.data
@@ -97,6 +118,31 @@ class MatroskaReader(ExifReader):
         if deadline is not None and time.monotonic() > deadline:
             raise DecompressionBomb("Matroska header takes too long to read")
 
+    def _seek_entry(self, file: BinaryIO, element: ebml.Element) -> None:
+        """Note where the SeekHead says the elements are (offsets from the SeekHead's start,
+        which ExifTool takes as the Segment's data start)."""
+        if element.id == ebml.SEEK_HEAD:
+            self._seek_base = element.start
+        elif element.id in _SEEK_FIELDS and 0 < element.size <= 8 and self._in("Seek"):
+            file.seek(element.data)
+            raw = file.read(element.size)
+            try:  # (SeekID holds an element ID: read as a vint, as ExifTool does)
+                value = ebml.vint(raw, 0)[0] if element.id == 0x13AB else None
+            except ebml.BadElement:
+                return
+            self._seek_info[_SEEK_FIELDS[element.id]] = (
+                int.from_bytes(raw, "big") if value is None else value
+            )
+
+    def _in(self, name: str) -> bool:
+        return bool(self._stack) and self._stack[-1][1] == name
+
+    def _seek_done(self, main: Table) -> None:
+        info, self._seek_info = self._seek_info, {}
+        alternatives = main.tags.get(info.get("ID"))
+        if "Position" in info and alternatives and len(alternatives) == 1:
+            self._seek[alternatives[0].name] = info["Position"] + self._seek_base
+
     def _tag(self, main: Table, element_id: int) -> Tag | None:
         return self.choose(main, element_id) if element_id in main.tags else None
 
@@ -111,12 +157,16 @@ class MatroskaReader(ExifReader):
             self._chapters += 1
             self.store.set_group1 = f"Chapter{self._chapters}"
             self._track_depth = len(self._stack)
+        elif tag.name == "Info" and self.track_groups and not self.store.set_group1:
+            self.store.set_group1 = "Info"
+            self._track_depth = len(self._stack)
 
     def _leave(self, pos: int) -> None:
         """Close the master elements that end at ``pos``; a finished SimpleTag is stored."""
         stack = self._stack
         while stack and pos >= stack[-1][0]:
-            stack.pop()
+            if stack.pop()[1] == "Seek" and self.seek_tags:
+                self._seek_done(get_table("Matroska::Main"))
             if self._struct is not None:
                 if stack and stack[-1][2] is not None:
                     stack[-1][2].setdefault("struct", []).append(self._struct)
@@ -140,6 +190,8 @@ class MatroskaReader(ExifReader):
         if tag.name == "TrackNumber":
             self.store.set_group1 = f"Track{P.pstr(value)}"
             self._track_depth = len(self._stack)
+        elif self.track_groups:
+            self._track_group(tag.name, value)
         if element.id in _NO_SAVE:
             return True
         if self._struct is not None:
@@ -147,6 +199,14 @@ class MatroskaReader(ExifReader):
         elif value is not None:
             self.found(tag, main, value, tag.group1 or main.group1)
         return True
+
+    def _track_group(self, name: str, value: object) -> None:
+        """ExifTool 13.44+: a track's UID names its group; tags targeting it go there."""
+        if name == "TrackUID" and self.store.set_group1:
+            self._track_num[value] = self.store.set_group1
+        elif name == "TagTrackUID" and value in self._track_num:
+            self.store.set_group1 = self._track_num[value]
+            self._track_depth = len(self._stack) - 1  # (until the enclosing Tag ends)
 
     def value(self, tag: Tag, raw: bytes) -> object:
         """A leaf's value in its table format (Matroska.pm ``ProcessMKV``)."""

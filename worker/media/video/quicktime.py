@@ -56,7 +56,8 @@ class QuickTimeReader(ExifReader):
     def __init__(self, store: VideoTagStore, *, max_header: int, max_boxes: int) -> None:
         super().__init__(store, file_type="MOV")
         self.store: VideoTagStore = store
-        self.state.update(FileType="MOV", HandlerType="", MetaFormat="", KeysCount=0)
+        self.state.update(FileType="MOV", HandlerType="", MetaFormat="", MediaType="", KeysCount=0)
+        self.state["PATH"] = ["MOV"]  # directory names, as ProcessDirectory pushes them
         self.state["HasHandler"] = {}
         self.state["BYTE_ORDER"] = ">"
         self.max_header = max_header
@@ -235,6 +236,8 @@ class QuickTimeReader(ExifReader):
         finally:
             if tag == "minf":
                 self.state["HandlerType"] = ""
+            elif tag == "trak":  # (ExifTool 13: the track's media type, set by HandlerType)
+                self.state["MediaType"] = ""
             self.store.set_group1 = saved
 
     def directory(
@@ -248,7 +251,26 @@ class QuickTimeReader(ExifReader):
         depth: int,
         name: str,
     ) -> None:
-        """Run ``proc`` (an ExifTool ``PROCESS_PROC``) on ``data[start:]``."""
+        """Run ``proc`` (an ExifTool ``PROCESS_PROC``) on ``data[start:]``, with ``name``
+        on ``$$self{PATH}`` meanwhile (ExifTool 13's HandlerType tests ``$$self{PATH}[-2]``)."""
+        path = self.state["PATH"]
+        path.append(name)
+        try:
+            self._run(proc, table, data, start, data_pos, ctx, depth, name)
+        finally:
+            path.pop()
+
+    def _run(
+        self,
+        proc: str,
+        table: Table,
+        data: bytes,
+        start: int,
+        data_pos: int,
+        ctx: _Dir,
+        depth: int,
+        name: str,
+    ) -> None:
         if proc == "QuickTime::ProcessMOV":
             self.process_mov(data, start, len(data), data_pos, table, ctx, depth)
         elif proc == "ProcessBinaryData":
