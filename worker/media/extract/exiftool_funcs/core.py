@@ -118,7 +118,9 @@ def convert_unix_time(
     try:
         parts = time.localtime(seconds) if P.truth(to_local) else time.gmtime(seconds)
     except (OverflowError, OSError, ValueError):
-        raise P.ConversionError("bad time") from None
+        # Perl's gmtime gives an empty list past year 2**31 ("too large"), which ExifTool
+        # formats as this (a corrupt or hostile 64-bit time)
+        return "1900:01:00 00:00:00"
     return time.strftime("%Y:%m:%d %H:%M:%S", parts)
 
 
