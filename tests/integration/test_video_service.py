@@ -51,6 +51,21 @@ def test_extract_video_job_equals_the_operation(stack, videos, name):
     assert body["metadata"]["video"]["videoCodec"] in ("h264", "vp9", "mpeg4")
 
 
+def test_extract_video_printed_values(stack, videos):
+    """``values=printed`` reaches a video's extract: the container's tags as ExifTool prints
+    them (the worker's tables, the operation's)."""
+    data = videos["phone.mov"].read_bytes()
+    job = submit(stack.api_url, "extract", data, "phone.mov", values="printed")
+    body = finished(stack.api_url, job)
+    assert body["status"] == "completed", body
+    assert result_of(body) == run("extract", data, "phone.mov", values="printed").result
+    keys = body["metadata"]["container"]["Keys"]
+    assert (
+        keys["GPSCoordinates"]
+        == "33 deg 51' 24.48\" S, 151 deg 12' 55.08\" E, 12.5 m Above Sea Level"
+    )
+
+
 def test_remove_video_job_streams_the_cleaned_file(stack, videos, tmp_path):
     data = videos["phone.mov"].read_bytes()
     body = finished(stack.api_url, submit(stack.api_url, "remove", data, "phone.mov"))

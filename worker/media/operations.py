@@ -26,7 +26,7 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
 
         with _as_file(source) as path:
             video_limits = VideoLimits(max_pixels=limits.max_pixels)
-            metadata = extract_video(path, source.name, limits=video_limits)
+            metadata = extract_video(path, source.name, limits=video_limits, values=options.values)
         return Outcome({"fileName": source.name, "metadata": metadata})
     from worker.media.extract import extract_metadata
 

@@ -6,6 +6,7 @@
   and RIFF tag ExifTool reports is looked up in
   ``metadata.container[<family-1 group>][<name>]`` and XMP in ``metadata.xmp``; at least
   95 % must agree per family (``tests/support/exiftool_reference.values_equal``).
+* The same with ``values="printed"`` against ExifTool without ``-n``.
 * The stream facts against ffprobe (Debian's ffmpeg): duration within one frame, codec
   names, coded size, average frame rate, audio channels and sample rate.
 * The derived fields against what ExifTool computes (Composite Rotation, GPS) and what
@@ -49,11 +50,10 @@ def extracted(videos, version_tables: tables.TableSet) -> dict[str, dict]:
     return {name: extract_video(path, name) for name, path in videos.items()}
 
 
-@pytest.fixture(scope="module")
-def reference(videos, exiftool_version: ExifToolVersion) -> dict[str, dict]:
-    """That same ExifTool version's reading of every video, in one process."""
+def _exiftool(videos, version: ExifToolVersion, *options: str) -> dict[str, dict]:
+    """That ExifTool version's reading of every video (``-j -G0:1 OPTIONS``), in one process."""
     proc = subprocess.run(
-        ["perl", str(exiftool_version.program), "-j", "-G0:1", "-n", *map(str, videos.values())],
+        ["perl", str(version.program), "-j", "-G0:1", *options, *map(str, videos.values())],
         capture_output=True,
         check=True,
     )
@@ -62,13 +62,18 @@ def reference(videos, exiftool_version: ExifToolVersion) -> dict[str, dict]:
     return {name: by_path[str(path)] for name, path in videos.items()}
 
 
+@pytest.fixture(scope="module")
+def reference(videos, exiftool_version: ExifToolVersion) -> dict[str, dict]:
+    return _exiftool(videos, exiftool_version, "-n")
+
+
 def _ours(metadata: dict, family0: str, family1: str, name: str) -> object:
     if family0 == "XMP":
         return metadata["xmp"].get(f"{family1.removeprefix('XMP-')}:{name}")
     return metadata["container"].get(family1, {}).get(name)
 
 
-def test_container_tags_agree_with_exiftool(extracted, reference):
+def _assert_agreement(extracted: dict[str, dict], reference: dict[str, dict]) -> None:
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses = []
     for name, row in reference.items():
@@ -93,6 +98,20 @@ def test_container_tags_agree_with_exiftool(extracted, reference):
     for family, (good, total) in tally.items():
         assert good / total >= 0.95, (family, good, total, misses[:20])
     assert tally["QuickTime"][1] > 400 and tally["Matroska"][1] > 80  # (a real sample)
+
+
+def test_container_tags_agree_with_exiftool(extracted, reference):
+    _assert_agreement(extracted, reference)
+
+
+def test_printed_values_agree_with_exiftool(videos, version_tables, exiftool_version, reference):
+    """``values="printed"``: the container's tags as ``exiftool`` without ``-n`` prints them;
+    the derived fields stay the ``-n`` ones."""
+    printed = {name: extract_video(path, name, values="printed") for name, path in videos.items()}
+    _assert_agreement(printed, _exiftool(videos, exiftool_version))
+    phone = printed["phone.mov"]
+    assert phone["container"]["Keys"]["GPSCoordinates"].startswith("33 deg 51' 24.48\" S")
+    assert phone["gps"]["latitude"] == reference["phone.mov"]["Composite:GPSLatitude"]
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))

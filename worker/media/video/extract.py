@@ -14,6 +14,7 @@ import hashlib
 import os
 import struct
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NamedTuple
 
 from common.errors import CorruptFile, ExifqError, UnsupportedFormat
 from worker.media.extract import exiftool_funcs  # noqa: F401 - registers the helpers
@@ -41,47 +42,66 @@ def sniff_video(path: str | os.PathLike[str]) -> Format:
 
 
 def extract_video(
-    path: str | os.PathLike[str], name: str, *, limits: VideoLimits = DEFAULT_LIMITS
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    limits: VideoLimits = DEFAULT_LIMITS,
+    values: str = "raw",
 ) -> dict:
     """The ``metadata`` object for the video at ``path`` (reported as ``name``).
 
+    ``values="printed"`` gives ``container`` and ``xmp`` as ``exiftool`` without ``-n``
+    prints them (the derived fields always use the ``-n`` values), as for photos.
     Raises ``UnsupportedFormat`` (not a video we read), ``CorruptFile`` (truncated or
     malformed beyond use), ``DecompressionBomb`` (declares more than ``limits``).
     """
     path = os.fspath(path)
     fmt = sniff_video(path)
     size = os.path.getsize(path)
+    printed = values == "printed"
     with ThreadPoolExecutor(max_workers=1) if size > THREAD_FROM else _Inline() as pool:
         digests = pool.submit(file_digests, path)  # (hashlib releases the GIL)
-        groups, xmp_packets, warnings, video_group = read_container(path, fmt, size, limits)
+        read = read_container(path, fmt, size, limits, printed=printed)
         facts = probe(path, fmt.name, max_pixels=limits.max_pixels, timeout=limits.timeout)
         check_streams(facts, limits)
         md5, sha256 = digests.result()
-    xmp, xmp_warnings = _read_xmp(xmp_packets)
+    groups = read.groups
+    xmp, xmp_warnings = _read_xmp(read.xmp)
     container = _CONTAINERS.get(fmt.name, "QuickTime")
     return {
         "file": {"name": name, "size": size, "mimeType": fmt.mime, "md5": md5, "sha256": sha256},
-        "video": video_fields(facts, groups, fmt.name, container, video_group),
-        "container": groups,
-        "xmp": xmp,
+        "video": video_fields(facts, groups, fmt.name, container, read.video_group),
+        "container": read.printed if printed else groups,
+        "xmp": _read_xmp(read.xmp, printed=True)[0] if printed else xmp,
         "gps": gps(groups, xmp),
         "datetimeOriginal": datetime_original(groups, xmp),
-        "warnings": warnings + xmp_warnings,
+        "warnings": read.warnings + xmp_warnings,
     }
 
 
-def _read_xmp(packets: list[bytes]) -> tuple[dict, list[str]]:
+def _read_xmp(packets: list[bytes], printed: bool = False) -> tuple[dict, list[str]]:
     if not packets:
         return {}, []
     from worker.media.extract.xmp import read_xmp  # (its tables load only when needed)
 
-    return read_xmp(packets)
+    return read_xmp(packets, printed=printed)
+
+
+class Container(NamedTuple):
+    """What :func:`read_container` found."""
+
+    groups: dict[str, dict]  # tags by family-1 group, -n values
+    printed: dict[str, dict] | None  # the same printed (when asked for)
+    xmp: list[bytes]  # XMP packets
+    warnings: list[str]
+    video_group: str | None  # the first video track's group ("Track1")
 
 
 def read_container(
-    path: str, fmt: Format, size: int, limits: VideoLimits
-) -> tuple[dict[str, dict], list[bytes], list[str], str | None]:
-    """The container's tags by group, its XMP packets, warnings and video-track group."""
+    path: str, fmt: Format, size: int, limits: VideoLimits, *, printed: bool = False
+) -> Container:
+    """The container's tags by group (also printed, if asked), XMP packets, warnings and
+    video-track group."""
     store = VideoTagStore()
     reader: QuickTimeReader | MatroskaReader | RiffReader
     if fmt.name in ("webm", "mkv"):
@@ -104,7 +124,13 @@ def read_container(
     warnings = list(store.warnings)
     if reader.truncated:
         warnings.append("container structure is truncated")
-    return groups, getattr(reader, "xmp", []), warnings, getattr(reader, "video_group", None)
+    return Container(
+        groups,
+        store.groups(printed=True) if printed else None,
+        getattr(reader, "xmp", []),
+        warnings,
+        getattr(reader, "video_group", None),
+    )
 
 
 class _Inline:

@@ -182,8 +182,15 @@ def keys_tag(reader: object, tables: tuple[Table, Table, Table], namespace: str,
                     break
         if info is not None:
             break
-    if info is not None:  # (ExifTool copies the name, format, conversion and sub-directory)
-        return Tag(info.name, fmt=info.fmt, conv=info.conv, subdir=info.subdir, group1="Keys")
+    if info is not None:  # (ExifTool copies the name, format, conversions and sub-directory)
+        return Tag(
+            info.name,
+            fmt=info.fmt,
+            conv=info.conv,
+            print_conv=info.print_conv,
+            subdir=info.subdir,
+            group1="Keys",
+        )
     if re.fullmatch(r"[-\w. ]+", short) or re.search(r"\w{4}", short):
         return Tag(_key_name(short), group1="Keys")
     return None
