@@ -2,9 +2,9 @@
 
 A Python port of the reading half of ExifTool's ``ProcessMOV`` and the processors it
 calls (``ProcessSampleDesc``, ``ProcessHybrid``, ``ProcessKeys``; ``lib/Image/ExifTool/
-QuickTime.pm``, ExifTool 12.57), driven by ExifTool's own QuickTime tag tables (generated
-into ``worker/media/extract/tables/quicktime.py``), so names, conditions and value
-conversions are ExifTool's: ``QuickTime:CreateDate``, ``Track1:ImageWidth``,
+QuickTime.pm``, ExifTool 12.57 to 13.x), driven by ExifTool's own QuickTime tag tables
+(built from the installed ExifTool, :mod:`worker.media.extract.tables`), so names,
+conditions and value conversions are ExifTool's: ``QuickTime:CreateDate``, ``Track1:ImageWidth``,
 ``UserData:Make``, ``Keys:GPSCoordinates``, ``ItemList:Encoder``... Fixed-layout boxes
 (``mvhd``, ``tkhd``, ``mdhd``, sample descriptions) go through the engine's
 ``ProcessBinaryData`` (:class:`~worker.media.extract.exif.ExifReader`).

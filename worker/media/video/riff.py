@@ -2,13 +2,13 @@
 bitmap header, ``File``).
 
 A Python port of the reading half of ExifTool's ``ProcessRIFF`` and ``ProcessChunks``
-(``lib/Image/ExifTool/RIFF.pm``, ExifTool 12.57) driven by its RIFF tag tables (generated
-into ``worker/media/extract/tables/riff.py``): ``LIST_hdrl`` (``avih``, each stream's
-``strh``/``strf``/``strn``), ``LIST_INFO`` text chunks, ``IDIT`` dates, ``_PMX`` XMP and the
-makers' ``LIST`` chunks; ``LIST_movi`` and ``idx1`` (the media data and its index) are
-skipped. A chunk is ``id:4cc size:u32le`` then its data, padded to an even length (RIFF,
-Microsoft Multimedia Programming Interface 1.0); a size that runs past its parent ends
-that level with a warning.
+(``lib/Image/ExifTool/RIFF.pm``, ExifTool 12.57) driven by its RIFF tag tables (built from
+the installed ExifTool, :mod:`worker.media.extract.tables`): ``LIST_hdrl`` (``avih``, each
+stream's ``strh``/``strf``/``strn``), ``LIST_INFO`` text chunks, ``IDIT`` dates, ``_PMX``
+XMP and the makers' ``LIST`` chunks; ``LIST_movi`` and ``idx1`` (the media data and its
+index) are skipped. A chunk is ``id:4cc size:u32le`` then its data, padded to an even
+length (RIFF, Microsoft Multimedia Programming Interface 1.0); a size that runs past its
+parent ends that level with a warning.
 """
 
 from __future__ import annotations
