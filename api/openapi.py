@@ -59,6 +59,13 @@ _WAIT = _param(
     "wait", "query", {"type": "number", "minimum": 0, "maximum": 30}, "seconds to wait for the end"
 )
 _UUID = {**_param("uuid", "path", {"type": "string", "format": "uuid"}), "required": True}
+_CALLBACK = _param(
+    "callbackUrl",
+    "query",
+    {"type": "string", "format": "uri"},
+    "POSTed the status once finished, signed (X-Exifq-Signature; docs/operators.md)",
+)
+_LIMITED = _error("rate limited: wait Retry-After seconds")
 
 
 def _body(multipart: dict, by_url: dict) -> dict:
@@ -82,7 +89,7 @@ def _submit(op: Operation) -> dict:
         "summary": op.summary,
         "description": op.description,
         "operationId": f"submit_{op.name}",
-        "parameters": [_WAIT, *(_param(n, "query", s) for n, s in form.items())],
+        "parameters": [_WAIT, _CALLBACK, *(_param(n, "query", s) for n, s in form.items())],
         "requestBody": _body(multipart, by_url),
         "responses": {
             "202": _job_answer("queued"),
@@ -91,6 +98,7 @@ def _submit(op: Operation) -> dict:
             "401": _error("missing or invalid API key"),
             "413": _error("file too large"),
             "415": _error("not a supported image"),
+            "429": _LIMITED,
             "503": _error("Redis or storage unavailable"),
         },
     }
@@ -175,7 +183,7 @@ def _batch_paths(ops: tuple[Operation, ...]) -> dict:
     submit = {
         "summary": "Many files and/or URLs, one or more operations: one batch UUID",
         "operationId": "submit_batch",
-        "parameters": [_WAIT],
+        "parameters": [_WAIT, _CALLBACK],
         "requestBody": _body(multipart, by_url),
         "responses": {
             "202": _json_answer("accepted; items fan out to the workers", batch),
@@ -183,6 +191,7 @@ def _batch_paths(ops: tuple[Operation, ...]) -> dict:
             "400": _error("no inputs, too many, or bad options"),
             "401": _error("missing or invalid API key"),
             "413": _error("request larger than MAX_BATCH_BYTES"),
+            "429": _LIMITED,
         },
     }
     status = {
@@ -230,7 +239,7 @@ def _matching_paths() -> dict:
             "post": {
                 "summary": summary,
                 "operationId": f"submit_{kind}",
-                "parameters": [_WAIT],
+                "parameters": [_WAIT, _CALLBACK],
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": body}},
@@ -239,6 +248,7 @@ def _matching_paths() -> dict:
                     **answers,
                     "400": _error("malformed request"),
                     "401": _error("missing or invalid API key"),
+                    "429": _LIMITED,
                 },
             }
         }
@@ -282,7 +292,8 @@ def build_spec() -> dict:
         [{**_param(n, "query", hex_param), "required": True} for n in ("a", "b")],
     )
     paths["/api/v1/limits"] = _simple(
-        "The sizes accepted: maxUploadBytes, maxImagePixels, maxBatchItems, maxBatchBytes",
+        "The sizes accepted: maxUploadBytes, maxImagePixels, maxBatchItems, maxBatchBytes, "
+        "and the caller's rateLimits",
         {"200": {"description": "the limits"}},
     )
     paths["/healthz"] = _simple("Liveness", {"200": {"description": "alive"}})

@@ -49,6 +49,26 @@ class Settings(BaseSettings):
         "URL inputs may reach",
     )
 
+    # Operators (docs/operators.md).
+    RATE_LIMIT: str = Field(
+        "", description="per key (per address when open), e.g. '60/minute;1000/hour'; empty: none"
+    )
+    PROXY_HOPS: int = Field(
+        0, ge=0, description="reverse proxies in front of the API whose X-Forwarded-For to trust"
+    )
+    WEBHOOK_SECRET: str | None = Field(None, description="signs callbackUrl POSTs; unset: refused")
+    WEBHOOK_TIMEOUT: float = Field(10.0, gt=0, description="seconds per delivery attempt")
+    WEBHOOK_RETRY_HOURS: float = Field(24.0, gt=0, description="how long failed ones are retried")
+    WEBHOOK_RETRY_SECONDS: float = Field(
+        30.0, gt=0, description="the first retry's wait, doubled each time up to an hour"
+    )
+    DOWNLOAD_REDIRECT: bool = Field(False, description="S3: redirect downloads to presigned URLs")
+    S3_PUBLIC_ENDPOINT_URL: str | None = Field(
+        None, description="the S3 endpoint as clients reach it (presigned URLs); default S3's"
+    )
+    WORKER_METRICS_PORT: int = Field(
+        0, ge=0, lt=65536, description="each worker's Prometheus port; 0: none"
+    )
     # Drop-in adapters of hosted APIs (api/compat, docs/compat.md).
     COMPAT_ADAPTERS: str = Field(
         "",

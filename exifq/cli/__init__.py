@@ -2,7 +2,8 @@
 
 One sub-command per operation (``common.operations``: extract, strip, hash, and
 any a plug-in registers), each against a server or in-process with --local;
-``dedupe`` for near-duplicates; ``dev``, ``api``, ``worker`` and ``beat`` to run
+``dedupe`` for near-duplicates; ``keys`` to manage API keys; ``dev``, ``api``,
+``worker`` and ``beat`` to run
 the service. Every sub-command's module is imported only when it runs, so
 ``exifq strip --local`` never loads Flask or Celery. The texts people read
 (``--help``) are below and in :mod:`exifq.cli.texts`, not in these docstrings.
@@ -121,7 +122,7 @@ def _add_dedupe(commands: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: the service's parts, then one command per operation."""
-    from exifq.cli import dev, serve
+    from exifq.cli import dev, keys, serve
 
     parser = argparse.ArgumentParser(
         prog="exifq", description=DESCRIPTION, epilog=EPILOG, formatter_class=texts.RAW
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_arguments(commands)
     serve.add_arguments(commands)
+    keys.add_arguments(commands)
     for op in operations.all_operations():
         _add_operation(commands, op)
     _add_dedupe(commands)
@@ -178,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from exifq.cli import dev
 
         return dev.run(args, settings)
+    if args.command == "keys":
+        from exifq.cli import keys
+
+        return keys.run(args, settings)
     from exifq.cli import serve  # api, worker, beat
 
     return serve.run(args, settings)

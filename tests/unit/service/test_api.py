@@ -327,6 +327,7 @@ def test_limits_are_the_settings_and_need_no_key(tmp_path):
         "maxImagePixels": h.settings.MAX_IMAGE_PIXELS,
         "maxBatchItems": 7,
         "maxBatchBytes": h.settings.MAX_BATCH_BYTES,
+        "rateLimits": [],  # RATE_LIMIT is empty
     }
 
 
