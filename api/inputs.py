@@ -1,16 +1,18 @@
-"""Read a job submission: the input (multipart ``file`` or ``url``), the options, ``wait`` and
-``callbackUrl``.
+"""Read a job submission: the input (multipart ``file``, ``url`` or ``base64``), the options,
+``wait`` and ``callbackUrl``.
 
 Parameters come from the query string, form fields and a JSON object body,
 in that order of precedence (later wins). The upload's type is sniffed from
 its first bytes, once (415 when it is no image we handle; the format then
-travels with the job), and its size checked (413). Options are validated by
+travels with the job), and its size checked (413). ``base64`` (plain, or a ``data:``
+URL: ``common.inline``) is decoded here and then taken as an upload. Options are validated by
 the operation's own declaration (``common.operations``) into a typed value:
 a wrong name, type or value is a 400.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from typing import IO, Any
@@ -21,6 +23,7 @@ from werkzeug.datastructures import FileStorage
 from common import options as opts
 from common.errors import BadRequest, TooLarge
 from common.fetch.policy import FetchPolicy
+from common.inline import decode_base64
 from common.names import clean_file_name
 from common.operations import Operation
 from common.settings import Settings
@@ -30,7 +33,7 @@ from worker.media.formats import Format, require_format
 MAX_WAIT_SECONDS = 30
 MAX_URL_LENGTH = 2048
 # Not options of any operation: parameters of the job itself.
-META_PARAMS = frozenset({"key", "wait", "url", "file", "callbackUrl"})
+META_PARAMS = frozenset({"key", "wait", "url", "file", "base64", "callbackUrl"})
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -111,6 +114,20 @@ def read_upload(
     return stream, fmt, size
 
 
+def read_inline(value: object, max_bytes: int) -> tuple[IO[bytes], Format, int, str]:
+    """A ``base64`` input as an upload: stream, sniffed format, size and a file name."""
+    data = decode_base64(value, max_bytes)
+    fmt = require_format(data[:32])
+    return io.BytesIO(data), fmt, len(data), f"base64{fmt.extension}"
+
+
+def allow_inline(request: Request, max_upload_bytes: int) -> None:
+    """Let the body carry a base64 file (a third larger than the file) in JSON or a form."""
+    room = max_upload_bytes * 4 // 3 + 1024 * 1024
+    request.max_content_length = max(request.max_content_length or 0, room)
+    request.max_form_memory_size = max(request.max_form_memory_size or 0, room)
+
+
 def check_url(value: object) -> str:
     """A URL string worth handing to the worker's loader (which decides what it may reach)."""
     if not isinstance(value, str) or not value.strip():
@@ -128,21 +145,26 @@ def read_submission(
     max_video_bytes: int | None = None,
 ) -> Submission:
     """Validate a ``POST /api/v1/{operation}`` request."""
+    allow_inline(request, max_upload_bytes)
     params = request_params(request)
     options = options_of(operation, params)
     wait = parse_wait(params.get("wait"))
     file = request.files.get("file")
     url = params.get("url")
-    if file is not None and url is not None:
-        raise BadRequest("send either a file or a url, not both")
+    inline = params.get("base64")
+    if sum(x is not None for x in (file, url, inline)) > 1:
+        raise BadRequest("send one of a file, a url or base64, not both or all")
     callback = params.get("callbackUrl")
+    if inline is not None:
+        stream, fmt, size, name = read_inline(inline, max_upload_bytes)
+        return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if file is not None:
         stream, fmt, size = read_upload(file, max_upload_bytes, operation.kinds, max_video_bytes)
         name = clean_file_name(file.filename)
         return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if url is not None:
         return Submission(options, wait, url=check_url(url), callback_url=callback)
-    raise BadRequest("send a multipart 'file' or a 'url'")
+    raise BadRequest("send a multipart 'file', a 'url' or 'base64'")
 
 
 def read_callback(value: object, settings: Settings) -> str | None:

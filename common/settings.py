@@ -49,6 +49,14 @@ class Settings(BaseSettings):
         "URL inputs may reach",
     )
 
+    # Virus scanning (common/clamav.py): unix:///path/clamd.sock or tcp://host:3310.
+    CLAMD_URL: str | None = None
+    CLAMD_TIMEOUT: float = Field(30.0, gt=0, description="seconds for one clamd exchange")
+    CLAMD_STREAM_MAX_BYTES: int = Field(
+        25 * MiB, gt=0, description="at most clamd's StreamMaxLength; larger files: not scanned"
+    )
+    SCAN_INFECTED: str = Field("report", pattern=r"^(report|reject)$")
+
     # Operators (docs/operators.md).
     RATE_LIMIT: str = Field(
         "", description="per key (per address when open), e.g. '60/minute;1000/hour'; empty: none"

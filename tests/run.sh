@@ -18,6 +18,18 @@ if [ ! -x /usr/bin/chromium ]; then
         || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
              && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y chromium; }
 fi
+# Virus-scan tests run a private clamd (Debian's clamav-daemon) on a test-only signature
+# database; the system clamd and freshclam the package starts are stopped (no downloads).
+if ! command -v clamd >/dev/null 2>&1 && [ ! -x /usr/sbin/clamd ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y clamav-daemon \
+        || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
+             && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y clamav-daemon; }
+    for service in clamav-daemon clamav-freshclam; do
+        $SUDO systemctl disable --now "$service" >/dev/null 2>&1 \
+            || $SUDO service "$service" stop >/dev/null 2>&1 || true
+    done
+fi
 # The drop-in adapter tests run the hosted APIs' own curl examples.
 if ! command -v curl >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -26,7 +26,7 @@ from common.jobs import COMPLETED, FAILED, Finish, Job, cleaned_key, result_key,
 from common.operations import Limits, Outcome, Source
 from common.storage import ObjectNotFound
 from common.webhook_queue import BATCH, JOB, Delivery
-from worker import answering, staging, webhooks
+from worker import answering, scan, staging, webhooks
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def process(rt: Runtime, job_id: str) -> str:
             source = _load_input(rt, job, space)
             options = operation.options_from_json(job.options)
             limits = Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS)
-            outcome = operation.run(source, options, limits)
+            outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
         except ExifqError as exc:
             return _fail(rt, job, exc.to_dict())
         except ObjectNotFound:

@@ -29,6 +29,7 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
             metadata = extract_video(path, source.name, limits=video_limits, values=options.values)
         return Outcome({"fileName": source.name, "metadata": metadata})
     from worker.media.extract import extract_metadata
+    from worker.media.pixels import pixel_facts
 
     metadata = extract_metadata(
         source.data,
@@ -37,6 +38,9 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
         max_pixels=limits.max_pixels,
         values=options.values,
     )
+    metadata.update(pixel_facts(source.data, colours=options.pixels, faces=options.faces,
+                                histogram=options.histogram, page=options.page,
+                                max_pixels=limits.max_pixels))  # fmt: skip
     return Outcome({"fileName": source.name, "metadata": metadata})
 
 
