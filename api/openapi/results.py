@@ -45,7 +45,7 @@ _GROUPS = {
     "type": "string",
     "description": "exif, gps, makerNotes, thumbnail, xmp, iptc, photoshop, icc, "
     "orientation, copyright, comment, text, time, mpf, appendedImages, flashpix, geotiff, "
-    "vendor",
+    "vendor; for videos also itemList, userData, software...",
 }
 
 # What each built-in operation adds to the envelope, and which of it is always there.
@@ -63,6 +63,11 @@ RESULTS: dict[str, tuple[dict, list[str]]] = {
             "kept": {"type": "array", "items": _GROUPS},
             "bytesBefore": INTEGER,
             "bytesAfter": INTEGER,
+            "zeroedTimes": {
+                "type": "object",
+                "description": "videos: the times set to 0, by box (mvhd, tkhd, mdhd...)",
+                "additionalProperties": INTEGER,
+            },
             "downloadUrl": {
                 "type": "string",
                 "description": "the cleaned file (absent for an infected file)",

@@ -16,7 +16,7 @@ from api.openapi.parts import (
     response_ref,
     strict,
 )
-from worker.media.formats import ALL as FORMATS
+from worker.media.formats import ALL, VIDEOS
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 CONTENT_DISPOSITION = {
@@ -27,7 +27,7 @@ CONTENT_DISPOSITION = {
 
 
 def _download() -> dict:
-    types = [*dict.fromkeys(fmt.mime for fmt in FORMATS), "application/octet-stream"]
+    types = [*dict.fromkeys(fmt.mime for fmt in (*ALL, *VIDEOS)), "application/octet-stream"]
     return {
         "summary": "The cleaned file of a completed remove job (until its expiresAt)",
         "description": "Served as the file's own type. With DOWNLOAD_REDIRECT and S3, a 302 to "
@@ -67,6 +67,7 @@ LIMITS = strict(
     {
         "success": {"const": True},
         "maxUploadBytes": INTEGER,
+        "maxVideoBytes": {"type": "integer", "description": "the upload limit of a video"},
         "maxImagePixels": INTEGER,
         "maxBatchItems": INTEGER,
         "maxBatchBytes": INTEGER,
@@ -79,7 +80,15 @@ LIMITS = strict(
             ),
         },
     },
-    ["success", "maxUploadBytes", "maxImagePixels", "maxBatchItems", "maxBatchBytes", "rateLimits"],
+    [
+        "success",
+        "maxUploadBytes",
+        "maxVideoBytes",
+        "maxImagePixels",
+        "maxBatchItems",
+        "maxBatchBytes",
+        "rateLimits",
+    ],
 )
 READY = strict(
     {

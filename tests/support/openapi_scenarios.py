@@ -163,16 +163,17 @@ def upload(relative: str, name: str | None = None, **fields: object) -> dict:
 
 
 @contextmanager
-def deterministic(clock_start: float = START) -> Iterator[None]:
-    """UUIDs from a counter and the virus scan's time from the fixed clock."""
+def deterministic(group: int) -> Iterator[None]:
+    """UUIDs from a counter of their own (``group`` is in each: a scenario added to one group
+    changes no other group's UUIDs), and the virus scan's time from the fixed clock."""
     counter = itertools.count(1)
 
     def next_uuid() -> uuid.UUID:
-        return uuid.UUID(f"00000000-0000-4000-8000-{next(counter):012d}")
+        return uuid.UUID(f"00000000-0000-4000-8000-{group:04d}{next(counter):08d}")
 
     with ExitStack() as stack:
         stack.enter_context(mock.patch("uuid.uuid4", next_uuid))
-        stack.enter_context(mock.patch("common.clamav._utc_now", lambda: isoformat(clock_start)))
+        stack.enter_context(mock.patch("common.clamav._utc_now", lambda: isoformat(START)))
         yield
 
 
@@ -182,12 +183,19 @@ def run(folder: Path, clamd_url: str) -> list[Exchange]:
     from tests.support import openapi_scenarios_errors as errors
     from tests.support import openapi_scenarios_native as native
 
+    wait = {"COMPAT_WAIT_SECONDS": 0.01}
+    groups = [
+        (native.finished, {"inline": True, "CLAMD_URL": clamd_url}),
+        (native.queued, wait),
+        (adapters.finished, {"inline": True, "CLAMD_URL": clamd_url}),
+        (adapters.queued, wait),
+        (native.video, {"inline": True}),
+    ]
     recorder = Recorder()
-    with deterministic():
-        native.finished(recorder, harness(folder / "done", inline=True, CLAMD_URL=clamd_url))
-        native.queued(recorder, harness(folder / "queued", COMPAT_WAIT_SECONDS=0.01))
-        adapters.finished(recorder, harness(folder / "compat", inline=True, CLAMD_URL=clamd_url))
-        adapters.queued(recorder, harness(folder / "compat-queued", COMPAT_WAIT_SECONDS=0.01))
+    for group, (scenario, settings) in enumerate(groups, 1):
+        with deterministic(group):
+            scenario(recorder, harness(folder / str(group), **settings))
+    with deterministic(len(groups) + 1):
         errors.run(recorder, folder / "errors")
     return recorder.exchanges
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 from PIL import Image
 
@@ -136,6 +137,29 @@ def _similarity(rec: Recorder, h: ScenarioHarness) -> None:
             h, "POST", f"/api/v1/{kind}?wait=10", f"{kind}_answer", f"{kind} answered", json=body
         ).get_json()
         rec.call(h, "GET", f"/api/v1/{kind}/{answer['uuid']}")
+
+
+def phone_video(folder: Path) -> bytes:
+    """A one-second phone-style MOV (Apple keys, GPS, rotation: ``tests.support.videos``).
+    Its bytes depend on the installed ffmpeg: its answers are checked, never stored."""
+    from tests.support import videos
+
+    videos.require_tools()
+    path = folder / "phone.mov"
+    h264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    videos._encode(path, *h264, "-shortest")
+    videos._run("exiftool", "-q", "-m", "-overwrite_original", *videos.APPLE_KEYS, path)
+    return path.read_bytes()
+
+
+def video(rec: Recorder, h: ScenarioHarness) -> None:
+    """A video extracted and stripped, and the cleaned video downloaded."""
+    clip = phone_video(h.settings.LOCAL_STORAGE_DIR.parent)
+    for op in ("extract", "remove"):
+        file = {"file": (io.BytesIO(clip), "phone.mov")}
+        done = rec.call(h, "POST", f"/api/v1/{op}?wait=30", data=file).get_json()
+        assert done["status"] == "completed", done
+    rec.call(h, "GET", done["downloadUrl"])
 
 
 def _service(rec: Recorder, h: ScenarioHarness) -> None:
