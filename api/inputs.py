@@ -150,8 +150,7 @@ def read_submission(
     options = options_of(operation, params)
     wait = parse_wait(params.get("wait"))
     file = request.files.get("file")
-    url = params.get("url")
-    inline = params.get("base64")
+    url, inline = _beside(file, params.get("url"), params.get("base64"))
     if sum(x is not None for x in (file, url, inline)) > 1:
         raise BadRequest("send one of a file, a url or base64, not both or all")
     callback = params.get("callbackUrl")
@@ -165,6 +164,14 @@ def read_submission(
     if url is not None:
         return Submission(options, wait, url=check_url(url), callback_url=callback)
     raise BadRequest("send a multipart 'file', a 'url' or 'base64'")
+
+
+def _beside(file: object, url: object, inline: object) -> tuple[object, object]:
+    """``url`` and ``base64``, an empty one left out when another input is given (a form sends
+    its empty fields: Swagger UI's "try it out" does)."""
+    if any(value not in (None, "") for value in (file, url, inline)):
+        url, inline = (None if value == "" else value for value in (url, inline))
+    return url, inline
 
 
 def read_callback(value: object, settings: Settings) -> str | None:

@@ -4,7 +4,7 @@ similarity jobs ``/api/v1/{visual_hash,remove_duplicates,rank_images}`` (``api.m
 
 from __future__ import annotations
 
-from api.openapi import results
+from api.openapi import requests, results
 from api.openapi.jobs import BASE64, CALLBACK_FIELD, FILE, URL, WAIT_FIELD
 from api.openapi.parts import (
     CALLBACK,
@@ -87,10 +87,12 @@ def _batch_body(ops: tuple[Operation, ...]) -> dict:
         "type": "object",
         "properties": {
             "file": {"type": "array", "items": FILE},
-            "url": {"type": "array", "items": URL},
-            "base64": {"type": "array", "items": BASE64},
+            "url": {"type": "array", "items": URL, "example": []},
+            "base64": {"type": "array", "items": BASE64, "example": []},
             **shared,
-            **{**form, "operations": {"type": "string", "description": "comma list"}},
+            "callbackUrl": {**CALLBACK_FIELD, "example": ""},  # (api.openapi.jobs.UNSENT)
+            **form,
+            "operations": {"type": "string", "default": "extract", "description": "comma list"},
         },
     }
     by_json = {
@@ -110,7 +112,7 @@ def _batch_body(ops: tuple[Operation, ...]) -> dict:
         "item failed from the start. Options go to every operation that takes them.",
         "content": {
             "multipart/form-data": {"schema": multipart},
-            "application/json": {"schema": by_json},
+            "application/json": {"schema": by_json, "example": requests.batch()},
         },
     }
 
@@ -259,7 +261,8 @@ def _similarity_body(kind: str) -> dict:
         properties["k"] = {"type": "integer", "minimum": 1, "description": "at most k answers"}
     required = ["records", "query_record"] if kind == "rank_images" else ["records"]
     schema = {"type": "object", "properties": properties, "required": required}
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+    media = {"schema": schema, "example": requests.similarity(kind)}
+    return {"required": True, "content": {"application/json": media}}
 
 
 def similarity_paths() -> dict:

@@ -4,7 +4,7 @@ declarations (``common.options.json_schema``), answers from :mod:`.results`."""
 
 from __future__ import annotations
 
-from api.openapi import results
+from api.openapi import requests, results
 from api.openapi.parts import (
     CALLBACK,
     NATIVE_SECURITY,
@@ -28,6 +28,9 @@ URL = {
 BASE64 = {"type": "string", "description": "the file as base64, or a data: URL of base64"}
 WAIT_FIELD = WAIT["schema"] | {"description": WAIT["description"]}
 CALLBACK_FIELD = CALLBACK["schema"] | {"description": CALLBACK["description"]}
+# Swagger UI fills a form's fields with samples ("string", https://example.com/) and sends
+# them; an empty example leaves the field empty, and so not sent, until a person fills it.
+UNSENT = {"url": URL, "base64": BASE64, "callbackUrl": CALLBACK_FIELD}
 ONE_INPUT = "Send exactly one input: a multipart `file`, a `url`, or `base64`."
 
 
@@ -37,10 +40,8 @@ def request_body(op: Operation) -> dict:
         "type": "object",
         "properties": {
             "file": FILE,
-            "url": URL,
-            "base64": BASE64,
+            **{name: {**schema, "example": ""} for name, schema in UNSENT.items()},
             "wait": WAIT_FIELD,
-            "callbackUrl": CALLBACK_FIELD,
             **opts.json_schema(op.options, form=True),
         },
         "oneOf": [{"required": [name]} for name in ("file", "url", "base64")],
@@ -61,7 +62,7 @@ def request_body(op: Operation) -> dict:
             "schema": multipart,
             "encoding": {"file": {"contentType": "image/*, video/*, application/octet-stream"}},
         },
-        "application/json": {"schema": by_json},
+        "application/json": {"schema": by_json, "example": requests.job()},
     }
     return {"required": True, "description": ONE_INPUT, "content": content}
 

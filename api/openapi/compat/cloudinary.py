@@ -11,6 +11,7 @@ image, and a rate limit, too).
 
 from __future__ import annotations
 
+from api.openapi import requests
 from api.openapi.compat.shared import operation, pending
 from api.openapi.metadata import PERCENT_PAIR
 from api.openapi.parts import BOOLEAN, INTEGER, TEXT, json_answer, schema_ref, strict
@@ -110,7 +111,10 @@ def paths() -> dict:
             "content": {
                 "multipart/form-data": {"schema": multipart},
                 "application/x-www-form-urlencoded": {"schema": by_json},
-                "application/json": {"schema": by_json},
+                "application/json": {
+                    "schema": by_json,
+                    "example": {"file": requests.data_uri(), "phash": True},
+                },
             },
         },
     )

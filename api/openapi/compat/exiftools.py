@@ -79,7 +79,10 @@ _BODY = {
     "description": "A multipart `file`, or a `url` (JSON, a form field or the query).",
     "content": {
         "multipart/form-data": {
-            "schema": {"type": "object", "properties": {"file": FILE, "url": URL}}
+            "schema": {
+                "type": "object",
+                "properties": {"file": FILE, "url": {**URL, "example": ""}},
+            }
         },
         "application/json": {
             "schema": {"type": "object", "properties": {"url": URL}, "required": ["url"]}

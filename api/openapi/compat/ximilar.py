@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from api.openapi import requests
 from api.openapi.batch import IN_RECORD
 from api.openapi.compat.shared import operation
 from api.openapi.parts import INTEGER, NUMBER, TEXT, UUID, json_answer, schema_ref, strict
@@ -95,7 +96,8 @@ def _body(kind: str) -> dict:
         properties["k"] = {"type": "integer", "minimum": 1}
     required = ["records", "query_record"] if kind == "rank_images" else ["records"]
     schema = {"type": "object", "properties": properties, "required": required}
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+    media = {"schema": schema, "example": requests.similarity(kind)}
+    return {"required": True, "content": {"application/json": media}}
 
 
 def paths() -> dict:

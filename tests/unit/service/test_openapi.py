@@ -5,6 +5,8 @@ equal to what the code answers now (``python -m tests.support.openapi_examples``
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 from pathlib import Path
@@ -14,7 +16,7 @@ from openapi_spec_validator import validate
 from werkzeug.routing import Rule
 
 from api.compat.base import ADAPTERS
-from api.openapi import build_spec, examples
+from api.openapi import build_spec, examples, requests
 from tests.support.openapi_check import Validators, find_operation, problems, resolve
 from tests.support.openapi_examples import generated, record
 from tests.support.openapi_scenarios import harness
@@ -147,3 +149,36 @@ def test_the_examples_are_served_where_their_answers_are(full_spec):
     assert json.loads(Path(examples.FOLDER, "scan_infected.json").read_text())["value"][
         "virusScan"
     ]["infected"]
+
+
+def test_the_request_examples_are_valid_and_run_as_they_are(tmp_path, full_spec):
+    """What "try it out" sends by default: every JSON example is valid and runs (answered
+    within its ``wait``, or accepted)."""
+    h = harness(tmp_path, inline=True)
+    validators = Validators(full_spec)
+    tried = []
+    for path, item in full_spec["paths"].items():
+        for method, operation in item.items():
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if not media or "example" not in media:
+                continue
+            assert list(validators.of(media["schema"]).iter_errors(media["example"])) == []
+            url = path.replace("{cloud_name}", "demo")
+            answer = h.client.open(url, method=method, json=media["example"])
+            expected = 200 if "wait" in media["example"] or "/compat/" in path else 202
+            assert answer.status_code == expected, (path, answer.get_json())
+            tried.append(path)
+    assert len(tried) >= 10
+    extracted = h.client.post("/api/v1/extract", json=requests.job()).get_json()["metadata"]
+    assert extracted["exif"]["image"]["Make"] == "exifq" and extracted["gps"]["latitude"] > 48
+
+
+def test_empty_form_fields_beside_a_file_are_no_inputs(tmp_path):
+    """Swagger UI sends a form's empty fields: a file with an empty url and base64 is a file."""
+    h = harness(tmp_path, inline=True)
+    photo = (io.BytesIO(base64.b64decode(requests.sample_jpeg())), "sample.jpg")
+    empty = {"url": "", "base64": "", "callbackUrl": ""}
+    answer = h.client.post("/api/v1/hash?wait=5", data={"file": photo, **empty})
+    assert answer.status_code == 200 and answer.get_json()["fileName"] == "sample.jpg"
+    alone = h.client.post("/api/v1/hash", json={"url": ""})
+    assert alone.status_code == 400 and "non-empty" in alone.get_json()["error"]
