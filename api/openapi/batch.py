@@ -111,8 +111,8 @@ def _batch_body(ops: tuple[Operation, ...]) -> dict:
         "description": "Files first, then base64 inputs, then URLs; an unusable input is an "
         "item failed from the start. Options go to every operation that takes them.",
         "content": {
-            "multipart/form-data": {"schema": multipart},
             "application/json": {"schema": by_json, "example": requests.batch()},
+            "multipart/form-data": {"schema": multipart},
         },
     }
 

@@ -311,6 +311,34 @@ def test_the_docs_page_works_offline_and_tries_requests_out(browser, stack):
     visit.close()
 
 
+def test_the_docs_page_runs_its_json_example_and_an_upload_on_this_server(browser, stack):
+    """ "Try it out" on POST /api/v1/extract: the JSON body the document offers (a small JPEG
+    of ours), then a corpus photo chosen in the multipart form; the real stack answers both."""
+    visit = Visit(browser, stack.api_url)
+    page = visit.context.new_page()
+    page.goto("/docs")
+    extract = page.locator("#operations-jobs-submit_extract")
+    extract.locator(".opblock-summary").click()
+    extract.get_by_role("button", name="Execute").click()
+    answer = extract.locator(".live-responses-table")
+    expect(answer).to_contain_text('"Make": "exifq"', timeout=JOB_TIMEOUT_MS)
+    expect(answer.locator(".response .response-col_status").first).to_have_text("200")
+    posts = [url for method, url in visit.requests if method == "POST"]
+    assert posts == [f"{stack.api_url}/api/v1/extract"]  # relative servers: this server
+
+    extract.get_by_label("Request content type").select_option("multipart/form-data")
+    extract.locator("tr[data-param-name='wait'] input").fill("30")
+    form = extract.locator("tr[data-property-name='file'] input[type=file]")
+    form.set_input_files(str(corpus_path(GPS_PHOTO)))
+    extract.get_by_role("button", name="Execute").click()
+    model = exiftool_reading(GPS_PHOTO)["IFD0:Model"]
+    expect(answer).to_contain_text(model, timeout=JOB_TIMEOUT_MS)
+    expect(answer.locator(".response .response-col_status").first).to_have_text("200")
+    posts = [url for method, url in visit.requests if method == "POST"]
+    assert len(posts) == 2 and posts[1].startswith(f"{stack.api_url}/api/v1/extract?wait=30")
+    visit.close()
+
+
 def _as_printed(route) -> None:
     """The real batch answer, with ExposureTime as ExifTool prints it (what values=printed
     gives once the engine has it)."""
