@@ -19,6 +19,7 @@ from flask import Flask
 
 from api import batch, distance, downloads, health, jobs, limits, matching, openapi
 from api.errors import register_error_handlers
+from api.jsonbody import StrictJSONProvider
 from api.metrics import init_metrics
 from api.services import Services, celery_sender, job_enqueuer
 from common import operations
@@ -27,7 +28,6 @@ from common.jobs import JobStore
 from common.redis_client import redis_client
 from common.settings import Settings, load_settings
 from common.storage import Storage, get_storage
-from common.tasks import QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,13 @@ def create_app(
             ttl=settings.RESULT_TTL_SECONDS,
             clock=clock,
         ),
-        storage=storage or get_storage(settings),
+        storage=storage or get_storage(settings, timeout=settings.API_STORAGE_TIMEOUT),
         enqueue=enqueue or job_enqueuer(send_task),
         clock=clock,
         send_task=send_task,
     )
     app = Flask(__name__, static_folder=None)
+    app.json = StrictJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
     app.extensions["exifq"] = svc
@@ -72,7 +73,7 @@ def create_app(
         app.register_blueprint(blueprint.bp)
     app.register_blueprint(jobs.blueprint(operations.all_operations()))
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
-    init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")
+    init_metrics(app, svc)
     if not settings.api_keys:
         log.warning("API_KEYS is empty: the API is open to anyone who can reach it")
     return app

@@ -5,7 +5,10 @@ in that order of precedence (later wins). The upload's type is sniffed from
 its first bytes, once (415 when it is no image we handle; the format then
 travels with the job), and its size checked (413). Options are validated by
 the operation's own declaration (``common.operations``) into a typed value:
-a wrong name, type or value is a 400.
+a wrong name, type or value is a 400. A URL is refused at once (400
+``url_forbidden``) for what the worker's loader would refuse without
+resolving it: its scheme, user info, or a literal address the policy forbids
+(``common.fetch.submitted``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 
 from common import options as opts
 from common.errors import BadRequest, TooLarge
+from common.fetch import FetchPolicy, check_submitted_url
 from common.names import clean_file_name
 from common.operations import Operation
 from worker.media.formats import Format, require_format
@@ -97,18 +101,27 @@ def read_upload(file: FileStorage, max_bytes: int) -> tuple[IO[bytes], Format, i
     return stream, fmt, size
 
 
-def check_url(value: object) -> str:
-    """A URL string worth handing to the worker's loader (which decides what it may reach)."""
+def check_url(value: object, policy: FetchPolicy | None = None) -> str:
+    """A URL string worth handing to the worker's loader (which checks the addresses a name
+    resolves to); with ``policy``, refused (``UrlForbidden``) for what the loader would refuse
+    before resolving anything."""
     if not isinstance(value, str) or not value.strip():
         raise BadRequest("url must be a non-empty string")
     url = value.strip()
     if len(url) > MAX_URL_LENGTH or _UNSAFE_URL.search(url):
         raise BadRequest("url is too long or contains spaces or control characters")
+    if policy is not None:
+        check_submitted_url(url, policy)
     return url
 
 
-def read_submission(operation: Operation, request: Request, max_upload_bytes: int) -> Submission:
-    """Validate a ``POST /api/v1/{operation}`` request."""
+def read_submission(
+    operation: Operation,
+    request: Request,
+    max_upload_bytes: int,
+    policy: FetchPolicy | None = None,
+) -> Submission:
+    """Validate a ``POST /api/v1/{operation}`` request (``policy``: see :func:`check_url`)."""
     params = request_params(request)
     options = options_of(operation, params)
     wait = parse_wait(params.get("wait"))
@@ -121,5 +134,5 @@ def read_submission(operation: Operation, request: Request, max_upload_bytes: in
         name = clean_file_name(file.filename)
         return Submission(options, wait, stream, fmt, size, name)
     if url is not None:
-        return Submission(options, wait, url=check_url(url))
+        return Submission(options, wait, url=check_url(url, policy))
     raise BadRequest("send a multipart 'file' or a 'url'")

@@ -29,6 +29,7 @@ from common import options as opts
 from common.batches import Batch
 from common.clock import isoformat
 from common.errors import ExifqError
+from common.fetch import FetchPolicy
 from common.jobs import COMPLETED, FAILED, Job, upload_key
 from common.operations import Operation
 from common.storage import ObjectNotFound
@@ -137,7 +138,8 @@ def submit(op: str):
     svc = services()
     operation = operations.get(op)
     owner = request_owner(svc.settings.api_keys, required=True)
-    submission = read_submission(operation, request, svc.settings.MAX_UPLOAD_BYTES)
+    policy = FetchPolicy.from_settings(svc.settings)
+    submission = read_submission(operation, request, svc.settings.MAX_UPLOAD_BYTES, policy)
     job = _create_job(svc, operation, submission, owner)
     log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
     return _answer(svc, job, submission.wait)

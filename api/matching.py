@@ -21,12 +21,13 @@ from flask import Blueprint, request
 
 from api.auth import request_owner
 from api.batch import allow_large_request, find_batch, progress_body
-from api.fanout import BatchInput, create_batch
+from api.fanout import BatchInput, create_batch, removed_on_failure
 from api.inputs import parse_wait
 from api.services import Services, services
 from common import options as opts
 from common.batches import Batch, request_key
 from common.errors import BadRequest, ExifqError
+from common.fetch import FetchPolicy, check_submitted_url
 from common.names import clean_file_name
 from common.operations.hashes import OPERATION as HASH
 from worker import matching
@@ -45,10 +46,14 @@ def _name(record: object, index: int) -> str:
     return f"record {index}"
 
 
-def _input(record_input: matching.RecordInput, name: str) -> BatchInput:
+def _input(record_input: matching.RecordInput, name: str, policy: FetchPolicy) -> BatchInput:
     if record_input.error is not None:
         return BatchInput(name=name, error=record_input.error)
     if record_input.url is not None:
+        try:
+            check_submitted_url(record_input.url, policy)
+        except ExifqError as exc:
+            return BatchInput(name=name, error=exc.to_dict())
         return BatchInput(name=name, url=record_input.url)
     data = record_input.data
     try:
@@ -97,17 +102,24 @@ def submit(kind: str):
     )
     wait = parse_wait(request.args.get("wait"))
     images = ([parsed.query] if parsed.query is not None else []) + parsed.records
+    policy = FetchPolicy.from_settings(svc.settings)
     inputs = [
-        _input(record_input, _name(record, i))
+        _input(record_input, _name(record, i), policy)
         for i, (record, record_input) in enumerate(zip(images, parsed.inputs, strict=True))
     ]
     batch_id = str(uuid_module.uuid4())
     stored = json.dumps(parsed.to_json()).encode()
     svc.storage.put(request_key(batch_id), stored, content_type="application/json")
     options = opts.to_json(HASH.parse_options({"types": matching.hash_type_option(parsed)}))
-    batch = create_batch(
-        svc, kind, owner=owner, inputs=inputs, operations={HASH.name: options}, batch_id=batch_id
-    )
+    with removed_on_failure(svc, [request_key(batch_id)]):
+        batch = create_batch(
+            svc,
+            kind,
+            owner=owner,
+            inputs=inputs,
+            operations={HASH.name: options},
+            batch_id=batch_id,
+        )
     return _answer(svc, batch, wait)
 
 

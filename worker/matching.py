@@ -134,7 +134,8 @@ def parse_request(
     """Validate a request body of ``kind``; ``BadRequest`` when it is malformed as a whole.
 
     400s: unknown kind, body not a JSON object, ``records`` missing, not a
-    list, empty or holding a non-object, more than ``max_records`` images
+    list or holding a non-object (an empty list is a request with nothing to
+    compare, answered as such), more than ``max_records`` images
     (the query counts), a bad ``hash_type``, ``range`` or ``k``, and for
     ``rank_images`` a missing or non-object ``query_record``. A record that
     merely cannot be hashed (no ``_url``/``_base64``, a malformed URL or
@@ -348,8 +349,6 @@ def _records(value: object, name: str) -> list[dict]:
         raise BadRequest(f"{name} is required: a list of records with _url or _base64")
     if not isinstance(value, list):
         raise BadRequest(f"{name} must be a list of records")
-    if not value:
-        raise BadRequest(f"{name} is empty")
     for i, record in enumerate(value):
         if not isinstance(record, dict):
             raise BadRequest(f"{name}[{i}] must be a JSON object, not {type(record).__name__}")

@@ -45,6 +45,20 @@ _TRANSIENT_CODES = {
 _CLIENT_CONFIG = Config(
     connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"}
 )
+# A request's writes (an upload: up to MAX_UPLOAD_BYTES) may wait this long for S3's answer.
+WRITE_READ_TIMEOUT = 10.0
+
+
+def request_path_configs(timeout: float) -> tuple[Config, Config]:
+    """Client configs for the API's reads and writes: one attempt each (the client is told 503
+    and may retry), connecting within ``timeout``; a read answers or fails within about
+    ``timeout`` (socket reads), a write may wait :data:`WRITE_READ_TIMEOUT` for S3's answer."""
+    retries = {"total_max_attempts": 1, "mode": "standard"}
+    reads = Config(connect_timeout=timeout, read_timeout=timeout, retries=retries)
+    writes = Config(
+        connect_timeout=timeout, read_timeout=max(timeout, WRITE_READ_TIMEOUT), retries=retries
+    )
+    return reads, writes
 
 
 def _is_transient(exc: ClientError) -> bool:
@@ -69,8 +83,9 @@ def _s3_errors(key: str = ""):
 
 
 class S3Storage(Storage):
-    def __init__(self, client, bucket: str, region: str) -> None:
+    def __init__(self, client, bucket: str, region: str, writer=None) -> None:
         self.client = client
+        self.writer = writer or client  # puts and deletes (a longer read timeout)
         self.bucket = bucket
         self.region = region
 
@@ -126,7 +141,7 @@ class S3Storage(Storage):
         # single-PUT limit, and the transfer manager's threads cost more than they save.
         extra = {"ContentType": content_type} if content_type else {}
         with _s3_errors(key):
-            self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, **extra)
+            self.writer.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, **extra)
 
     def open(self, key: str) -> BinaryIO:
         with _s3_errors(key):
@@ -148,7 +163,7 @@ class S3Storage(Storage):
 
     def delete(self, key: str) -> None:
         with _s3_errors(key):
-            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+            self.writer.delete_object(Bucket=self.bucket, Key=check_key(key))
 
     def list_older_than(self, prefix: str, cutoff: float) -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -161,7 +176,9 @@ class S3Storage(Storage):
                         yield item["Key"]
 
 
-def create(settings: Settings) -> S3Storage:
+def create(settings: Settings, *, timeout: float | None = None) -> S3Storage:
+    """The store; with ``timeout`` (the API's request path) short bounded calls instead of the
+    workers' patient ones."""
     session = boto3.session.Session(
         aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
         aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
@@ -169,6 +186,13 @@ def create(settings: Settings) -> S3Storage:
     )
     # MinIO and moto serve buckets by path; AWS picks its own style.
     style = "path" if settings.S3_ENDPOINT_URL else "auto"
-    config = _CLIENT_CONFIG.merge(Config(s3={"addressing_style": style}))
-    client = session.client("s3", endpoint_url=settings.S3_ENDPOINT_URL, config=config)
-    return S3Storage(client, settings.S3_BUCKET, settings.S3_REGION)
+    addressing = Config(s3={"addressing_style": style})
+
+    def client(config: Config):
+        merged = config.merge(addressing)
+        return session.client("s3", endpoint_url=settings.S3_ENDPOINT_URL, config=merged)
+
+    if timeout is None:
+        return S3Storage(client(_CLIENT_CONFIG), settings.S3_BUCKET, settings.S3_REGION)
+    reads, writes = request_path_configs(timeout)
+    return S3Storage(client(reads), settings.S3_BUCKET, settings.S3_REGION, client(writes))
