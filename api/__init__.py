@@ -28,6 +28,7 @@ from common.jobs import JobStore
 from common.redis_client import redis_client
 from common.settings import Settings, load_settings
 from common.storage import Storage, get_storage
+from common.storage.breaker import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def create_app(
             ttl=settings.RESULT_TTL_SECONDS,
             clock=clock,
         ),
-        storage=storage or get_storage(settings, timeout=settings.API_STORAGE_TIMEOUT),
+        storage=storage or Breaker(get_storage(settings, timeout=settings.API_STORAGE_TIMEOUT)),
         enqueue=enqueue or job_enqueuer(send_task),
         clock=clock,
         send_task=send_task,

@@ -45,8 +45,9 @@ _TRANSIENT_CODES = {
 _CLIENT_CONFIG = Config(
     connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"}
 )
-# A request's writes (an upload: up to MAX_UPLOAD_BYTES) may wait this long for S3's answer.
-WRITE_READ_TIMEOUT = 10.0
+# A request's writes (an upload: up to MAX_UPLOAD_BYTES) may wait this long for S3's answer
+# once the body is sent (S3 checks and stores it first).
+WRITE_READ_TIMEOUT = 5.0
 
 
 def request_path_configs(timeout: float) -> tuple[Config, Config]:

@@ -239,3 +239,50 @@ class S3Process:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGCONT)
         _stop_group(self.process, signal.SIGTERM)
+
+
+class SmallDisk:
+    """A directory that can be filled up: a tmpfs of ``size_mib`` mounted on it (as root), or,
+    where mounting is impossible, one whose writes can be refused (``chmod``: ``EACCES``
+    instead of ``ENOSPC``, the same ``OSError`` path). ``how`` says which."""
+
+    def __init__(self, path: Path, size_mib: int = 8) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.filler = self.path / "filler"
+        self.mounted = False
+        if os.geteuid() == 0:
+            done = subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={size_mib}m", "tmpfs", str(self.path)],
+                capture_output=True,
+            )
+            self.mounted = done.returncode == 0
+        self.how = f"tmpfs of {size_mib} MiB, filled" if self.mounted else "writes refused (chmod)"
+
+    def fill(self) -> None:
+        """No room left (or no write allowed)."""
+        if not self.mounted:
+            for directory, _, _ in os.walk(self.path):
+                os.chmod(directory, 0o555)
+            return
+        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            for size in (1024 * 1024, 4096, 1):
+                with contextlib.suppress(OSError):  # ENOSPC: go on with smaller writes
+                    while os.write(fd, bytes(size)):
+                        pass
+        finally:
+            os.close(fd)
+
+    def free(self) -> None:
+        if not self.mounted:
+            for directory, _, _ in os.walk(self.path):
+                os.chmod(directory, 0o755)
+            return
+        self.filler.unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        self.free()
+        if self.mounted:
+            subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
+            self.mounted = False
