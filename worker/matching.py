@@ -337,6 +337,8 @@ def _decode_base64(text: str, max_bytes: int) -> RecordInput:
         return _failed(TooLarge(f"_base64 holds about {estimate} bytes, more than {max_bytes}"))
     if len(text) % 4:
         return _failed(BadRequest(f"_base64 is not valid base64: {len(text)} characters"))
+    if not text.isascii():
+        return _failed(BadRequest("_base64 is not valid base64: it holds non-ASCII characters"))
     try:
         data = binascii.a2b_base64(text, strict_mode=True)
     except binascii.Error as exc:

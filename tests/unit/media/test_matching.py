@@ -221,6 +221,7 @@ def test_rank_images_puts_the_query_first():
         ({"_base64": "QUJD="}, "bad_request", "not valid base64"),
         ({"_base64": "QUJ"}, "bad_request", "not valid base64"),
         ({"_base64": "QU=D"}, "bad_request", "not valid base64"),
+        ({"_base64": "QUJDé==="}, "bad_request", "non-ASCII"),
         ({"_base64": ""}, "bad_request", "empty"),
         ({"_base64": " \n"}, "bad_request", "empty"),
         ({"_base64": 12}, "bad_request", "_base64 must be a string"),
