@@ -78,16 +78,30 @@ def stack(new_stack) -> Stack:
 BROKERS = ("redis", "rabbitmq")
 
 
+@pytest.fixture(scope="session")
+def rabbitmq_node(tmp_path_factory):
+    """Where private virtual hosts are made: ``None`` for the machine's RabbitMQ when it runs
+    and lets us, else a node of our own for the session."""
+    from tests.support.components import RabbitNode, machine_rabbitmq_usable
+
+    if machine_rabbitmq_usable():
+        yield None
+        return
+    node = RabbitNode(tmp_path_factory.mktemp("rabbitmq"))
+    yield node
+    node.kill()
+
+
 @pytest.fixture(params=BROKERS)
 def broker_settings(request) -> Iterator[dict[str, str]]:
     """Settings for each broker: Redis (``REDIS_URL``, the default) and RabbitMQ (a private
-    virtual host on the machine's broker, so no other stack's worker takes our messages)."""
+    virtual host, so no other stack's worker takes our messages)."""
     if request.param == "redis":
         yield {}
         return
     from tests.support.components import RabbitVhost
 
-    vhost = RabbitVhost()
+    vhost = RabbitVhost(request.getfixturevalue("rabbitmq_node"))
     yield {"BROKER_URL": vhost.url}
     vhost.delete()
 

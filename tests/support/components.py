@@ -109,18 +109,38 @@ def rabbitmqctl(*args: str, node: str | None = None, env: dict | None = None) ->
     return done.stdout
 
 
-class RabbitVhost:
-    """A virtual host of its own on the machine's RabbitMQ, deleted by :meth:`delete`."""
+def machine_rabbitmq_usable() -> bool:
+    """Whether the machine's RabbitMQ (``RABBITMQ_URL``) accepts connections and we may make
+    virtual hosts on it (``rabbitmqctl`` needs root or the rabbitmq user)."""
+    if not _port_open(int(RABBITMQ_URL.rsplit(":", 1)[1].split("/")[0])):
+        return False
+    try:
+        rabbitmqctl("list_vhosts")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired):
+        return False
+    return True
 
-    def __init__(self, base_url: str = RABBITMQ_URL) -> None:
+
+class RabbitVhost:
+    """A virtual host of its own on the machine's RabbitMQ, or on ``node`` (a
+    :class:`RabbitNode`), deleted by :meth:`delete`."""
+
+    def __init__(self, node: RabbitNode | None = None) -> None:
         self.name = f"exifq-test-{uuid.uuid4().hex[:8]}"
-        rabbitmqctl("add_vhost", self.name)
-        rabbitmqctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
-        self.url = f"{base_url.rstrip('/')}/{self.name}"
+        self.node = node
+        self._ctl("add_vhost", self.name)
+        self._ctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
+        base = node.url if node else RABBITMQ_URL
+        self.url = f"{base.rstrip('/')}/{self.name}"
+
+    def _ctl(self, *args: str) -> str:
+        if self.node is None:
+            return rabbitmqctl(*args)
+        return rabbitmqctl(*args, node=self.node.node, env=self.node.env)
 
     def delete(self) -> None:
         with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-            rabbitmqctl("delete_vhost", self.name)
+            self._ctl("delete_vhost", self.name)
 
 
 class RabbitNode:
