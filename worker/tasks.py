@@ -6,7 +6,8 @@ hashed (``worker.answering``); ``exifq.sweep`` deletes expired objects.
 
 Retries of ``exifq.process``: a ``TransientError`` (storage or network) or a Redis connection
 fault retries with exponential backoff (``worker.app.retry_countdown``) up to
-``TASK_MAX_RETRIES`` times, then fails the job as ``service_unavailable``. Bad
+``TASK_MAX_RETRIES`` times, then fails the job as ``service_unavailable``; a retry
+that cannot be sent (the broker is away too) requeues the message instead of dropping it. Bad
 input (``ExifqError``) never retries. A soft time limit fails the job as
 ``timeout``; a hard one (the pool kills the process) does the same from the
 worker's main process through ``on_failure``. Any other exception is our bug:
@@ -23,6 +24,7 @@ import logging
 import redis
 from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery import Task, shared_task, signals
+from celery.exceptions import Reject
 
 from common.errors import Timeout, TransientError
 from common.jobs import FAILED
@@ -104,9 +106,17 @@ def process_job(self: Task, job_id: str) -> str:
         with contextlib.suppress(*TRANSIENT):
             rt.jobs.reset_deliveries(job_id)  # a retry is not a crash
         countdown = retry_countdown(self.request.retries, settings)
-        raise self.retry(
-            exc=exc, countdown=countdown, max_retries=settings.TASK_MAX_RETRIES
-        ) from exc
+        try:
+            retry = self.retry(
+                exc=exc, countdown=countdown, max_retries=settings.TASK_MAX_RETRIES, throw=False
+            )
+        except Reject as unsent:
+            # The retry could not be sent (the broker is away too, as when the one Redis
+            # restarts): Celery would drop this message. Requeue it instead; if even that
+            # cannot reach the broker, the message stays unacknowledged and returns later.
+            log.warning("job %s: retry not sent, message requeued: %s", job_id, unsent.reason)
+            raise Reject(unsent.reason, requeue=True) from exc
+        raise retry from exc
     except Exception:
         log.exception("job %s: unexpected error", job_id)
         error = {"code": "internal_error", "message": "the worker failed on this job"}
