@@ -25,13 +25,14 @@ from flask import Blueprint, Request, request
 
 from api.auth import request_owner
 from api.fanout import BatchInput, create_batch
-from api.inputs import check_url, parse_wait, read_upload, request_params
+from api.inputs import check_url, parse_wait, read_callback, read_upload, request_params
 from api.jobs import require_visible
+from api.ratelimit import charge, costs_jobs, request_cost
 from api.services import Services, services
 from common import operations as registry
 from common import options as opts
 from common.batches import PLAIN, Batch, ItemState
-from common.clock import isoformat
+from common.bodies import progress_body
 from common.errors import BadRequest, ExifqError
 from common.fetch import FetchPolicy
 from common.names import clean_file_name, relative_name
@@ -42,7 +43,7 @@ bp = Blueprint("batch", __name__)
 
 MAX_PAGE = 1000
 PARALLEL_READS = 8
-_BATCH_PARAMS = {"operations", "urls", "url", "file", "wait", "key"}
+_BATCH_PARAMS = {"operations", "urls", "url", "file", "wait", "key", "callbackUrl"}
 
 
 def allow_large_request(req: Request, svc: Services) -> None:
@@ -123,19 +124,6 @@ def find_batch(svc: Services, kind: str, batch_id: str) -> Batch:
     return batch
 
 
-def progress_body(batch: Batch) -> dict:
-    return {
-        "success": True,
-        "uuid": batch.uuid,
-        "status": batch.status,
-        "total": batch.total,
-        "completed": batch.completed,
-        "failed": batch.failed,
-        "createdAt": isoformat(batch.created_at),
-        "expiresAt": isoformat(batch.expires_at),
-    }
-
-
 def _item_body(state: ItemState) -> dict:
     item = state.item
     body = {
@@ -200,6 +188,7 @@ def _answer(svc: Services, batch: Batch, wait: float):
 
 
 @bp.post("/api/v1/batch")
+@costs_jobs
 def submit():
     svc = services()
     owner = request_owner(svc.settings.api_keys, required=True)
@@ -207,8 +196,12 @@ def submit():
     params = request_params(request)
     operations = parse_operations(params)
     wait = parse_wait(params.get("wait"))
+    callback = read_callback(params.get("callbackUrl"), svc.settings)
     inputs = read_inputs(request, params, svc)
-    batch = create_batch(svc, PLAIN, owner=owner, inputs=inputs, operations=operations)
+    charge(request_cost(len(inputs) * len(operations)))
+    batch = create_batch(
+        svc, PLAIN, owner=owner, inputs=inputs, operations=operations, callback_url=callback
+    )
     if wait > 0:
         return _answer(svc, batch, wait)
     body = {**progress_body(batch), "statusUrl": f"/api/v1/batch/{batch.uuid}"}

@@ -21,6 +21,7 @@ from amqp.exceptions import AMQPError
 from flask import Blueprint, request
 
 from api.errors import UNAVAILABLE
+from api.ratelimit import unlimited
 from api.services import Services, services
 from common import broker, heartbeat
 
@@ -32,6 +33,7 @@ LOW_DISK_UPLOADS = 10  # a local disk with room for fewer uploads than this is r
 
 
 @bp.get("/healthz")
+@unlimited
 def healthz():
     return {"success": True, "status": "ok"}
 
@@ -98,6 +100,7 @@ def _workers_report(svc: Services) -> str:
 
 
 @bp.get("/readyz")
+@unlimited
 def readyz():
     """200 when Redis, storage (and a broker of its own) answer; the workers are reported."""
     svc = services()

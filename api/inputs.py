@@ -1,4 +1,5 @@
-"""Read a job submission: the input (multipart ``file`` or ``url``), the options and ``wait``.
+"""Read a job submission: the input (multipart ``file`` or ``url``), the options, ``wait`` and
+``callbackUrl``.
 
 Parameters come from the query string, form fields and a JSON object body,
 in that order of precedence (later wins). The upload's type is sniffed from
@@ -22,14 +23,18 @@ from werkzeug.datastructures import FileStorage
 
 from common import options as opts
 from common.errors import BadRequest, TooLarge
-from common.fetch import FetchPolicy, check_submitted_url
+from common.fetch.policy import FetchPolicy
+from common.fetch.submitted import check_submitted_url
 from common.names import clean_file_name
 from common.operations import Operation
+from common.settings import Settings
+from common.webhooks import check_callback_url
 from worker.media.formats import Format, require_format
 
 MAX_WAIT_SECONDS = 30
 MAX_URL_LENGTH = 2048
-META_PARAMS = frozenset({"key", "wait", "url", "file"})  # not options of any operation
+# Not options of any operation: parameters of the job itself.
+META_PARAMS = frozenset({"key", "wait", "url", "file", "callbackUrl"})
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -44,6 +49,7 @@ class Submission:
     size: int | None = None
     file_name: str = ""
     url: str | None = None
+    callback_url: object = None  # as sent: checked by :func:`read_callback` against settings
 
 
 def request_params(request: Request) -> dict:
@@ -79,7 +85,7 @@ def options_of(operation: Operation, params: dict) -> Any:
     names = opts.names(operation.options)
     unknown = sorted(set(params) - set(names) - META_PARAMS)
     if unknown:
-        allowed = ", ".join((*names, "url", "wait", "key"))
+        allowed = ", ".join((*names, "url", "wait", "key", "callbackUrl"))
         raise BadRequest(f"unknown parameter: {', '.join(unknown)} (allowed: {allowed})")
     return operation.parse_options(params, strict=False)
 
@@ -129,10 +135,19 @@ def read_submission(
     url = params.get("url")
     if file is not None and url is not None:
         raise BadRequest("send either a file or a url, not both")
+    callback = params.get("callbackUrl")
     if file is not None:
         stream, fmt, size = read_upload(file, max_upload_bytes)
         name = clean_file_name(file.filename)
-        return Submission(options, wait, stream, fmt, size, name)
+        return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if url is not None:
-        return Submission(options, wait, url=check_url(url, policy))
+        return Submission(options, wait, url=check_url(url, policy), callback_url=callback)
     raise BadRequest("send a multipart 'file' or a 'url'")
+
+
+def read_callback(value: object, settings: Settings) -> str | None:
+    """The request's ``callbackUrl`` once checked (``common.webhooks``), or ``None``."""
+    if value is None or value == "":
+        return None
+    policy = FetchPolicy.from_settings(settings)
+    return check_callback_url(value, policy, settings.WEBHOOK_SECRET)

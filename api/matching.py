@@ -22,7 +22,8 @@ from flask import Blueprint, request
 from api.auth import request_owner
 from api.batch import allow_large_request, find_batch, progress_body
 from api.fanout import BatchInput, create_batch, removed_on_failure
-from api.inputs import parse_wait
+from api.inputs import parse_wait, read_callback
+from api.ratelimit import charge, costs_jobs, request_cost
 from api.services import Services, services
 from common import options as opts
 from common.batches import Batch, request_key
@@ -38,7 +39,7 @@ bp = Blueprint("matching", __name__)
 KIND = f"<any({', '.join(matching.KINDS)}):kind>"
 
 
-def _name(record: object, index: int) -> str:
+def record_name(record: object, index: int) -> str:
     if isinstance(record, dict):
         for field in ("_id", "_url"):
             if isinstance(record.get(field), str | int):
@@ -46,12 +47,17 @@ def _name(record: object, index: int) -> str:
     return f"record {index}"
 
 
-def _input(record_input: matching.RecordInput, name: str, policy: FetchPolicy) -> BatchInput:
+def batch_input(
+    record_input: matching.RecordInput, name: str, policy: FetchPolicy | None = None
+) -> BatchInput:
+    """One record as a batch input; with ``policy``, a URL the loader would refuse without
+    resolving it fails the record at once (``common.fetch.submitted``)."""
     if record_input.error is not None:
         return BatchInput(name=name, error=record_input.error)
     if record_input.url is not None:
         try:
-            check_submitted_url(record_input.url, policy)
+            if policy is not None:
+                check_submitted_url(record_input.url, policy)
         except ExifqError as exc:
             return BatchInput(name=name, error=exc.to_dict())
         return BatchInput(name=name, url=record_input.url)
@@ -87,6 +93,7 @@ def _answer(svc: Services, batch: Batch, wait: float) -> tuple[dict, int]:
 
 
 @bp.post(f"/api/v1/{KIND}")
+@costs_jobs
 def submit(kind: str):
     svc = services()
     owner = request_owner(svc.settings.api_keys, required=True)
@@ -101,12 +108,14 @@ def submit(kind: str):
         max_base64_bytes=svc.settings.MAX_UPLOAD_BYTES,
     )
     wait = parse_wait(request.args.get("wait"))
+    callback = read_callback(request.args.get("callbackUrl", body.get("callbackUrl")), svc.settings)
     images = ([parsed.query] if parsed.query is not None else []) + parsed.records
     policy = FetchPolicy.from_settings(svc.settings)
     inputs = [
-        _input(record_input, _name(record, i), policy)
+        batch_input(record_input, record_name(record, i), policy)
         for i, (record, record_input) in enumerate(zip(images, parsed.inputs, strict=True))
     ]
+    charge(request_cost(len(inputs)))
     batch_id = str(uuid_module.uuid4())
     stored = json.dumps(parsed.to_json()).encode()
     svc.storage.put(request_key(batch_id), stored, content_type="application/json")
@@ -119,6 +128,7 @@ def submit(kind: str):
             inputs=inputs,
             operations={HASH.name: options},
             batch_id=batch_id,
+            callback_url=callback,
         )
     return _answer(svc, batch, wait)
 

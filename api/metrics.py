@@ -2,8 +2,10 @@
 
 Request counts and latencies are per API process (scrape each gunicorn
 process, or sum them in Prometheus); the queue depth (from the broker: a Redis
-list's length, or RabbitMQ's count of ready messages) and live-worker (from
-Redis) gauges are read at scrape time, so every process reports the same.
+list's length, or RabbitMQ's count of ready messages), the live-worker gauge
+and the workers' job metrics (``common.jobmetrics``: jobs by operation and
+outcome, run times, retries, redeliveries, in flight, webhooks) are read at
+scrape time, so every process reports the same (aggregate with ``max``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from api.ratelimit import unlimited
 from api.services import Services
 from common import broker, heartbeat
+from common.jobmetrics import JobMetricsCollector
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +88,7 @@ def init_metrics(app: Flask, svc: Services) -> None:
         "exifq_jobs_submitted_total", "Jobs accepted", ["op"], registry=registry
     )
     registry.register(BackendCollector(svc))
+    registry.register(JobMetricsCollector(svc.jobs.redis, svc.jobs.prefix, svc.clock))
 
     @app.before_request
     def start_timer() -> None:
@@ -100,5 +105,6 @@ def init_metrics(app: Flask, svc: Services) -> None:
         return response
 
     @app.get("/metrics")
+    @unlimited
     def metrics():
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

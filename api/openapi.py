@@ -1,12 +1,8 @@
-"""``GET /openapi.json`` (the OpenAPI 3.1 description of API v1) and ``GET /docs`` (a page for it).
-
-The page is self-contained (no CDN): it fetches the spec and lists every
-operation with its parameters and answers.
-"""
+"""``GET /openapi.json``: the OpenAPI 3.1 description of API v1 (``api.docs`` renders it)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint
 
 from common import operations
 from common import options as opts
@@ -18,7 +14,14 @@ bp = Blueprint("openapi", __name__)
 _ERROR = {
     "type": "object",
     "required": ["success", "error"],
-    "properties": {"success": {"const": False}, "error": {"type": "string"}},
+    "properties": {
+        "success": {"const": False},
+        "error": {"type": "string", "description": "what went wrong, for people"},
+        "code": {
+            "type": "string",
+            "description": "the error's name, for programs (bad_request, too_large, ...)",
+        },
+    },
 }
 _JOB_ERROR = {
     "type": "object",
@@ -57,6 +60,13 @@ _WAIT = _param(
     "wait", "query", {"type": "number", "minimum": 0, "maximum": 30}, "seconds to wait for the end"
 )
 _UUID = {**_param("uuid", "path", {"type": "string", "format": "uuid"}), "required": True}
+_CALLBACK = _param(
+    "callbackUrl",
+    "query",
+    {"type": "string", "format": "uri"},
+    "POSTed the status once finished, signed (X-Exifq-Signature; docs/operators.md)",
+)
+_LIMITED = _error("rate limited: wait Retry-After seconds")
 
 
 def _body(multipart: dict, by_url: dict) -> dict:
@@ -80,7 +90,7 @@ def _submit(op: Operation) -> dict:
         "summary": op.summary,
         "description": op.description,
         "operationId": f"submit_{op.name}",
-        "parameters": [_WAIT, *(_param(n, "query", s) for n, s in form.items())],
+        "parameters": [_WAIT, _CALLBACK, *(_param(n, "query", s) for n, s in form.items())],
         "requestBody": _body(multipart, by_url),
         "responses": {
             "202": _job_answer("queued"),
@@ -89,6 +99,7 @@ def _submit(op: Operation) -> dict:
             "401": _error("missing or invalid API key"),
             "413": _error("file too large"),
             "415": _error("not a supported image"),
+            "429": _LIMITED,
             "503": _error("Redis or storage unavailable"),
         },
     }
@@ -177,7 +188,7 @@ def _batch_paths(ops: tuple[Operation, ...]) -> dict:
     submit = {
         "summary": "Many files and/or URLs, one or more operations: one batch UUID",
         "operationId": "submit_batch",
-        "parameters": [_WAIT],
+        "parameters": [_WAIT, _CALLBACK],
         "requestBody": _body(multipart, by_url),
         "responses": {
             "202": _json_answer("accepted; items fan out to the workers", batch),
@@ -185,6 +196,7 @@ def _batch_paths(ops: tuple[Operation, ...]) -> dict:
             "400": _error("no inputs, too many, or bad options"),
             "401": _error("missing or invalid API key"),
             "413": _error("request larger than MAX_BATCH_BYTES"),
+            "429": _LIMITED,
         },
     }
     status = {
@@ -232,7 +244,7 @@ def _matching_paths() -> dict:
             "post": {
                 "summary": summary,
                 "operationId": f"submit_{kind}",
-                "parameters": [_WAIT],
+                "parameters": [_WAIT, _CALLBACK],
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": body}},
@@ -241,6 +253,7 @@ def _matching_paths() -> dict:
                     **answers,
                     "400": _error("malformed request"),
                     "401": _error("missing or invalid API key"),
+                    "429": _LIMITED,
                 },
             }
         }
@@ -287,7 +300,8 @@ def build_spec() -> dict:
         [{**_param(n, "query", hex_param), "required": True} for n in ("a", "b")],
     )
     paths["/api/v1/limits"] = _simple(
-        "The sizes accepted: maxUploadBytes, maxImagePixels, maxBatchItems, maxBatchBytes",
+        "The sizes accepted: maxUploadBytes, maxImagePixels, maxBatchItems, maxBatchBytes, "
+        "and the caller's rateLimits",
         {"200": {"description": "the limits"}},
     )
     paths["/healthz"] = _simple("Liveness", {"200": {"description": "alive"}})
@@ -329,39 +343,6 @@ def build_spec() -> dict:
     }
 
 
-_DOCS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>exifq API</title>
-<style>body{font:15px system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}
-h2{font-size:1.05em;margin:1.6em 0 .3em}code{background:#f2f2f2;padding:0 .3em}
-.m{display:inline-block;width:4em;font-weight:bold}li{margin:.15em 0}</style></head>
-<body><h1>exifq API v1</h1><p>The machine-readable description:
-<a href="/openapi.json">/openapi.json</a>.</p><div id="ops">Loading…</div>
-<script>
-fetch("/openapi.json").then(r => r.json()).then(spec => {
-  const esc = s => String(s ?? "").replace(/[&<>"]/g, c => "&#" + c.charCodeAt(0) + ";");
-  let html = "";
-  for (const [path, item] of Object.entries(spec.paths)) {
-    for (const [method, op] of Object.entries(item)) {
-      html += `<h2><span class="m">${esc(method.toUpperCase())}</span><code>${esc(path)}</code>`
-        + ` ${esc(op.summary)}</h2><ul>`;
-      for (const p of op.parameters || [])
-        html += `<li><code>${esc(p.name)}</code> (${esc(p.in)}) ${esc(p.description)}</li>`;
-      for (const [code, answer] of Object.entries(op.responses || {}))
-        html += `<li>${esc(code)}: ${esc(answer.description)}</li>`;
-      html += "</ul>";
-    }
-  }
-  document.getElementById("ops").innerHTML = html;
-});
-</script></body></html>
-"""
-
-
 @bp.get("/openapi.json")
 def openapi_json():
     return build_spec()
-
-
-@bp.get("/docs")
-def docs():
-    return Response(_DOCS_PAGE, mimetype="text/html")

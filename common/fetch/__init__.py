@@ -7,8 +7,8 @@ the address check, ``deadline`` bounds the whole fetch, ``names`` makes the
 file name safe, and ``client`` does the HTTP.
 """
 
-from common.fetch.client import Fetched, fetch_url
+from common.fetch.client import Fetched, fetch_url, post
 from common.fetch.policy import FetchPolicy
 from common.fetch.submitted import check_submitted_url
 
-__all__ = ["FetchPolicy", "Fetched", "check_submitted_url", "fetch_url"]
+__all__ = ["FetchPolicy", "Fetched", "check_submitted_url", "fetch_url", "post"]

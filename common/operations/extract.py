@@ -11,6 +11,14 @@ from common.options import option
 @dataclass(frozen=True)
 class ExtractOptions:
     pixels: bool = option(True, "compute pHash and predominant colours (decodes the image)")
+    values: str = option(
+        "raw",
+        "tag values as exiftool -n gives them (raw) or as ExifTool prints them (printed: "
+        "1/250, Fired)",
+        choices=("raw", "printed"),
+        cli="--printed",
+        cli_const="printed",
+    )
 
 
 OPERATION = Operation(

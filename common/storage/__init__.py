@@ -76,6 +76,13 @@ class Storage(ABC):
         """Room left for objects, when the backend has a limit it can tell (a local disk)."""
         return None
 
+    def presigned_url(
+        self, key: str, seconds: int, *, content_disposition: str, content_type: str
+    ) -> str | None:
+        """A URL that lets anyone GET ``key`` for ``seconds``, answered with these headers;
+        ``None`` when the backend has no such URLs (the API then streams the object)."""
+        return None
+
 
 def get_storage(settings: Settings, *, timeout: float | None = None) -> Storage:
     """The backend ``settings.STORAGE`` names, built from ``settings`` (no I/O until used);

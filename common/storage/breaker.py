@@ -104,3 +104,11 @@ class Breaker(Storage):
 
     def free_bytes(self) -> int | None:
         return self.backend.free_bytes()
+
+    def presigned_url(
+        self, key: str, seconds: int, *, content_disposition: str, content_type: str
+    ) -> str | None:
+        """Computed without a request: never held back."""
+        return self.backend.presigned_url(
+            key, seconds, content_disposition=content_disposition, content_type=content_type
+        )

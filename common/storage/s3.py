@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property, partial
 from typing import BinaryIO
 
 import boto3
@@ -84,11 +85,16 @@ def _s3_errors(key: str = ""):
 
 
 class S3Storage(Storage):
-    def __init__(self, client, bucket: str, region: str, writer=None) -> None:
+    def __init__(self, client, bucket: str, region: str, presigner=None, writer=None) -> None:
         self.client = client
         self.writer = writer or client  # puts and deletes (a longer read timeout)
         self.bucket = bucket
         self.region = region
+        self._presigner = presigner  # () -> the client that signs URLs (made on first use)
+
+    @cached_property
+    def presigner(self):
+        return self._presigner() if self._presigner else self.client
 
     def ensure_ready(self) -> None:
         with _s3_errors():
@@ -166,6 +172,20 @@ class S3Storage(Storage):
         with _s3_errors(key):
             self.writer.delete_object(Bucket=self.bucket, Key=check_key(key))
 
+    def presigned_url(
+        self, key: str, seconds: int, *, content_disposition: str, content_type: str
+    ) -> str:
+        """A SigV4 presigned GET (computed here, no request), valid ``seconds`` from now by the
+        signer's clock, that makes S3 answer with ``content_disposition`` and
+        ``content_type`` (``ResponseContentDisposition``, ``ResponseContentType``)."""
+        params = {
+            "Bucket": self.bucket,
+            "Key": check_key(key),
+            "ResponseContentDisposition": content_disposition,
+            "ResponseContentType": content_type,
+        }
+        return self.presigner.generate_presigned_url("get_object", params, ExpiresIn=seconds)
+
     def list_older_than(self, prefix: str, cutoff: float) -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=prefix
@@ -193,7 +213,13 @@ def create(settings: Settings, *, timeout: float | None = None) -> S3Storage:
         merged = config.merge(addressing)
         return session.client("s3", endpoint_url=settings.S3_ENDPOINT_URL, config=merged)
 
+    # Presigned URLs: SigV4 (botocore would sign them with the deprecated SigV2 in
+    # us-east-1), for the endpoint clients reach (S3_PUBLIC_ENDPOINT_URL) if it differs.
+    public = settings.S3_PUBLIC_ENDPOINT_URL or settings.S3_ENDPOINT_URL
+    v4 = _CLIENT_CONFIG.merge(addressing).merge(Config(signature_version="s3v4"))
+    presigner = partial(session.client, "s3", endpoint_url=public, config=v4)
+    bucket, region = settings.S3_BUCKET, settings.S3_REGION
     if timeout is None:
-        return S3Storage(client(_CLIENT_CONFIG), settings.S3_BUCKET, settings.S3_REGION)
+        return S3Storage(client(_CLIENT_CONFIG), bucket, region, presigner)
     reads, writes = request_path_configs(timeout)
-    return S3Storage(client(reads), settings.S3_BUCKET, settings.S3_REGION, client(writes))
+    return S3Storage(client(reads), bucket, region, presigner, client(writes))

@@ -126,3 +126,31 @@ def upload(path_or_bytes: Path | bytes, name: str = "image.jpg") -> dict:
     """``files=`` for requests: a multipart ``file`` field."""
     data = path_or_bytes if isinstance(path_or_bytes, bytes) else path_or_bytes.read_bytes()
     return {"file": (name, io.BytesIO(data))}
+
+
+# The drop-in adapters' stack (tests/integration/test_compat_*.py): every adapter on, and the
+# seeds' own placeholder credentials configured as keys, so their snippets run unchanged.
+COMPAT_KEYS = {
+    "exiftools": "YOUR_API_KEY_HERE",
+    "ximilar": "__API_TOKEN__",
+    "imagekit": "your_private_api_key",
+    "uploadcare": ("demopublickey", "demoprivatekey"),
+    "cloudinary": ("874837483274837", "a676b67565c6767a6767d6767f676fe1"),
+    "other": "another-client-key",
+}
+
+
+@pytest.fixture(scope="session")
+def compat_stack(new_stack) -> Stack:
+    """A service with every adapter on and keys set (one worker, the API)."""
+    uploadcare, cloudinary = COMPAT_KEYS["uploadcare"], COMPAT_KEYS["cloudinary"]
+    keys = [COMPAT_KEYS[n] for n in ("exiftools", "ximilar", "imagekit", "other")]
+    service = new_stack(
+        API_KEYS=",".join([*keys, uploadcare[1], cloudinary[1]]),
+        COMPAT_ADAPTERS="all",
+        COMPAT_UPLOADCARE_KEYS=":".join(uploadcare),
+        COMPAT_CLOUDINARY_KEYS=":".join(cloudinary),
+    )
+    service.start_worker()
+    service.api_url = service.start_api()
+    return service

@@ -21,7 +21,11 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
     from worker.media.extract import extract_metadata
 
     metadata = extract_metadata(
-        source.data, source.name, pixels=options.pixels, max_pixels=limits.max_pixels
+        source.data,
+        source.name,
+        pixels=options.pixels,
+        max_pixels=limits.max_pixels,
+        values=options.values,
     )
     return Outcome({"fileName": source.name, "metadata": metadata})
 

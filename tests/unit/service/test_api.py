@@ -25,11 +25,13 @@ DAY = 86_400
 
 
 def error_of(answer, status: int) -> str:
-    """The error message of a ``{"success": false, "error": "..."}`` answer with ``status``."""
+    """The error message of a ``{"success": false, "error": "...", "code": "..."}`` answer with
+    ``status``."""
     assert answer.status_code == status, answer.get_data(as_text=True)
     body = answer.get_json()
-    assert set(body) == {"success", "error"} and body["success"] is False
+    assert set(body) == {"success", "error", "code"} and body["success"] is False
     assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["code"], str) and body["code"]
     return body["error"]
 
 
@@ -47,7 +49,7 @@ def test_upload_is_stored_queued_and_sent_by_uuid_only(h):
     assert h.storage.get(upload_key(body["uuid"])) == JPEG
     job = h.jobs.get(body["uuid"])
     assert (job.status, job.op, job.file_name) == (QUEUED, "extract", "photo.jpg")
-    assert job.options == {"pixels": False}
+    assert job.options == {"pixels": False, "values": "raw"}
     # The file's bytes never travel through Redis: no value there is bigger than a record field.
     client = h.jobs.redis
     keys = {key: client.type(key) for key in client.scan_iter()}
@@ -139,8 +141,28 @@ def test_unknown_wrong_op_and_malformed_uuids_are_404(h):
     body = h.post("extract", JPEG).get_json()
     assert error_of(h.client.get(f"/api/v1/hash/{body['uuid']}"), 404)
     assert error_of(h.client.get("/api/v1/extract/7d5bd3b3-8d1c-4a1c-9f3b-4a3f1c2e9b10"), 404)
-    assert error_of(h.client.get("/api/v1/extract/not-a-uuid"), 404)
+    assert error_of(h.client.get("/api/v1/extract/not-a-uuid"), 404) == (
+        "'not-a-uuid' is not a UUID (job and batch ids are UUIDs)"
+    )
     assert error_of(h.client.get(f"/download-cleaned/{body['uuid']}"), 404)  # not a remove job
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("/api/v1/batch/1234", "'1234' is not a UUID (job and batch ids are UUIDs)"),
+        ("/download-cleaned/x.jpg", "'x.jpg' is not a UUID (job and batch ids are UUIDs)"),
+        ("/api/v1/remove_duplicates/abc/", "'abc' is not a UUID (job and batch ids are UUIDs)"),
+        ("/api/v2/extract", "no such route: GET /api/v2/extract (the routes are listed at /docs/)"),
+        ("/nothing/here", "no such route: GET /nothing/here (the routes are listed at /docs/)"),
+        ("/web/missing.js", "not found: /web/missing.js"),
+    ],
+)
+def test_every_404_is_ours(h, path, said):
+    answer = h.client.get(path)
+    assert error_of(answer, 404) == said
+    assert answer.get_json()["code"] == "not_found"
+    assert "requested URL" not in answer.get_data(as_text=True)  # Flask's own wording
 
 
 def test_wrong_method_is_405(h):
@@ -308,6 +330,7 @@ def test_limits_are_the_settings_and_need_no_key(tmp_path):
         "maxImagePixels": h.settings.MAX_IMAGE_PIXELS,
         "maxBatchItems": 7,
         "maxBatchBytes": h.settings.MAX_BATCH_BYTES,
+        "rateLimits": [],  # RATE_LIMIT is empty
     }
 
 
@@ -316,13 +339,13 @@ def test_openapi_describes_every_route_and_docs_render(h):
     assert spec == build_spec() and spec["openapi"].startswith("3.")
     documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
     for rule in h.app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
+        if rule.endpoint == "static" or rule.endpoint.startswith("web."):
+            continue  # the web page, Swagger UI and their files (docs/web.md): for browsers
         methods = rule.methods - {"HEAD", "OPTIONS"}
         for path in _spec_paths(rule):
             for method in methods:
                 assert (path, method) in documented, (path, method)
-    docs = h.client.get("/docs")
+    docs = h.client.get("/docs", follow_redirects=True)
     assert docs.status_code == 200 and b"/openapi.json" in docs.data
 
 
@@ -353,3 +376,13 @@ def test_hash_distance(h, a, b, distance):
 )
 def test_hash_distance_bad_input_is_400(h, query):
     error_of(h.client.get("/api/v1/hash/distance", query_string=query), 400)
+
+
+def test_extract_takes_values_printed_and_refuses_other_values(h):
+    answer = h.post("extract", JPEG, "photo.jpg", query_string={"values": "printed"})
+    assert answer.status_code == 202
+    assert h.jobs.get(answer.get_json()["uuid"]).options["values"] == "printed"
+    refused = h.post("extract", JPEG, "photo.jpg", query_string={"values": "pretty"})
+    assert "values" in error_of(refused, 400)
+    printed = run("extract", JPEG, "photo.jpg", values="printed").result["metadata"]["exif"]
+    assert printed["exif"]["ExposureTime"] == "1/160"
