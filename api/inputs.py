@@ -56,6 +56,8 @@ def request_params(request: Request) -> dict:
     """Query string, then form fields, then a JSON object body, merged (later wins)."""
     params: dict = dict(request.args.items())
     params.update(request.form.items())
+    if not all(isinstance(name, str) for name in params):  # a multipart part without a name
+        raise BadRequest("every form field needs a name")
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):

@@ -85,6 +85,19 @@ def test_wrong_typed_options_as_form_fields_and_batch_shapes(api):
     assert not stored_objects(api) and not job_keys(api)
 
 
+@pytest.mark.parametrize("path", ["/api/v1/extract", "/api/v1/batch"])
+def test_a_form_field_whose_name_cannot_be_read_is_400(api, path):
+    # A name ending in a backslash: the multipart parser reads no name at all.
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="x\\"\r\n\r\n1\r\n'
+        + b'--b\r\nContent-Disposition: form-data; name="url"\r\n\r\n'
+        + URL.encode()
+        + b"\r\n--b--\r\n"
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=b"}
+    refused(requests.post(f"{api.api_url}{path}", data=body, headers=headers))
+
+
 SURROGATES = [
     ("/api/v1/extract", '{"url": "\\ud800"}'),
     ("/api/v1/extract", '{"url": "https://images.example/\\udfff.jpg"}'),
