@@ -72,6 +72,8 @@ def prepared(kind: str, body: dict) -> tuple[dict, tuple[str, ...]]:
     if kind == "remove_duplicates":
         body.setdefault("range", SEED_RANGE)
     records = body.get("records")
+    if records == []:  # Ximilar's API refuses it (the native API answers it with nothing)
+        raise BadRequest("records is empty")
     if isinstance(records, list):
         body["records"] = [_with_id(kind, record) for record in records]
     if kind == "visual_hash" and "hash_type" not in body:

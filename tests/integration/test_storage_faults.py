@@ -74,10 +74,8 @@ def test_a_frozen_s3_answers_503_within_the_bound_and_health_stays_instant(froze
         print(f"S3 frozen: /healthz meanwhile in {health_took:.2f} s")
         for answer, took in answers:
             assert answer.status_code == 503, answer.text
-            assert answer.json() == {
-                "success": False,
-                "error": "service temporarily unavailable, try again",
-            }
+            body = answer.json()
+            assert body["success"] is False and "unavailable" in body["error"], body
             assert took < BOUND, took
         ready, took = timed("GET", f"{stack.api_url}/readyz")
         assert ready.status_code == 503 and took < BOUND, took
@@ -99,7 +97,9 @@ def test_s3_refusing_connections_is_503_at_once(frozen_stack):
         assert submit.status_code == 503 and took < 1.0, took
     finally:
         s3.accept()
-    assert requests.get(f"{stack.api_url}{job['statusUrl']}").status_code == 200
+    # Back within the breaker's cooldown (2 s): it then tries storage again.
+    url = f"{stack.api_url}{job['statusUrl']}"
+    wait_for(lambda: requests.get(url).status_code == 200, 5, "the status to answer")
 
 
 def test_healthz_touches_nothing_and_readyz_is_bounded_when_everything_hangs(frozen_stack):
@@ -112,7 +112,8 @@ def test_healthz_touches_nothing_and_readyz_is_bounded_when_everything_hangs(fro
         ready, took = timed("GET", f"{stack.api_url}/readyz")
         assert ready.status_code == 503 and took < BOUND, took
         checks = ready.json()["checks"]
-        assert checks["redis"] == checks["storage"] == "unavailable: no answer within 1 s"
+        assert checks["redis"] == "unavailable: no answer within 1 s"
+        assert checks["storage"].startswith("unavailable")  # no answer, or the breaker open
     finally:
         os.killpg(server.process.pid, signal.SIGCONT)
         s3.thaw()

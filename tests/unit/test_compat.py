@@ -259,7 +259,8 @@ def test_ximilar_request_defaults_are_the_seed_ones():
     assert (
         types == ("phash", "bmh1") and "hash_type" not in body and "_id" not in body["records"][0]
     )
-    assert ximilar.prepared("visual_hash", {"records": [], "hash_type": "phash"})[1] == ("phash",)
+    given = {"records": [{"_url": "u"}], "hash_type": "phash"}
+    assert ximilar.prepared("visual_hash", given)[1] == ("phash",)
     assert ximilar.prepared("rank_images", {"records": 5})[0]["records"] == 5  # refused later
 
 
