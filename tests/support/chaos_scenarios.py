@@ -13,14 +13,13 @@ restarts are counted.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.chaos import Load, Outcome, job_states, outcome, sample_images, settle
-from tests.support.components import PrivateRedis, RabbitNode, S3Process, SmallDisk
+from tests.support.components import PrivateRedis, RabbitNode, S3Process, SmallDisk, Supervisor
 from tests.support.stack import Stack
 
 CHAOS_LIMITS = {
@@ -75,34 +74,14 @@ class Service:
         logs = self.workdir / "logs"
         logs.mkdir(exist_ok=True)
         self.stack = Stack(self.redis.url, s3_url, logs, overrides=overrides)
-        self.worker = self.stack.start_worker()
+        self.supervisor = Supervisor(self.stack, self.stack.start_worker())
         self.stack.api_url = self.stack.start_api()
-        self.restarts = 0
-        self._closing = threading.Event()
-        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
-        self._supervisor.start()
-
-    def _supervise(self) -> None:
-        """Start the worker again whenever it exits (a process manager's restart policy)."""
-        while not self._closing.wait(0.5):
-            if self.worker.poll() is not None:
-                self.restarts += 1
-                with contextlib.suppress(RuntimeError, TimeoutError):
-                    self.worker = self.stack.start_worker()
-
-    def wait_for_new_worker(self, old) -> None:
-        deadline = time.monotonic() + 120
-        while self.worker is old or self.stack.live_workers() == 0:
-            if time.monotonic() > deadline:
-                raise TimeoutError("no worker came back")
-            time.sleep(0.2)
 
     def states(self, ids: list[str]) -> list[dict]:
         return job_states(self.stack.redis(), self.stack.prefix, ids)
 
     def close(self) -> None:
-        self._closing.set()
-        self._supervisor.join()
+        self.supervisor.stop()
         if self.s3 is not None:
             self.s3.stop()
         if self.disk is not None:
@@ -127,13 +106,13 @@ class Scenario:
 
 
 def _kill_worker(service: Service) -> str:
-    service.killed = service.worker
-    service.stack.kill(service.worker)
+    service.killed = service.supervisor.worker
+    service.stack.kill(service.killed)
     return "SIGKILL to the worker's process group; restarted by the supervisor"
 
 
 def _worker_back(service: Service) -> None:
-    service.wait_for_new_worker(service.killed)
+    service.supervisor.wait_for_new_worker(service.killed)
 
 
 def _kill(server: PrivateRedis) -> str:
@@ -223,7 +202,7 @@ def run(scenario: Scenario, timing: Timing, workdir: Path) -> Outcome:
         accepted = [s for s in submissions if s.status == 202]
         states = settle(service.states, accepted, timing.drain)
         result = outcome(scenario.name, fault, submissions, states, repaired_at)
-        result.restarts = service.restarts
+        result.restarts = service.supervisor.restarts
         return result
     finally:
         service.close()

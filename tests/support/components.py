@@ -11,7 +11,10 @@ and come back with its data.
 - :class:`S3Process` — moto's S3 server in a process of its own, which closes
   its port on SIGUSR1 and opens it again on SIGUSR2 (connections refused,
   objects kept) and can be frozen with SIGSTOP (connections accepted, never
-  answered).
+  answered);
+- :class:`Supervisor` — starts a stack's worker again whenever it exits, as a
+  process manager's restart policy does (kombu's Redis transport can stop a
+  worker when its broker connection drops: "Unrecoverable error").
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import redis
 
-from tests.support.stack import REPO, free_port, wait_for
+from tests.support.stack import REPO, Stack, free_port, wait_for
 
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672")
 RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
@@ -306,3 +310,36 @@ class SmallDisk:
         if self.mounted:
             subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
             self.mounted = False
+
+
+class Supervisor:
+    """Keeps one worker of ``stack`` running: started again whenever it exits (compose's
+    ``restart: unless-stopped``, a Kubernetes restart policy); ``restarts`` counts them."""
+
+    def __init__(self, stack: Stack, worker: subprocess.Popen) -> None:
+        self.stack = stack
+        self.worker = worker
+        self.restarts = 0
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._closing.wait(0.5):
+            if self.worker.poll() is not None:
+                self.restarts += 1
+                with contextlib.suppress(RuntimeError, TimeoutError):
+                    self.worker = self.stack.start_worker()
+
+    def wait_for_new_worker(self, old: subprocess.Popen, timeout: float = 120) -> None:
+        """Until a worker other than ``old`` runs and has stamped its heartbeat."""
+        wait_for(
+            lambda: self.worker is not old and self.stack.live_workers() > 0,
+            timeout,
+            "a new worker",
+            interval=0.2,
+        )
+
+    def stop(self) -> None:
+        self._closing.set()
+        self._thread.join()
