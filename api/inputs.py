@@ -1,10 +1,11 @@
-"""Read a job submission: the input (multipart ``file`` or ``url``), the options, ``wait`` and
-``callbackUrl``.
+"""Read a job submission: the input (multipart ``file``, ``url`` or ``base64``), the options,
+``wait`` and ``callbackUrl``.
 
 Parameters come from the query string, form fields and a JSON object body,
 in that order of precedence (later wins). The upload's type is sniffed from
 its first bytes, once (415 when it is no image we handle; the format then
-travels with the job), and its size checked (413). Options are validated by
+travels with the job), and its size checked (413). ``base64`` (plain, or a ``data:``
+URL: ``common.inline``) is decoded here and then taken as an upload. Options are validated by
 the operation's own declaration (``common.operations``) into a typed value:
 a wrong name, type or value is a 400. A URL is refused at once (400
 ``url_forbidden``) for what the worker's loader would refuse without
@@ -14,6 +15,7 @@ resolving it: its scheme, user info, or a literal address the policy forbids
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from typing import IO, Any
@@ -25,6 +27,7 @@ from common import options as opts
 from common.errors import BadRequest, TooLarge
 from common.fetch.policy import FetchPolicy
 from common.fetch.submitted import check_submitted_url
+from common.inline import decode_base64
 from common.names import clean_file_name
 from common.operations import Operation
 from common.settings import Settings
@@ -34,7 +37,7 @@ from worker.media.formats import Format, require_format
 MAX_WAIT_SECONDS = 30
 MAX_URL_LENGTH = 2048
 # Not options of any operation: parameters of the job itself.
-META_PARAMS = frozenset({"key", "wait", "url", "file", "callbackUrl"})
+META_PARAMS = frozenset({"key", "wait", "url", "file", "base64", "callbackUrl"})
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -99,14 +102,36 @@ def _size_of(stream: IO[bytes]) -> int:
     return size
 
 
-def read_upload(file: FileStorage, max_bytes: int) -> tuple[IO[bytes], Format, int]:
-    """The upload's stream (at byte 0), sniffed format and size; 415 / 413 when refused."""
+def read_upload(
+    file: FileStorage,
+    max_bytes: int,
+    kinds: tuple[str, ...] = ("image",),
+    max_video_bytes: int | None = None,
+) -> tuple[IO[bytes], Format, int]:
+    """The upload's stream (at byte 0), sniffed format and size; 415 / 413 when refused
+    (a video, where ``kinds`` allows one, has its own limit ``max_video_bytes``)."""
     stream = file.stream
-    fmt = require_format(stream.read(32))
+    fmt = require_format(stream.read(64), kinds)
     size = _size_of(stream)
+    if fmt.kind == "video" and max_video_bytes is not None:
+        max_bytes = max_video_bytes
     if size > max_bytes:
         raise TooLarge(f"file too large (limit {max_bytes} bytes)")
     return stream, fmt, size
+
+
+def read_inline(value: object, max_bytes: int) -> tuple[IO[bytes], Format, int, str]:
+    """A ``base64`` input as an upload: stream, sniffed format, size and a file name."""
+    data = decode_base64(value, max_bytes)
+    fmt = require_format(data[:32])
+    return io.BytesIO(data), fmt, len(data), f"base64{fmt.extension}"
+
+
+def allow_inline(request: Request, max_upload_bytes: int) -> None:
+    """Let the body carry a base64 file (a third larger than the file) in JSON or a form."""
+    room = max_upload_bytes * 4 // 3 + 1024 * 1024
+    request.max_content_length = max(request.max_content_length or 0, room)
+    request.max_form_memory_size = max(request.max_form_memory_size or 0, room)
 
 
 def check_url(value: object, policy: FetchPolicy | None = None) -> str:
@@ -127,24 +152,30 @@ def read_submission(
     operation: Operation,
     request: Request,
     max_upload_bytes: int,
+    max_video_bytes: int | None = None,
     policy: FetchPolicy | None = None,
 ) -> Submission:
     """Validate a ``POST /api/v1/{operation}`` request (``policy``: see :func:`check_url`)."""
+    allow_inline(request, max_upload_bytes)
     params = request_params(request)
     options = options_of(operation, params)
     wait = parse_wait(params.get("wait"))
     file = request.files.get("file")
     url = params.get("url")
-    if file is not None and url is not None:
-        raise BadRequest("send either a file or a url, not both")
+    inline = params.get("base64")
+    if sum(x is not None for x in (file, url, inline)) > 1:
+        raise BadRequest("send one of a file, a url or base64, not both or all")
     callback = params.get("callbackUrl")
+    if inline is not None:
+        stream, fmt, size, name = read_inline(inline, max_upload_bytes)
+        return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if file is not None:
-        stream, fmt, size = read_upload(file, max_upload_bytes)
+        stream, fmt, size = read_upload(file, max_upload_bytes, operation.kinds, max_video_bytes)
         name = clean_file_name(file.filename)
         return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if url is not None:
         return Submission(options, wait, url=check_url(url, policy), callback_url=callback)
-    raise BadRequest("send a multipart 'file' or a 'url'")
+    raise BadRequest("send a multipart 'file', a 'url' or 'base64'")
 
 
 def read_callback(value: object, settings: Settings) -> str | None:

@@ -69,6 +69,9 @@ _CALLBACK = _param(
 _LIMITED = _error("rate limited: wait Retry-After seconds")
 
 
+_BASE64 = {"type": "string", "description": "the file as base64, or a data: URL of base64"}
+
+
 def _body(multipart: dict, by_url: dict) -> dict:
     content = {"multipart/form-data": {"schema": multipart}, "application/json": {"schema": by_url}}
     return {"required": True, "content": content}
@@ -83,8 +86,12 @@ def _submit(op: Operation) -> dict:
     }
     by_url = {
         "type": "object",
-        "required": ["url"],
-        "properties": {"url": {"type": "string", "format": "uri"}, **opts.json_schema(op.options)},
+        "anyOf": [{"required": ["url"]}, {"required": ["base64"]}],
+        "properties": {
+            "url": {"type": "string", "format": "uri"},
+            "base64": _BASE64,
+            **opts.json_schema(op.options),
+        },
     }
     return {
         "summary": op.summary,
@@ -173,9 +180,10 @@ def _batch_paths(ops: tuple[Operation, ...]) -> dict:
     }
     by_url = {
         "type": "object",
-        "required": ["urls"],
+        "anyOf": [{"required": ["urls"]}, {"required": ["base64"]}],
         "properties": {
             "urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
+            "base64": {"type": "array", "items": _BASE64},
             "operations": operations,
             **typed,
         },

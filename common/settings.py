@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     )
     API_KEYS: str = Field("", description="comma-separated; empty runs the service open")
     MAX_UPLOAD_BYTES: int = Field(50 * MiB, gt=0)
+    MAX_VIDEO_BYTES: int = Field(1024 * MiB, gt=0, description="a video upload (docs/video.md)")
     MAX_IMAGE_PIXELS: int = Field(100_000_000, gt=0)
     MAX_BATCH_ITEMS: int = Field(10_000, gt=0, description="files, URLs or records per batch")
     MAX_BATCH_BYTES: int = Field(1024 * MiB, gt=0, description="size of one batch request")
@@ -53,6 +54,14 @@ class Settings(BaseSettings):
         description="tests and `exifq dev --serve-dir` only: comma-separated ip:port endpoints "
         "URL inputs may reach",
     )
+
+    # Virus scanning (common/clamav.py): unix:///path/clamd.sock or tcp://host:3310.
+    CLAMD_URL: str | None = None
+    CLAMD_TIMEOUT: float = Field(30.0, gt=0, description="seconds for one clamd exchange")
+    CLAMD_STREAM_MAX_BYTES: int = Field(
+        25 * MiB, gt=0, description="at most clamd's StreamMaxLength; larger files: not scanned"
+    )
+    SCAN_INFECTED: str = Field("report", pattern=r"^(report|reject)$")
 
     # Operators (docs/operators.md).
     RATE_LIMIT: str = Field(

@@ -105,7 +105,8 @@ def process_job(self: Task, job_id: str) -> str:
         return _fail_quietly(rt, job_id, Timeout(message).to_dict())
     except TRANSIENT as exc:
         if self.request.retries >= settings.TASK_MAX_RETRIES:
-            error = {"code": "service_unavailable", "message": f"storage or Redis failed: {exc}"}
+            code = getattr(exc, "code", "service_unavailable")  # a TransientError may name it
+            error = {"code": code, "message": f"a service the job needs failed: {exc}"}
             return _fail_quietly(rt, job_id, error)
         log.warning("job %s: transient fault, retrying: %s", job_id, exc)
         with contextlib.suppress(*TRANSIENT):

@@ -4,7 +4,9 @@ What a person sees, and nothing else: one line per part as it comes up —
 Redis (``REDIS_URL`` when set; else a private ``redis-server`` on a free port
 when one is on PATH; else an embedded fakeredis server, much slower, and
 said so), the storage (S3 when ``STORAGE=s3``, else the directory
-``LOCAL_STORAGE_DIR``), the file server of ``--serve-dir``, the worker (with
+``LOCAL_STORAGE_DIR``), the file server of ``--serve-dir``, virus scans
+(``CLAMD_URL`` when set; else a private clamd when Debian's clamav-daemon is
+installed, ``exifq.cli.clamd``), the worker (with
 the beat sweeper) and the API under gunicorn — then, once ``/readyz`` answers
 200, the URL, the web page and docs links, the API key when ``API_KEYS`` is
 set, and the log file. Everything the parts print goes to that file
@@ -186,7 +188,20 @@ def _parts(
             allowed = devparts.allowlist_with(settings.URL_TEST_ALLOWLIST, endpoint)
             overrides["URL_TEST_ALLOWLIST"] = allowed
             screen.part("files", f"http://{endpoint}/ serves {directory} (URL jobs may fetch it)")
+        overrides.update(_scanner(settings, stack, screen))
         yield child_environment(**overrides)
+
+
+def _scanner(settings: Settings, stack: contextlib.ExitStack, screen: Screen) -> dict[str, str]:
+    """``CLAMD_URL`` for the stack: the configured one, else a private clamd when installed."""
+    from exifq.cli import clamd
+
+    if settings.CLAMD_URL or clamd.installed() is None:
+        screen.part("clamd", settings.CLAMD_URL or "virus scans off (no clamd, no CLAMD_URL)")
+        return {}
+    private = stack.enter_context(clamd.running())
+    screen.part("clamd", f"a private clamd at {private.url}")
+    return {"CLAMD_URL": private.url}
 
 
 def _storage(settings: Settings, screen: Screen) -> dict[str, str]:

@@ -29,13 +29,29 @@ def _rate_limit(text: str) -> str:
 
 
 def add_arguments(commands: argparse._SubParsersAction) -> None:
-    keys = commands.add_parser(
+    from exifq.cli.texts import add_command
+
+    keys = add_command(
+        commands,
         "keys",
-        help="create, list and revoke API keys (in Redis)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        summary="create, list and revoke API keys (in Redis)",
+        description=[
+            "API keys managed in the service's Redis (REDIS_URL): create prints the key once, "
+            "on stdout; only its hash is stored. A revoked key is refused by every API process "
+            "from its next request. Keys in API_KEYS keep working beside these.",
+        ],
+        example_lines=(
+            "exifq keys create --name mobile-app --rate-limit 600/minute",
+            "exifq keys list",
+            "exifq keys revoke KEY_ID",
+        ),
     )
-    actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = keys.add_subparsers(
+        dest="action",
+        required=True,
+        metavar="ACTION",
+        help="create: make a key; list: the keys; revoke: delete one",
+    )
     create = actions.add_parser("create", help="make a key and print it (once)")
     create.add_argument("--name", default="", help="what the key is for (shown by list)")
     create.add_argument(
@@ -49,7 +65,7 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="the managed keys (never the keys themselves)")
     listing.add_argument("--json", action="store_true", help="JSON Lines, one key per line")
     revoke = actions.add_parser("revoke", help="delete a key: refused from the next request on")
-    revoke.add_argument("key_id", metavar="KEY_ID")
+    revoke.add_argument("key_id", metavar="KEY_ID", help="the id that create and list show")
 
 
 def _row(key) -> dict:

@@ -58,6 +58,9 @@ def _runner(
         _use_exiftool(settings)
     chosen = opts.from_arguments(operation.options, args)
     limits = Limits(max_pixels=settings.MAX_IMAGE_PIXELS) if settings else Limits()
+    if _scanning(chosen):
+        output = getattr(args, "output", None)
+        return _scanning_runner(operation, chosen, limits, settings, output, several)
     if not operation.produces_file:
         return lambda item: (
             operation.run(Source(item.path.name, item.path.read_bytes()), chosen, limits).result
@@ -80,6 +83,36 @@ def _runner(
         return {**result, "output": str(target)}
 
     return to_file
+
+
+def _scanning(options: object) -> bool:
+    """As ``worker.scan.wanted``, without importing it (a plain strip loads no settings)."""
+    return bool(getattr(options, "scan", False))
+
+
+def _scanning_runner(operation, chosen, limits, settings, output, several):
+    """With a virus scan (``CLAMD_URL``): whole files in memory; an infected file gets no
+    output file."""
+    from common.clamav import ScanFailed, ScanUnavailable
+    from common.settings import load_settings
+    from worker.scan import run_with_scan
+
+    config = settings or load_settings()
+
+    def scan_and_run(item: Input) -> dict:
+        source = Source(item.path.name, item.path.read_bytes())
+        try:
+            outcome = run_with_scan(operation, source, chosen, limits, config)
+        except ScanUnavailable as exc:  # no retries here: say so
+            raise ScanFailed(str(exc)) from exc
+        if not operation.produces_file or outcome.cleaned is None:
+            return outcome.result
+        target = cleaned_path(item, output, several)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_whole(target, outcome.cleaned)
+        return {**outcome.result, "output": str(target)}
+
+    return scan_and_run
 
 
 def _use_exiftool(settings: Settings) -> None:

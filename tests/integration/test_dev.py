@@ -26,7 +26,7 @@ from tests.support.stack import REPO, free_port
 pytestmark = pytest.mark.integration
 
 READY_WITHIN = 120.0  # seconds from start to the URL on a loaded 2-core machine
-PART = re.compile(r"^  (redis|storage|files|worker|api) +(\S.*)  \((\d+\.\d) s\)$")
+PART = re.compile(r"^  (redis|storage|files|clamd|worker|api) +(\S.*)  \((\d+\.\d) s\)$")
 KEY = "dev-test-key"
 GPS = next(f for f in corpus_files() if f.id == "exiftool/t/images/GPS.jpg")
 
@@ -100,7 +100,9 @@ def test_dev_shows_its_parts_then_the_url_and_serves_local_urls_only(tmp_path):
         parts = [PART.match(line) for line in before[:-1]]
         assert all(parts), before
         names = [match.group(1) for match in parts]
-        assert names[:3] == ["redis", "storage", "files"] and sorted(names[3:]) == ["api", "worker"]
+        assert names[:4] == ["redis", "storage", "files", "clamd"]
+        assert sorted(names[4:]) == ["api", "worker"]
+        assert parts[3].group(2).startswith("a private clamd at unix://")  # run.sh installs it
         assert parts[0].group(2).startswith("private redis-server on 127.0.0.1:")
         assert parts[1].group(2) == f"local directory {tmp_path / 'store'}"
         log_file = tmp_path / "var" / "log" / "exifq-dev.log"
@@ -119,13 +121,14 @@ def test_dev_shows_its_parts_then_the_url_and_serves_local_urls_only(tmp_path):
         headers = {"X-API-Key": KEY}
         fetched = requests.post(
             f"{url}/api/v1/hash",
-            json={"url": f"http://127.0.0.1:{files}/{GPS.id}", "types": "md5"},
+            json={"url": f"http://127.0.0.1:{files}/{GPS.id}", "types": "md5", "scan": True},
             params={"wait": 30},
             headers=headers,
             timeout=60,
         ).json()
         assert fetched["status"] == "completed", fetched
         assert fetched["hashes"] == {"md5": hashlib.md5(GPS.data).hexdigest()}
+        assert fetched["virusScan"]["scanned"] and fetched["virusScan"]["infected"] is False
         refused = requests.post(
             f"{url}/api/v1/hash",
             json={"url": f"{url}/healthz"},  # loopback too, but not the file server
