@@ -194,6 +194,8 @@ def covering(k: int, s: int, r: int) -> tuple[int, ...]:
     """
     if s == k - r:
         return tuple(sum(1 << b for b in chosen) for chosen in combinations(range(k), s))
+    if r == 0:
+        return ((1 << s) - 1,)  # equal hashes agree on any blocks
     error_sets, tables = _subsets(k, r), _subsets(k, s)
     full = (1 << k) - 1
     missed = _index_of(error_sets, _sub_subsets(full ^ tables, k, r))  # table -> r-sets it misses
@@ -220,7 +222,10 @@ def _sub_subsets(masks: np.ndarray, k: int, size: int) -> np.ndarray:
     """(len(masks), C(m, size)): every ``size``-subset of each mask's m set bits (m all equal)."""
     set_bits = np.nonzero((masks[:, None] >> np.arange(k)) & 1)[1].reshape(len(masks), -1)
     picks = np.array(list(combinations(range(set_bits.shape[1]), size)), dtype=np.int64)
-    return (np.int64(1) << set_bits[:, picks]).sum(axis=2)
+    subsets = np.zeros((len(masks), len(picks)), dtype=np.int64)
+    for column in picks.reshape(len(picks), size).T:  # one member at a time: small temporaries
+        subsets |= np.int64(1) << set_bits[:, column]
+    return subsets
 
 
 def _index_of(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -326,7 +331,8 @@ class _KeySorter:
         rows = np.arange(n, dtype=np.uint64) << np.uint64(self.fold_bits)
         self.tail = rows | (folded & self.fold_mask)
         self.packed = np.empty(n, dtype=np.uint64)
-        self.spare = np.empty(n, dtype=np.uint64)
+        self.spare = np.empty(n + 1, dtype=np.uint64)
+        self.spare[n] = np.iinfo(np.uint64).max  # keys are < 2^(64 - low_bits)
 
     def candidates(
         self, words: np.ndarray, mask: np.ndarray, r: int
@@ -341,22 +347,23 @@ class _KeySorter:
         """
         packed, spare = self.packed, self.spare
         for i, word in enumerate(np.flatnonzero(mask)):
-            np.bitwise_and(words[:, word], mask[word], out=spare)
-            np.multiply(spare, _FOLD[word % len(_FOLD)], out=packed if i == 0 else spare)
+            part = spare[: self.n]
+            np.bitwise_and(words[:, word], mask[word], out=part)
+            np.multiply(part, _FOLD[word % len(_FOLD)], out=packed if i == 0 else part)
             if i:
-                np.add(packed, spare, out=packed)
+                np.add(packed, part, out=packed)
         np.bitwise_and(packed, self.high_mask, out=packed)
         np.bitwise_or(packed, self.tail, out=packed)
         packed.sort()
-        np.right_shift(packed, self.low_bits, out=spare)
-        starts = np.flatnonzero(spare[1:] == spare[:-1])
+        keys = spare[: self.n]  # spare[n] is a sentinel no key equals: runs end there
+        np.right_shift(packed, self.low_bits, out=keys)
+        starts = np.flatnonzero(keys[1:] == keys[:-1])
         gap = 1
         while starts.size:
             ends = starts + gap
             close = np.bitwise_count((packed[starts] ^ packed[ends]) & self.fold_mask) <= r
             yield self._rows_at(starts[close]), self._rows_at(ends[close]), len(starts)
             gap += 1
-            starts = starts[starts + gap < self.n]
             starts = starts[spare[starts + gap] == spare[starts]]
 
     def _rows_at(self, where: np.ndarray) -> np.ndarray:
