@@ -4,7 +4,7 @@ Blueprints, one concern each: ``jobs`` (submit and status routes for every
 registered operation, ``common.operations``), ``downloads``,
 ``batch`` (many inputs, one UUID), ``matching`` (Ximilar-shaped similarity
 jobs), ``distance``, ``limits`` (the sizes accepted), ``health``, ``openapi``;
-``/metrics`` is added by ``metrics``.
+``/metrics`` is added by ``metrics``; ``ratelimit`` limits every other route.
 Dependencies come from settings unless a test injects them. Importing this
 package reads no settings and builds no Celery app (the sender builds one on
 its first send).
@@ -16,15 +16,18 @@ import logging
 from collections.abc import Callable
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import batch, distance, downloads, health, jobs, limits, matching, openapi, web
 from api.compat import register as register_adapters
 from api.errors import register_error_handlers
 from api.metrics import init_metrics
+from api.ratelimit import init_rate_limit
 from api.services import Services, celery_sender, job_enqueuer
 from common import operations
 from common.clock import Clock, SystemClock
 from common.jobs import JobStore
+from common.keys import check_rate_limit
 from common.redis_client import redis_client
 from common.settings import Settings, load_settings
 from common.storage import Storage, get_storage
@@ -48,6 +51,8 @@ def create_app(
 ) -> Flask:
     """The API for ``settings`` (read from the environment when omitted); connects lazily."""
     settings = settings or load_settings()
+    if settings.RATE_LIMIT:
+        check_rate_limit(settings.RATE_LIMIT)
     operations.load_modules(settings.OPERATION_MODULES)
     clock = clock or SystemClock()
     send_task = send_task or celery_sender(settings)
@@ -75,6 +80,9 @@ def create_app(
     register_adapters(app, settings)
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
     init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")
+    init_rate_limit(app, svc)
+    if settings.PROXY_HOPS:  # the client's address from X-Forwarded-For (rate limits, logs)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_HOPS)
     if not settings.api_keys:
-        log.warning("API_KEYS is empty: the API is open to anyone who can reach it")
+        log.warning("API_KEYS is empty: the API is open unless managed keys exist (exifq keys)")
     return app

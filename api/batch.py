@@ -1,8 +1,9 @@
 """``POST /api/v1/batch`` (many files and URLs, one or more operations → one UUID) and
 ``GET /api/v1/batch/{uuid}`` (progress, and each item's status and result link).
 
-Inputs: repeated multipart ``file`` fields, and URLs as repeated ``url`` form
-fields or a JSON ``urls`` list. ``operations`` is a comma list (or JSON list)
+Inputs: repeated multipart ``file`` fields, ``base64`` files (repeated form fields
+or a JSON list; plain or ``data:`` URLs), and URLs as repeated ``url`` form fields or
+a JSON ``urls`` list. ``operations`` is a comma list (or JSON list)
 of registered operations (``common.operations``; default ``extract``);
 options keep their single-job names (``pixels``; ``keep``, ``drop``;
 ``types``, ``fast``) and go to every requested operation that has them.
@@ -25,13 +26,21 @@ from flask import Blueprint, Request, request
 
 from api.auth import request_owner
 from api.fanout import BatchInput, create_batch
-from api.inputs import check_url, parse_wait, read_upload, request_params
+from api.inputs import (
+    check_url,
+    parse_wait,
+    read_callback,
+    read_inline,
+    read_upload,
+    request_params,
+)
 from api.jobs import require_visible
+from api.ratelimit import charge, costs_jobs, request_cost
 from api.services import Services, services
 from common import operations as registry
 from common import options as opts
 from common.batches import PLAIN, Batch, ItemState
-from common.clock import isoformat
+from common.bodies import progress_body
 from common.errors import BadRequest, ExifqError
 from common.names import clean_file_name, relative_name
 from common.status import COMPLETED, FAILED
@@ -41,7 +50,7 @@ bp = Blueprint("batch", __name__)
 
 MAX_PAGE = 1000
 PARALLEL_READS = 8
-_BATCH_PARAMS = {"operations", "urls", "url", "file", "wait", "key"}
+_BATCH_PARAMS = {"operations", "urls", "url", "file", "wait", "key", "base64", "callbackUrl"}
 
 
 def allow_large_request(req: Request, svc: Services) -> None:
@@ -95,21 +104,41 @@ def _file_input(file, max_bytes: int) -> BatchInput:
     )
 
 
+def _inline_input(value: object, index: int, max_bytes: int) -> BatchInput:
+    try:
+        stream, fmt, size, name = read_inline(value, max_bytes)
+    except ExifqError as exc:
+        return BatchInput(name=f"base64-{index}", error=exc.to_dict())
+    name = f"base64-{index}{fmt.extension}"
+    return BatchInput(name=name, upload=stream, upload_format=fmt, size=size, file_name=name)
+
+
+def _inline_values(req: Request, params: dict) -> list:
+    """``base64``: repeated form fields, or a JSON string or list of strings."""
+    if not req.is_json:
+        return req.form.getlist("base64")
+    value = params.get("base64", [])
+    return value if isinstance(value, list) else [value]
+
+
 def read_inputs(req: Request, params: dict, svc: Services) -> list[BatchInput]:
-    """The batch's inputs in order: files first, then URLs."""
+    """The batch's inputs in order: files first, then base64 files, then URLs."""
     urls = req.form.getlist("url") + req.form.getlist("urls")
     if req.is_json:
         urls += _as_list(params.get("urls", []), "urls")
         if "url" in params:
             urls.append(params["url"])
     files = req.files.getlist("file")
-    count = len(files) + len(urls)
+    inline = _inline_values(req, params)
+    count = len(files) + len(urls) + len(inline)
     if count == 0:
-        raise BadRequest("send files (multipart 'file') and/or 'urls'")
+        raise BadRequest("send files (multipart 'file'), 'base64' and/or 'urls'")
     if count > svc.settings.MAX_BATCH_ITEMS:
         raise BadRequest(f"too many inputs: {count} (limit {svc.settings.MAX_BATCH_ITEMS})")
     max_bytes = svc.settings.MAX_UPLOAD_BYTES
-    return [_file_input(file, max_bytes) for file in files] + [_url_input(url) for url in urls]
+    uploads = [_file_input(file, max_bytes) for file in files]
+    uploads += [_inline_input(value, i, max_bytes) for i, value in enumerate(inline)]
+    return uploads + [_url_input(url) for url in urls]
 
 
 def find_batch(svc: Services, kind: str, batch_id: str) -> Batch:
@@ -117,19 +146,6 @@ def find_batch(svc: Services, kind: str, batch_id: str) -> Batch:
     batch = svc.batches.get(batch_id)
     require_visible(svc, batch, kind)
     return batch
-
-
-def progress_body(batch: Batch) -> dict:
-    return {
-        "success": True,
-        "uuid": batch.uuid,
-        "status": batch.status,
-        "total": batch.total,
-        "completed": batch.completed,
-        "failed": batch.failed,
-        "createdAt": isoformat(batch.created_at),
-        "expiresAt": isoformat(batch.expires_at),
-    }
 
 
 def _item_body(state: ItemState) -> dict:
@@ -196,6 +212,7 @@ def _answer(svc: Services, batch: Batch, wait: float):
 
 
 @bp.post("/api/v1/batch")
+@costs_jobs
 def submit():
     svc = services()
     owner = request_owner(svc.settings.api_keys, required=True)
@@ -203,8 +220,12 @@ def submit():
     params = request_params(request)
     operations = parse_operations(params)
     wait = parse_wait(params.get("wait"))
+    callback = read_callback(params.get("callbackUrl"), svc.settings)
     inputs = read_inputs(request, params, svc)
-    batch = create_batch(svc, PLAIN, owner=owner, inputs=inputs, operations=operations)
+    charge(request_cost(len(inputs) * len(operations)))
+    batch = create_batch(
+        svc, PLAIN, owner=owner, inputs=inputs, operations=operations, callback_url=callback
+    )
     if wait > 0:
         return _answer(svc, batch, wait)
     body = {**progress_body(batch), "statusUrl": f"/api/v1/batch/{batch.uuid}"}

@@ -22,6 +22,7 @@ from api.services import Services
 from common.batches import Batch, NewItem
 from common.jobs import upload_key
 from common.tasks import FANOUT_TASK
+from common.webhook_queue import BATCH, Delivery, WebhookQueue, request_delivery
 from worker.answering import request_answer
 from worker.media.formats import Format
 
@@ -63,6 +64,7 @@ def create_batch(
     inputs: Sequence[BatchInput],
     operations: dict[str, dict],
     batch_id: str | None = None,
+    callback_url: str | None = None,
 ) -> Batch:
     """Store the uploads, write the batch and its jobs, send the tasks; the batch as written.
 
@@ -99,11 +101,19 @@ def create_batch(
         for (op, options), job_id in zip(operations.items(), ids, strict=True)
     ]
     batch = svc.batches.create(
-        batch_id, kind, owner=owner, operations=list(operations), items=items
+        batch_id,
+        kind,
+        owner=owner,
+        operations=list(operations),
+        items=items,
+        callback_url=callback_url,
     )
     _send(svc, [new.job.uuid for new in items if new.job.error is None])
     if batch.items_finished:  # every input was unusable: nothing will finish it later
         request_answer(svc.batches, svc.send_task, batch_id)
+        if batch.finished and callback_url:
+            queue = WebhookQueue(svc.jobs.redis, svc.jobs.prefix)
+            request_delivery(svc.send_task, queue, Delivery(BATCH, batch_id), svc.clock.now())
     return batch
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from api.errors import UNAVAILABLE
+from api.ratelimit import unlimited
 from api.services import services
 from common import heartbeat
 
@@ -12,6 +13,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@unlimited
 def healthz():
     return {"success": True, "status": "ok"}
 
@@ -24,6 +26,7 @@ def _check(probe) -> str:
 
 
 @bp.get("/readyz")
+@unlimited
 def readyz():
     """Ready when Redis answers, storage answers and a worker stamped its heartbeat recently."""
     svc = services()

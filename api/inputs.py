@@ -1,15 +1,18 @@
-"""Read a job submission: the input (multipart ``file`` or ``url``), the options and ``wait``.
+"""Read a job submission: the input (multipart ``file``, ``url`` or ``base64``), the options,
+``wait`` and ``callbackUrl``.
 
 Parameters come from the query string, form fields and a JSON object body,
 in that order of precedence (later wins). The upload's type is sniffed from
 its first bytes, once (415 when it is no image we handle; the format then
-travels with the job), and its size checked (413). Options are validated by
+travels with the job), and its size checked (413). ``base64`` (plain, or a ``data:``
+URL: ``common.inline``) is decoded here and then taken as an upload. Options are validated by
 the operation's own declaration (``common.operations``) into a typed value:
 a wrong name, type or value is a 400.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from typing import IO, Any
@@ -19,13 +22,18 @@ from werkzeug.datastructures import FileStorage
 
 from common import options as opts
 from common.errors import BadRequest, TooLarge
+from common.fetch.policy import FetchPolicy
+from common.inline import decode_base64
 from common.names import clean_file_name
 from common.operations import Operation
+from common.settings import Settings
+from common.webhooks import check_callback_url
 from worker.media.formats import Format, require_format
 
 MAX_WAIT_SECONDS = 30
 MAX_URL_LENGTH = 2048
-META_PARAMS = frozenset({"key", "wait", "url", "file"})  # not options of any operation
+# Not options of any operation: parameters of the job itself.
+META_PARAMS = frozenset({"key", "wait", "url", "file", "base64", "callbackUrl"})
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -40,6 +48,7 @@ class Submission:
     size: int | None = None
     file_name: str = ""
     url: str | None = None
+    callback_url: object = None  # as sent: checked by :func:`read_callback` against settings
 
 
 def request_params(request: Request) -> dict:
@@ -75,7 +84,7 @@ def options_of(operation: Operation, params: dict) -> Any:
     names = opts.names(operation.options)
     unknown = sorted(set(params) - set(names) - META_PARAMS)
     if unknown:
-        allowed = ", ".join((*names, "url", "wait", "key"))
+        allowed = ", ".join((*names, "url", "wait", "key", "callbackUrl"))
         raise BadRequest(f"unknown parameter: {', '.join(unknown)} (allowed: {allowed})")
     return operation.parse_options(params, strict=False)
 
@@ -97,6 +106,20 @@ def read_upload(file: FileStorage, max_bytes: int) -> tuple[IO[bytes], Format, i
     return stream, fmt, size
 
 
+def read_inline(value: object, max_bytes: int) -> tuple[IO[bytes], Format, int, str]:
+    """A ``base64`` input as an upload: stream, sniffed format, size and a file name."""
+    data = decode_base64(value, max_bytes)
+    fmt = require_format(data[:32])
+    return io.BytesIO(data), fmt, len(data), f"base64{fmt.extension}"
+
+
+def allow_inline(request: Request, max_upload_bytes: int) -> None:
+    """Let the body carry a base64 file (a third larger than the file) in JSON or a form."""
+    room = max_upload_bytes * 4 // 3 + 1024 * 1024
+    request.max_content_length = max(request.max_content_length or 0, room)
+    request.max_form_memory_size = max(request.max_form_memory_size or 0, room)
+
+
 def check_url(value: object) -> str:
     """A URL string worth handing to the worker's loader (which decides what it may reach)."""
     if not isinstance(value, str) or not value.strip():
@@ -109,17 +132,31 @@ def check_url(value: object) -> str:
 
 def read_submission(operation: Operation, request: Request, max_upload_bytes: int) -> Submission:
     """Validate a ``POST /api/v1/{operation}`` request."""
+    allow_inline(request, max_upload_bytes)
     params = request_params(request)
     options = options_of(operation, params)
     wait = parse_wait(params.get("wait"))
     file = request.files.get("file")
     url = params.get("url")
-    if file is not None and url is not None:
-        raise BadRequest("send either a file or a url, not both")
+    inline = params.get("base64")
+    if sum(x is not None for x in (file, url, inline)) > 1:
+        raise BadRequest("send one of a file, a url or base64, not both or all")
+    callback = params.get("callbackUrl")
+    if inline is not None:
+        stream, fmt, size, name = read_inline(inline, max_upload_bytes)
+        return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if file is not None:
         stream, fmt, size = read_upload(file, max_upload_bytes)
         name = clean_file_name(file.filename)
-        return Submission(options, wait, stream, fmt, size, name)
+        return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if url is not None:
-        return Submission(options, wait, url=check_url(url))
-    raise BadRequest("send a multipart 'file' or a 'url'")
+        return Submission(options, wait, url=check_url(url), callback_url=callback)
+    raise BadRequest("send a multipart 'file', a 'url' or 'base64'")
+
+
+def read_callback(value: object, settings: Settings) -> str | None:
+    """The request's ``callbackUrl`` once checked (``common.webhooks``), or ``None``."""
+    if value is None or value == "":
+        return None
+    policy = FetchPolicy.from_settings(settings)
+    return check_callback_url(value, policy, settings.WEBHOOK_SECRET)

@@ -13,7 +13,6 @@ finished job when it finishes in time.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import uuid as uuid_module
 from collections.abc import Iterable
@@ -22,14 +21,13 @@ from flask import Blueprint, request
 
 from api.auth import request_owner
 from api.errors import UNAVAILABLE
-from api.inputs import Submission, parse_wait, read_submission
+from api.inputs import Submission, parse_wait, read_callback, read_submission
 from api.services import Services, services
-from common import operations
+from common import bodies, operations
 from common import options as opts
 from common.batches import Batch
-from common.clock import isoformat
 from common.errors import ExifqError
-from common.jobs import COMPLETED, FAILED, Job, upload_key
+from common.jobs import Job, upload_key
 from common.operations import Operation
 from common.storage import ObjectNotFound
 
@@ -42,14 +40,6 @@ class JobNotFound(ExifqError):
 
     def __init__(self) -> None:
         super().__init__("Job not found or expired")
-
-
-def status_url(job: Job) -> str:
-    return f"/api/v1/{job.op}/{job.uuid}"
-
-
-def download_url(job: Job) -> str:
-    return f"/download-cleaned/{job.uuid}"
 
 
 def require_visible(svc: Services, record: Job | Batch | None, kind: str) -> None:
@@ -73,27 +63,17 @@ def find_job(svc: Services, op: str, job_id: str) -> Job:
 
 
 def job_body(svc: Services, job: Job, result_json: str = "") -> dict:
-    """The JSON a client sees for ``job``: status, and the result or error once finished.
-
-    The result is read from storage unless ``result_json`` (its text) is given.
-    """
-    head = {"uuid": job.uuid, "status": job.status}
-    if job.status == FAILED:
-        return {"success": False, **head, "error": job.error}
-    if job.status != COMPLETED:
-        return {"success": True, **head, "statusUrl": status_url(job)}
+    """The JSON a client sees for ``job`` (``common.bodies``); the result is read from storage
+    unless ``result_json`` (its text) is given."""
     try:
-        result = json.loads(result_json or svc.storage.get(job.result_key))
+        return bodies.job_body(job, lambda: result_json or svc.storage.get(job.result_key))
     except ObjectNotFound:
         raise JobNotFound() from None
-    body = {"success": True, **head, **result, "expiresAt": isoformat(job.expires_at)}
-    if job.cleaned_key:
-        body["downloadUrl"] = download_url(job)
-    return body
 
 
 def new_job(svc: Services, op: Operation, submission: Submission, owner: str) -> Job:
     """Store the upload, write the job record, send the task; undo what was done on failure."""
+    callback = read_callback(submission.callback_url, svc.settings)
     job_id = str(uuid_module.uuid4())
     if submission.upload is not None:
         svc.storage.put(
@@ -110,6 +90,7 @@ def new_job(svc: Services, op: Operation, submission: Submission, owner: str) ->
             url=submission.url,
             size=submission.size,
             job_id=job_id,
+            callback_url=callback,
         )
         svc.enqueue(job_id)
     except Exception:

@@ -22,7 +22,8 @@ from flask import Blueprint, request
 from api.auth import request_owner
 from api.batch import allow_large_request, find_batch, progress_body
 from api.fanout import BatchInput, create_batch
-from api.inputs import parse_wait
+from api.inputs import parse_wait, read_callback
+from api.ratelimit import charge, costs_jobs, request_cost
 from api.services import Services, services
 from common import options as opts
 from common.batches import Batch, request_key
@@ -82,6 +83,7 @@ def _answer(svc: Services, batch: Batch, wait: float) -> tuple[dict, int]:
 
 
 @bp.post(f"/api/v1/{KIND}")
+@costs_jobs
 def submit(kind: str):
     svc = services()
     owner = request_owner(svc.settings.api_keys, required=True)
@@ -96,17 +98,25 @@ def submit(kind: str):
         max_base64_bytes=svc.settings.MAX_UPLOAD_BYTES,
     )
     wait = parse_wait(request.args.get("wait"))
+    callback = read_callback(request.args.get("callbackUrl", body.get("callbackUrl")), svc.settings)
     images = ([parsed.query] if parsed.query is not None else []) + parsed.records
     inputs = [
         batch_input(record_input, record_name(record, i))
         for i, (record, record_input) in enumerate(zip(images, parsed.inputs, strict=True))
     ]
+    charge(request_cost(len(inputs)))
     batch_id = str(uuid_module.uuid4())
     stored = json.dumps(parsed.to_json()).encode()
     svc.storage.put(request_key(batch_id), stored, content_type="application/json")
     options = opts.to_json(HASH.parse_options({"types": matching.hash_type_option(parsed)}))
     batch = create_batch(
-        svc, kind, owner=owner, inputs=inputs, operations={HASH.name: options}, batch_id=batch_id
+        svc,
+        kind,
+        owner=owner,
+        inputs=inputs,
+        operations={HASH.name: options},
+        batch_id=batch_id,
+        callback_url=callback,
     )
     return _answer(svc, batch, wait)
 

@@ -2,7 +2,9 @@
 
 Request counts and latencies are per API process (scrape each gunicorn
 process, or sum them in Prometheus); the queue depth and live-worker gauges
-are read from Redis at scrape time, so every process reports the same.
+and the workers' job metrics (``common.jobmetrics``: jobs by operation and
+outcome, run times, retries, redeliveries, in flight, webhooks) are read from
+Redis at scrape time, so every process reports the same (aggregate with ``max``).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from api.ratelimit import unlimited
 from api.services import Services
 from common import heartbeat
+from common.jobmetrics import JobMetricsCollector
 
 
 class BackendCollector:
@@ -57,6 +61,7 @@ def init_metrics(app: Flask, svc: Services, queue_key: str) -> None:
         "exifq_jobs_submitted_total", "Jobs accepted", ["op"], registry=registry
     )
     registry.register(BackendCollector(svc, queue_key))
+    registry.register(JobMetricsCollector(svc.jobs.redis, svc.jobs.prefix, svc.clock))
 
     @app.before_request
     def start_timer() -> None:
@@ -73,5 +78,6 @@ def init_metrics(app: Flask, svc: Services, queue_key: str) -> None:
         return response
 
     @app.get("/metrics")
+    @unlimited
     def metrics():
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

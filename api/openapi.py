@@ -13,7 +13,14 @@ bp = Blueprint("openapi", __name__)
 _ERROR = {
     "type": "object",
     "required": ["success", "error"],
-    "properties": {"success": {"const": False}, "error": {"type": "string"}},
+    "properties": {
+        "success": {"const": False},
+        "error": {"type": "string", "description": "what went wrong, for people"},
+        "code": {
+            "type": "string",
+            "description": "the error's name, for programs (bad_request, too_large, ...)",
+        },
+    },
 }
 _JOB_ERROR = {
     "type": "object",
@@ -52,6 +59,16 @@ _WAIT = _param(
     "wait", "query", {"type": "number", "minimum": 0, "maximum": 30}, "seconds to wait for the end"
 )
 _UUID = {**_param("uuid", "path", {"type": "string", "format": "uuid"}), "required": True}
+_CALLBACK = _param(
+    "callbackUrl",
+    "query",
+    {"type": "string", "format": "uri"},
+    "POSTed the status once finished, signed (X-Exifq-Signature; docs/operators.md)",
+)
+_LIMITED = _error("rate limited: wait Retry-After seconds")
+
+
+_BASE64 = {"type": "string", "description": "the file as base64, or a data: URL of base64"}
 
 
 def _body(multipart: dict, by_url: dict) -> dict:
@@ -68,14 +85,18 @@ def _submit(op: Operation) -> dict:
     }
     by_url = {
         "type": "object",
-        "required": ["url"],
-        "properties": {"url": {"type": "string", "format": "uri"}, **opts.json_schema(op.options)},
+        "anyOf": [{"required": ["url"]}, {"required": ["base64"]}],
+        "properties": {
+            "url": {"type": "string", "format": "uri"},
+            "base64": _BASE64,
+            **opts.json_schema(op.options),
+        },
     }
     return {
         "summary": op.summary,
         "description": op.description,
         "operationId": f"submit_{op.name}",
-        "parameters": [_WAIT, *(_param(n, "query", s) for n, s in form.items())],
+        "parameters": [_WAIT, _CALLBACK, *(_param(n, "query", s) for n, s in form.items())],
         "requestBody": _body(multipart, by_url),
         "responses": {
             "202": _job_answer("queued"),
@@ -84,6 +105,7 @@ def _submit(op: Operation) -> dict:
             "401": _error("missing or invalid API key"),
             "413": _error("file too large"),
             "415": _error("not a supported image"),
+            "429": _LIMITED,
             "503": _error("Redis or storage unavailable"),
         },
     }
@@ -153,9 +175,10 @@ def _batch_paths(ops: tuple[Operation, ...]) -> dict:
     }
     by_url = {
         "type": "object",
-        "required": ["urls"],
+        "anyOf": [{"required": ["urls"]}, {"required": ["base64"]}],
         "properties": {
             "urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
+            "base64": {"type": "array", "items": _BASE64},
             "operations": operations,
             **typed,
         },
@@ -168,7 +191,7 @@ def _batch_paths(ops: tuple[Operation, ...]) -> dict:
     submit = {
         "summary": "Many files and/or URLs, one or more operations: one batch UUID",
         "operationId": "submit_batch",
-        "parameters": [_WAIT],
+        "parameters": [_WAIT, _CALLBACK],
         "requestBody": _body(multipart, by_url),
         "responses": {
             "202": _json_answer("accepted; items fan out to the workers", batch),
@@ -176,6 +199,7 @@ def _batch_paths(ops: tuple[Operation, ...]) -> dict:
             "400": _error("no inputs, too many, or bad options"),
             "401": _error("missing or invalid API key"),
             "413": _error("request larger than MAX_BATCH_BYTES"),
+            "429": _LIMITED,
         },
     }
     status = {
@@ -223,7 +247,7 @@ def _matching_paths() -> dict:
             "post": {
                 "summary": summary,
                 "operationId": f"submit_{kind}",
-                "parameters": [_WAIT],
+                "parameters": [_WAIT, _CALLBACK],
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": body}},
@@ -232,6 +256,7 @@ def _matching_paths() -> dict:
                     **answers,
                     "400": _error("malformed request"),
                     "401": _error("missing or invalid API key"),
+                    "429": _LIMITED,
                 },
             }
         }
@@ -275,7 +300,8 @@ def build_spec() -> dict:
         [{**_param(n, "query", hex_param), "required": True} for n in ("a", "b")],
     )
     paths["/api/v1/limits"] = _simple(
-        "The sizes accepted: maxUploadBytes, maxImagePixels, maxBatchItems, maxBatchBytes",
+        "The sizes accepted: maxUploadBytes, maxImagePixels, maxBatchItems, maxBatchBytes, "
+        "and the caller's rateLimits",
         {"200": {"description": "the limits"}},
     )
     paths["/healthz"] = _simple("Liveness", {"200": {"description": "alive"}})

@@ -11,6 +11,7 @@ from flask import current_app
 from common.batches import BatchStore
 from common.clock import Clock
 from common.jobs import JobStore
+from common.keys import KeyStore
 from common.settings import Settings
 from common.storage import Storage
 from common.tasks import PROCESS_TASK
@@ -28,6 +29,11 @@ class Services:
     @property
     def batches(self) -> BatchStore:
         return BatchStore(self.jobs, self.clock)
+
+    @property
+    def keys(self) -> KeyStore:
+        """The managed API keys (``common.keys``), beside the jobs in Redis."""
+        return KeyStore(self.jobs.redis, self.jobs.prefix, self.clock)
 
 
 def services() -> Services:

@@ -42,11 +42,9 @@ import numpy as np
 from PIL import Image
 
 from bench.e2e import storage_for
-from exifq.cli.batch import pages
-from exifq.cli.client import POLL_WAIT, Client
-from exifq.cli.inputs import Input, collect_inputs
-from exifq.cli.streams import multipart_body
-from exifq.cli.watch import follow
+from exifq import batches
+from exifq.client import Client
+from exifq.inputs import Input, collect_inputs
 from tests.support.operations import run as run_operation
 from tests.support.stack import (
     RedisServer,
@@ -91,12 +89,9 @@ def in_process(inputs: list[Input], processes: int) -> float:
 def hash_batch(client: Client, inputs: list[Input]) -> dict:
     """One hash batch as ``exifq hash`` sends and watches it; seconds to accepted and to done."""
     started = time.perf_counter()
-    body = multipart_body(inputs, {"operations": "hash"})
-    code, answer = client.post("/api/v1/batch", body, body.content_type)
-    if code not in (200, 202):
-        raise RuntimeError(f"batch refused: HTTP {code} {answer}")
+    answer = batches.submit(client.transport, inputs, {"operations": "hash"})
     accepted = time.perf_counter()
-    done = follow(lambda: client.batch(answer["uuid"], wait=POLL_WAIT, limit=1), lambda b: None)
+    done = batches.watch(client.transport, answer["uuid"])
     finished = time.perf_counter()
     if done["completed"] != len(inputs):
         raise RuntimeError(f"batch ended {done['status']}: {done['failed']} failed")
@@ -105,7 +100,8 @@ def hash_batch(client: Client, inputs: list[Input]) -> dict:
 
 def phashes(client: Client, batch_id: str) -> list[str]:
     """The phash of every item of a finished hash batch, in order."""
-    return [item["result"]["hashes"]["phash"] for page in pages(client, batch_id) for item in page]
+    pages = batches.pages(client.transport, batch_id)
+    return [item["result"]["hashes"]["phash"] for page in pages for item in page]
 
 
 def through_service(

@@ -194,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     args = parser.parse_args(argv)
 
+    from bench.extract import use_tables
+
+    use_tables()  # the in-process runs extract with the tables built from ExifTool
     files = small_images()
     items = [files[i % len(files)] for i in range(args.jobs)]
     print(f"{args.jobs} extract jobs over {len(files)} corpus images under 40 kB")

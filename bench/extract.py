@@ -76,6 +76,17 @@ def corpus_paths(corpus: Path) -> list[Path]:
     return [corpus / row["path"] for row in json.loads((corpus / "manifest.json").read_text())]
 
 
+def use_tables() -> tuple[str, str]:
+    """Extraction reads the tables built from the installed ExifTool (built if missing, loaded
+    now, as the worker does before forking); where ExifTool and the tables are."""
+    from common.settings import load_settings
+    from worker.media.extract import engine
+
+    settings = load_settings()
+    engine.use_exiftool(settings.exiftool, settings.tables_dir, eager=True)
+    return str(settings.exiftool), str(settings.tables_dir)
+
+
 # ---- the warm sides -----------------------------------------------------------------------
 
 
@@ -145,6 +156,8 @@ def exiftool_pass(tool: StayOpen, paths: list[Path]) -> int:
 
 def leg_pass(side: str, paths: list[Path]) -> dict:
     warnings.simplefilter("ignore")
+    if side == "exifq":
+        use_tables()
     failed = {"exifq": exifq_pass, "exifread": exifread_pass}[side](paths)
     return {"failed": failed}
 
@@ -155,6 +168,7 @@ def leg_pass(side: str, paths: list[Path]) -> dict:
 def warm(report: Report, paths: list[Path], rounds: int) -> None:
     warnings.simplefilter("ignore")
     tool = StayOpen()
+    use_tables()
     exifq_pass(paths)  # imports and first calls
     exifread_pass(paths)
     exiftool_pass(tool, paths)
@@ -231,11 +245,12 @@ def cold(report: Report, paths: list[Path], per_file: int) -> None:
 
 _RSS_SCRIPT = """
 import sys
-from worker.media.extract import extract_metadata
+from worker.media.extract import engine, extract_metadata
 from bench.common import vmhwm_mb
-if len(sys.argv) > 2:
-    data = open(sys.argv[1], "rb").read()
-    meta = extract_metadata(data, "big.jpg", pixels=sys.argv[2] == "pixels")
+engine.use_exiftool(sys.argv[1], sys.argv[2])  # where ExifTool and its tables are
+if len(sys.argv) > 4:
+    data = open(sys.argv[3], "rb").read()
+    meta = extract_metadata(data, "big.jpg", pixels=sys.argv[4] == "pixels")
     assert meta["image"]["width"] == {side}
 print(vmhwm_mb())
 """
@@ -260,11 +275,11 @@ def big_image(report: Report) -> None:
     with tempfile.TemporaryDirectory() as folder:
         big = Path(folder) / "big.jpg"
         subprocess.run([python, "-c", _MAKE_BIG.format(side=BIG_SIDE), str(big)], check=True)
-        script = _RSS_SCRIPT.format(side=BIG_SIDE)
+        script = [python, "-c", _RSS_SCRIPT.format(side=BIG_SIDE), *use_tables()]
         runs = {
-            "import exifq only": [python, "-c", script],
-            "exifq, metadata only (pixels=False)": [python, "-c", script, str(big), "meta"],
-            "exifq, default options (pixels=True)": [python, "-c", script, str(big), "pixels"],
+            "import exifq only": script,
+            "exifq, metadata only (pixels=False)": [*script, str(big), "meta"],
+            "exifq, default options (pixels=True)": [*script, str(big), "pixels"],
             "exiftool -j -G1 -n": ["exiftool", *EXIFTOOL_ARGS, str(big)],
         }
         rows = []

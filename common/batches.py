@@ -97,6 +97,7 @@ class Batch:
     result_key: str | None = None
     error: dict | None = None
     finished_at: float | None = None
+    callback_url: str | None = None  # POSTed the batch's status once it is finished
 
     @property
     def done(self) -> int:
@@ -157,6 +158,7 @@ class BatchStore:
         owner: str,
         operations: list[str],
         items: Sequence[NewItem],
+        callback_url: str | None = None,
     ) -> Batch:
         """Write the batch, its items and their jobs in one pipeline (the tasks are not sent).
 
@@ -175,6 +177,8 @@ class BatchStore:
             "created_at": now,
             "expires_at": now + self.ttl,
         }
+        if callback_url:
+            record["callback_url"] = callback_url
         keys = [
             batch_key(self.prefix, batch_id),
             items_key(self.prefix, batch_id),
@@ -279,4 +283,5 @@ def _decode(raw: dict[str, str]) -> Batch:
         result_key=raw.get("result_key"),
         error=json.loads(raw["error"]) if "error" in raw else None,
         finished_at=float(raw["finished_at"]) if "finished_at" in raw else None,
+        callback_url=raw.get("callback_url"),
     )

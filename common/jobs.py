@@ -146,6 +146,7 @@ class Job:
     cleaned_type: str | None = None  # the cleaned file's MIME type
     finished_at: float | None = None
     batch: str | None = None  # the batch this job is an item of
+    callback_url: str | None = None  # POSTed the job's status once it is finished
 
     @property
     def finished(self) -> bool:
@@ -256,6 +257,7 @@ class JobStore:
         job_id: str | None = None,
         batch: str | None = None,
         error: dict | None = None,
+        callback_url: str | None = None,
     ) -> Job:
         """A job record (not yet written): ``queued``, or ``failed`` already when ``error``."""
         now = self.clock.now()
@@ -274,6 +276,7 @@ class JobStore:
             size=size,
             batch=batch,
             error=error,
+            callback_url=callback_url,
             status=QUEUED if error is None else FAILED,
             finished_at=None if error is None else now,
         )

@@ -246,6 +246,8 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         flag, dest, text = _flag(f), f"option_{f.name}", f.spec.help
         if f.kind is bool:
             action = "store_false" if f.default is True else "store_true"
+            if f.default is True and not f.spec.cli:  # --no-NAME says what it turns off
+                text = f"do not {text}"
             parser.add_argument(flag, dest=dest, action=action, default=None, help=text)
         elif f.spec.cli_const is not None:
             const = f.spec.cli_const

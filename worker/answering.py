@@ -5,7 +5,7 @@ hash job per record (``common.batches``). The job store tells whoever finishes
 the last record (``Finish.batch_done``), which sends ``exifq.answer``; that
 task reads every record's hashes from the batch in one command, lets
 ``worker.matching`` build the Ximilar-shaped answer, stores it at
-``results/{uuid}.json`` and marks the batch finished. Running it twice
+``results/{uuid}.json``, marks the batch finished and sends its webhook, if any. Running it twice
 changes nothing: a finished batch is left alone.
 """
 
@@ -18,7 +18,8 @@ from collections.abc import Callable
 from common.batches import PLAIN, BatchStore, ItemState, answer_key, request_key
 from common.storage import ObjectNotFound
 from common.tasks import ANSWER_TASK
-from worker import matching
+from common.webhook_queue import BATCH, Delivery
+from worker import matching, webhooks
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -59,11 +60,13 @@ def answer(rt: Runtime, batch_id: str) -> str:
     except ObjectNotFound:  # answered by an earlier delivery that stopped before finish()
         log.error("similarity job %s: its request is gone", batch_id)
         error = {"code": "internal_error", "message": "the request could not be read back"}
-        batches.finish(batch_id, error=error)
+        if batches.finish(batch_id, error=error) and batch.callback_url:
+            webhooks.request(rt, Delivery(BATCH, batch_id))
         return "failed"
     response = matching.answer(request, [_outcome(s) for s in batches.all_items(batch_id)])
     key = answer_key(batch_id)
     rt.storage.put(key, json.dumps(response).encode(), content_type="application/json")
-    batches.finish(batch_id, result_key=key)
+    if batches.finish(batch_id, result_key=key) and batch.callback_url:
+        webhooks.request(rt, Delivery(BATCH, batch_id))
     rt.storage.delete(request_key(batch_id))
     return "answered"

@@ -124,8 +124,11 @@ class Heartbeat(bootsteps.StartStopStep):
         )
 
     def _stamp(self, worker) -> None:
+        from celery.worker import state
+
+        busy = len(state.active_requests)  # exifq_jobs_in_flight
         try:
-            heartbeat.stamp(self.client, self.prefix, worker.hostname, time.time())
+            heartbeat.stamp(self.client, self.prefix, worker.hostname, time.time(), busy)
         except redis.RedisError as exc:  # Redis away: the broker connection reports it too
             log.warning("heartbeat failed: %s", exc)
 
@@ -180,6 +183,8 @@ class Recovery(bootsteps.StartStopStep):
 
 def create_celery(settings: Settings) -> Celery:
     """The Celery app for ``settings``; connects to nothing until it is used."""
+    from worker import exporter, webhooks
+
     check_limits(settings)
     operations.load_modules(settings.OPERATION_MODULES)
     app = Celery("exifq", include=["worker.tasks"])
@@ -187,6 +192,8 @@ def create_celery(settings: Settings) -> Celery:
     app.exifq_settings = settings
     app.steps["worker"].add(Heartbeat)
     app.steps["worker"].add(Recovery)
+    app.steps["worker"].add(webhooks.Poller)  # webhook retries that are due
+    app.steps["worker"].add(exporter.Exporter)  # WORKER_METRICS_PORT
     return app
 
 

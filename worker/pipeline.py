@@ -13,15 +13,20 @@ bug and propagates too; the task turns it into ``internal_error``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
-from common import operations
+import redis
+
+from common import jobmetrics, operations
+from common.batches import PLAIN
 from common.errors import ExifqError
 from common.jobs import COMPLETED, FAILED, Finish, Job, cleaned_key, result_key, upload_key
 from common.operations import Limits, Outcome, Source
 from common.storage import ObjectNotFound
-from worker import answering
+from common.webhook_queue import BATCH, JOB, Delivery
+from worker import answering, scan, webhooks
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,8 @@ def process(rt: Runtime, job_id: str) -> str:
     if job.finished:
         _discard_upload(rt, job)
         return job.status
+    if job.deliveries > 1:
+        _count(rt, "redeliveries", job.op)
     if job.deliveries > rt.settings.TASK_MAX_DELIVERIES:
         return _fail(rt, job, worker_lost(job.deliveries))
     operation = operations.get(job.op)
@@ -56,13 +63,14 @@ def process(rt: Runtime, job_id: str) -> str:
     try:
         source = _load_input(rt, job)
         options = operation.options_from_json(job.options)
-        outcome = operation.run(source, options, Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS))
+        limits = Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS)
+        outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
     except ExifqError as exc:
         return _fail(rt, job, exc.to_dict())
     except ObjectNotFound:
         error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
         return _fail(rt, job, error)
-    after_finish(rt, _store_and_complete(rt, job, source.name, outcome))
+    after_finish(rt, _store_and_complete(rt, job, source.name, outcome), job)
     _discard_upload(rt, job)
     return COMPLETED
 
@@ -100,15 +108,34 @@ def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: Outcome) -> F
 
 
 def _fail(rt: Runtime, job: Job, error: dict) -> str:
-    after_finish(rt, rt.jobs.fail(job.uuid, error))
+    after_finish(rt, rt.jobs.fail(job.uuid, error), job, error)
     _discard_upload(rt, job)
     return FAILED
 
 
-def after_finish(rt: Runtime, finish: Finish) -> None:
-    """When the job was its batch's last item, start answering the batch if it needs it."""
+def after_finish(rt: Runtime, finish: Finish, job: Job | None, error: dict | None = None) -> None:
+    """What follows the finish of ``job`` (as it was started) when this call finished it: count
+    it (``common.jobmetrics``), send its webhook, and when it was its batch's last item, the
+    batch's webhook or the task that answers a similarity job. Metrics never fail a job."""
+    if finish.moved and job is not None:
+        outcome, code = (COMPLETED, None) if error is None else (FAILED, error.get("code"))
+        seconds = rt.clock.now() - job.updated_at
+        with contextlib.suppress(redis.RedisError):
+            jobmetrics.record_finish(rt.jobs.redis, rt.jobs.prefix, job.op, outcome, seconds, code)
+        if job.callback_url:
+            webhooks.request(rt, Delivery(JOB, job.uuid))
     if finish.batch_done:
-        answering.request_answer(rt.batches, rt.send_task, finish.batch_done)
+        batch = rt.batches.get(finish.batch_done)
+        if batch is not None and batch.kind == PLAIN:
+            if batch.callback_url:
+                webhooks.request(rt, Delivery(BATCH, batch.uuid))
+        else:
+            answering.request_answer(rt.batches, rt.send_task, finish.batch_done)
+
+
+def _count(rt: Runtime, *field: str) -> None:
+    with contextlib.suppress(redis.RedisError):
+        jobmetrics.count(rt.jobs.redis, rt.jobs.prefix, *field)
 
 
 def _discard_upload(rt: Runtime, job: Job) -> None:

@@ -10,17 +10,18 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from common.batches import BatchStore
 from common.clock import Clock, SystemClock
-from common.fetch import Fetched, FetchPolicy, fetch_url
+from common.fetch import Fetched, FetchPolicy, fetch_url, post
 from common.jobs import JobStore
 from common.redis_client import redis_client
 from common.settings import Settings
 from common.storage import Storage, get_storage
+from common.webhook_queue import WebhookQueue
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -66,6 +67,20 @@ class Runtime:
     @cached_property
     def fetch(self) -> Callable[[str], Fetched]:
         return _fetch_with(self.settings)
+
+    @cached_property
+    def webhooks(self) -> WebhookQueue:
+        return WebhookQueue(self.jobs.redis, self.jobs.prefix)
+
+    @cached_property
+    def post(self) -> Callable[[str, bytes, dict[str, str]], int]:
+        """``(url, body, headers) -> HTTP status`` through the SSRF-safe loader (webhooks)."""
+        policy = replace(
+            FetchPolicy.from_settings(self.settings),
+            timeout=self.settings.WEBHOOK_TIMEOUT,
+            max_redirects=0,
+        )
+        return lambda url, body, headers: post(url, body, headers, policy)
 
 
 _runtimes: dict[int, Runtime] = {}

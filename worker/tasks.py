@@ -2,7 +2,8 @@
 
 ``exifq.process`` runs one job; ``exifq.fanout`` sends the jobs of a chunk of
 a large batch; ``exifq.answer`` answers a similarity job once its records are
-hashed (``worker.answering``); ``exifq.sweep`` deletes expired objects.
+hashed (``worker.answering``); ``exifq.webhook`` POSTs a finished job's status
+to its ``callbackUrl`` (``worker.webhooks``); ``exifq.sweep`` deletes expired objects.
 
 Retries of ``exifq.process``: a ``TransientError`` (storage or network) or a Redis connection
 fault retries with exponential backoff (``worker.app.retry_countdown``) up to
@@ -24,10 +25,12 @@ import redis
 from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery import Task, shared_task, signals
 
+from common import jobmetrics
 from common.errors import Timeout, TransientError
 from common.jobs import FAILED
-from common.tasks import ANSWER_TASK, FANOUT_TASK, PROCESS_TASK, QUEUE, SWEEP_TASK
-from worker import answering, pipeline, sweeper
+from common.tasks import ANSWER_TASK, FANOUT_TASK, PROCESS_TASK, QUEUE, SWEEP_TASK, WEBHOOK_TASK
+from common.webhook_queue import Delivery
+from worker import answering, pipeline, sweeper, webhooks
 from worker.app import retry_countdown
 from worker.runtime import Runtime, runtime_for
 
@@ -35,24 +38,25 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
 MEDIA_MODULES = ("worker.media.extract", "worker.media.strip", "worker.media.hashes")
-TAG_TABLES = "worker.media.extract.tables"  # loaded one maker's module at a time on first use
 
 
 @signals.worker_init.connect
-def preload_media(**_) -> None:
+def preload_media(sender=None, **_) -> None:
     """Import the media cores in the parent, so pool processes fork with them loaded.
 
     Otherwise each new pool process pays the imports (Pillow plugins, NumPy,
     OpenCV) inside its first task, and that task's time limit. The extract
-    core's tag tables (one module per maker, about 0.2 s for all) load lazily
-    on first use, so each pool process would pay each maker's on its first
-    photo from that maker: load them all here too.
+    core's tag tables are built from the installed ExifTool (once, under a file
+    lock, into the cache) and loaded here too, all of them: no ExifTool stops
+    the worker with the install command.
     """
     for name in MEDIA_MODULES:
         importlib.import_module(name)
-    tables = importlib.import_module(TAG_TABLES)
-    for module in sorted(set(tables.MODULES.values())):
-        importlib.import_module(f"{TAG_TABLES}.{module}")
+    from common.settings import load_settings
+    from worker.media.extract import engine
+
+    settings = getattr(getattr(sender, "app", None), "exifq_settings", None) or load_settings()
+    engine.use_exiftool(settings.exiftool, settings.tables_dir, eager=True)
 
 
 @signals.worker_process_init.connect
@@ -71,7 +75,8 @@ def _runtime(task: Task) -> Runtime:
 def _fail_quietly(rt: Runtime, job_id: str, error: dict) -> str:
     """Fail the job; if even that is impossible (Redis away), log it and let the TTL end it."""
     try:
-        pipeline.after_finish(rt, rt.jobs.fail(job_id, error))
+        job = rt.jobs.get(job_id)
+        pipeline.after_finish(rt, rt.jobs.fail(job_id, error), job, error)
     except TRANSIENT as exc:
         log.error("job %s: could not record failure %s: %s", job_id, error["code"], exc)
     return FAILED
@@ -98,11 +103,13 @@ def process_job(self: Task, job_id: str) -> str:
         return _fail_quietly(rt, job_id, Timeout(message).to_dict())
     except TRANSIENT as exc:
         if self.request.retries >= settings.TASK_MAX_RETRIES:
-            error = {"code": "service_unavailable", "message": f"storage or Redis failed: {exc}"}
+            code = getattr(exc, "code", "service_unavailable")  # a TransientError may name it
+            error = {"code": code, "message": f"a service the job needs failed: {exc}"}
             return _fail_quietly(rt, job_id, error)
         log.warning("job %s: transient fault, retrying: %s", job_id, exc)
         with contextlib.suppress(*TRANSIENT):
             rt.jobs.reset_deliveries(job_id)  # a retry is not a crash
+            jobmetrics.count(rt.jobs.redis, rt.jobs.prefix, "retries")
         countdown = retry_countdown(self.request.retries, settings)
         raise self.retry(
             exc=exc, countdown=countdown, max_retries=settings.TASK_MAX_RETRIES
@@ -138,6 +145,21 @@ def fan_out(self: Task, job_ids: list[str]) -> int:
         for job_id in job_ids:
             self.app.send_task(PROCESS_TASK, args=[job_id], queue=QUEUE, producer=producer)
     return len(job_ids)
+
+
+@shared_task(
+    name=WEBHOOK_TASK,
+    bind=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=5,
+)
+def deliver_webhook(self: Task, delivery: dict) -> str:
+    """POST a finished job's or batch's status to its ``callbackUrl`` once (``worker.webhooks``;
+    a failed POST is tried again later through the webhook queue, not by this retry, which is
+    for Redis and storage faults while the body is read)."""
+    return webhooks.attempt(_runtime(self), Delivery.from_json(delivery))
 
 
 @shared_task(name=SWEEP_TASK, bind=True)

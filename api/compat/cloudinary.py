@@ -234,12 +234,13 @@ def upload_body(job: Job, native: dict, params: dict, asked: dict[str, bool]) ->
         "placeholder": False,
         "original_filename": name.rpartition(".")[0] or name,
     }
-    if isinstance(native.get("pages"), int):
-        body["pages"] = native["pages"]
+    pages = native.get("pages", image.get("frames"))  # the pixel facts' count, else frames
+    if isinstance(pages, int):
+        body["pages"] = pages
     if asked["phash"] and native.get("pHash"):
         body["phash"] = native["pHash"]
-    if asked["colors"] and _cloudinary_colors(native.get("colors")) is not None:
-        body["colors"] = native["colors"]
+    if asked["colors"] and _cloudinary_colors(native.get("palette")) is not None:
+        body["colors"] = native["palette"]  # Cloudinary's colors (docs/scan-faces-colours.md)
         if isinstance(native.get("predominant"), dict):
             body["predominant"] = native["predominant"]
     if asked["faces"] and _faces(native.get("faces")) is not None:

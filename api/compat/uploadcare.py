@@ -167,7 +167,9 @@ def file_info(job: Job, native: dict | None, url: str, appdata: bool) -> dict:
         info["image_info"] = {"id": job.uuid, **image}
     if appdata:
         scan = native.get("virusScan")
-        info["appdata"] = {"uc_clamav_virus_scan": virus_scan(scan)} if scan else {}
+        # A file clamd could not scan whole gets no verdict: never a clean "infected": false.
+        scanned = scan and scan.get("scanned")
+        info["appdata"] = {"uc_clamav_virus_scan": virus_scan(scan)} if scanned else {}
     return info
 
 

@@ -6,7 +6,7 @@ the address check, ``deadline`` bounds the whole fetch, ``names`` makes the
 file name safe, and ``client`` does the HTTP.
 """
 
-from common.fetch.client import Fetched, fetch_url
+from common.fetch.client import Fetched, fetch_url, post
 from common.fetch.policy import FetchPolicy
 
-__all__ = ["FetchPolicy", "Fetched", "fetch_url"]
+__all__ = ["FetchPolicy", "Fetched", "fetch_url", "post"]

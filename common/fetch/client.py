@@ -89,8 +89,27 @@ def fetch_url(url: str, policy: FetchPolicy) -> Fetched:
     )
 
 
-def _get(target: Target, policy: FetchPolicy, deadline: Deadline) -> _Reply:
-    """One request: resolve, check every address, connect to a checked one, GET."""
+def post(url: str, body: bytes, headers: dict[str, str], policy: FetchPolicy) -> int:
+    """POST ``body`` to ``url`` within ``policy`` (no redirects followed: a 3xx is an answer
+    like any other); the HTTP status. Raises as :func:`fetch_url` does."""
+    _redact_urllib3_logs()
+    target = parse_target(url)
+    with Deadline(policy.timeout) as deadline:
+        log.info("posting %d bytes to %s", len(body), target.redacted)
+        return _get(target, policy, deadline, method="POST", body=body, headers=headers).status
+
+
+def _get(
+    target: Target,
+    policy: FetchPolicy,
+    deadline: Deadline,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> _Reply:
+    """One request: resolve, check every address, connect to a checked one, send it (a GET
+    unless ``method`` says otherwise); a 2xx answer's body is read only for a GET."""
     addresses = resolve(target.resolvable_host, target.port, deadline.remaining())
     for address in addresses:
         policy.check(target.host, address, target.port)
@@ -100,16 +119,17 @@ def _get(target: Target, policy: FetchPolicy, deadline: Deadline) -> _Reply:
         try:
             deadline.watch(connection.sock)
             connection.request(
-                "GET",
+                method,
                 target.request_target,
-                headers=_request_headers(target),
+                body=body,
+                headers={**_request_headers(target), **(headers or {})},
                 preload_content=False,
                 decode_content=False,
             )
             response = connection.getresponse()
-            ok = 200 <= response.status < 300
-            body = _read_body(response, policy.max_bytes, deadline) if ok else b""
-            return _Reply(response.status, response.headers, body)
+            ok = 200 <= response.status < 300 and method == "GET"
+            data = _read_body(response, policy.max_bytes, deadline) if ok else b""
+            return _Reply(response.status, response.headers, data)
         finally:
             deadline.watch(None)
             if response is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 
-from common.operations import extract, hashes, remove
+from common.operations import extract, hashes, remove, scan
 from common.operations.base import FileRunner, Limits, Operation, Outcome, Runner, Source
 
 __all__ = [
@@ -72,5 +72,5 @@ def load_modules(names: str | Iterable[str]) -> None:
             importlib.import_module(name.strip())
 
 
-for _builtin in (extract.OPERATION, remove.OPERATION, hashes.OPERATION):
+for _builtin in (extract.OPERATION, remove.OPERATION, hashes.OPERATION, scan.OPERATION):
     register(_builtin)

@@ -11,6 +11,18 @@ from common.options import option
 @dataclass(frozen=True)
 class ExtractOptions:
     pixels: bool = option(True, "compute pHash and predominant colours (decodes the image)")
+    scan: bool = option(False, "scan the file for viruses with ClamAV (adds virusScan)")
+    faces: bool = option(False, "face boxes [x, y, w, h] in the stored frame, with confidences")
+    histogram: bool = option(False, "256-bin red, green and blue histograms (reduced decode)")
+    page: int = option(1, "the page or frame read for pixels (1-based)", minimum=1, maximum=100_000)
+    values: str = option(
+        "raw",
+        "tag values as exiftool -n gives them (raw) or as ExifTool prints them (printed: "
+        "1/250, Fired)",
+        choices=("raw", "printed"),
+        cli="--printed",
+        cli_const="printed",
+    )
 
 
 OPERATION = Operation(

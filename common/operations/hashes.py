@@ -17,6 +17,7 @@ class HashOptions:
         DEFAULT_HASH_TYPES, "hash types", choices=HASH_TYPES, empty_is_default=True
     )
     fast: bool = option(False, "decode JPEGs at reduced scale first (may differ by a few bits)")
+    scan: bool = option(False, "scan the file for viruses with ClamAV (adds virusScan)")
 
 
 OPERATION = Operation(

@@ -21,6 +21,7 @@ class StripOptions:
     drop: frozenset[str] = option(
         frozenset(), "groups to remove even when kept by default", choices=STRIP_GROUPS
     )
+    scan: bool = option(False, "scan the file for viruses with ClamAV (infected: no cleaned file)")
 
     @property
     def kept(self) -> frozenset[str]:

@@ -69,6 +69,13 @@ class Storage(ABC):
     def list_older_than(self, prefix: str, cutoff: float) -> Iterator[str]:
         """Keys under ``prefix`` last written before ``cutoff`` (epoch seconds)."""
 
+    def presigned_url(
+        self, key: str, seconds: int, *, content_disposition: str, content_type: str
+    ) -> str | None:
+        """A URL that lets anyone GET ``key`` for ``seconds``, answered with these headers;
+        ``None`` when the backend has no such URLs (the API then streams the object)."""
+        return None
+
 
 def get_storage(settings: Settings) -> Storage:
     """The backend ``settings.STORAGE`` names, built from ``settings`` (no I/O until used)."""

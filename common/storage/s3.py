@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property, partial
 from typing import BinaryIO
 
 import boto3
@@ -69,10 +70,15 @@ def _s3_errors(key: str = ""):
 
 
 class S3Storage(Storage):
-    def __init__(self, client, bucket: str, region: str) -> None:
+    def __init__(self, client, bucket: str, region: str, presigner=None) -> None:
         self.client = client
         self.bucket = bucket
         self.region = region
+        self._presigner = presigner  # () -> the client that signs URLs (made on first use)
+
+    @cached_property
+    def presigner(self):
+        return self._presigner() if self._presigner else self.client
 
     def ensure_ready(self) -> None:
         with _s3_errors():
@@ -150,6 +156,20 @@ class S3Storage(Storage):
         with _s3_errors(key):
             self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
 
+    def presigned_url(
+        self, key: str, seconds: int, *, content_disposition: str, content_type: str
+    ) -> str:
+        """A SigV4 presigned GET (computed here, no request), valid ``seconds`` from now by the
+        signer's clock, that makes S3 answer with ``content_disposition`` and
+        ``content_type`` (``ResponseContentDisposition``, ``ResponseContentType``)."""
+        params = {
+            "Bucket": self.bucket,
+            "Key": check_key(key),
+            "ResponseContentDisposition": content_disposition,
+            "ResponseContentType": content_type,
+        }
+        return self.presigner.generate_presigned_url("get_object", params, ExpiresIn=seconds)
+
     def list_older_than(self, prefix: str, cutoff: float) -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=prefix
@@ -171,4 +191,9 @@ def create(settings: Settings) -> S3Storage:
     style = "path" if settings.S3_ENDPOINT_URL else "auto"
     config = _CLIENT_CONFIG.merge(Config(s3={"addressing_style": style}))
     client = session.client("s3", endpoint_url=settings.S3_ENDPOINT_URL, config=config)
-    return S3Storage(client, settings.S3_BUCKET, settings.S3_REGION)
+    # Presigned URLs: SigV4 (botocore would sign them with the deprecated SigV2 in
+    # us-east-1), for the endpoint clients reach (S3_PUBLIC_ENDPOINT_URL) if it differs.
+    public = settings.S3_PUBLIC_ENDPOINT_URL or settings.S3_ENDPOINT_URL
+    v4 = config.merge(Config(signature_version="s3v4"))
+    presigner = partial(session.client, "s3", endpoint_url=public, config=v4)
+    return S3Storage(client, settings.S3_BUCKET, settings.S3_REGION, presigner)

@@ -7,13 +7,14 @@ batch UUIDs and how to resume on stderr, follows them with long polls (one
 progress bar counting completed and failed items of all of them), then pages
 through the items with their results and prints them: one JSON object for a
 single file, else JSON Lines in submission order, each with the item's
-``name``. An operation that produces a file (``strip``) downloads each one
-(to ``-o DIR/<name>``, or ``NAME.clean.EXT`` beside its input).
+``name``, and a summary line on stderr. An operation that produces a file
+(``strip``) downloads each one (to ``-o DIR/<name>``, or ``NAME.clean.EXT``
+beside its input). All of it goes through :class:`exifq.Client`.
 
 ``--batch UUID[,UUID...]`` watches existing batches instead (no upload);
 cleaned files already on disk at their full size are not fetched again.
-Ctrl-C prints the command that resumes and exits with 130. Exit status 1
-when any item failed.
+Ctrl-C prints the command that resumes and exits with 130. Failures are
+reported as :mod:`exifq.cli.report` says, with its exit codes.
 """
 
 from __future__ import annotations
@@ -21,146 +22,103 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import shlex
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import requests
 from rich.console import Console
 
 from common import operations
 from common import options as opts
-from common.names import relative_name
 from common.settings import Settings
+from exifq import batches
 from exifq.cli import progress as bars
-from exifq.cli.client import POLL_WAIT, Client, error_text
-from exifq.cli.inputs import (
-    Input,
-    InputError,
-    UnsafeName,
-    beside,
-    collect_inputs,
-    names_one_file,
-    output_path,
-)
-from exifq.cli.streams import multipart_body, split_for_batches
-from exifq.cli.watch import WatchError, finished, follow
+from exifq.cli import report
+from exifq.cli.plan import Plan, make_plan, resume_command
+from exifq.client import Client
+from exifq.errors import ExifqError, ServerUnreachable, TooLarge
+from exifq.inputs import InputError, UnsafeName
+from exifq.jobs import RUNNING, checked_options, form_fields
+from exifq.sources import Input
 
-PAGE = 1000  # items per results page
 PARALLEL_DOWNLOADS = 4
-INTERRUPTED = 130
 
 
-@dataclass
-class Plan:
-    """What one run works on: the local inputs (if any) and where cleaned files go."""
+def cli_client(settings: Settings, subject: str, say: report.Say) -> Client:
+    """The run's client: no time limit, and each pause after a 429 or 503 said on stderr."""
+    client = Client(settings.EXIFQ_URL, settings.EXIFQ_API_KEY, timeout=None)
 
-    command: str  # the command-line name (``strip``)
-    op: str  # the operation's API name (``remove``)
-    produces_file: bool  # completed items have a file to download
-    inputs: list[Input]
-    single_file: bool  # exactly one FILE argument, a file: print one JSON object
-    output: str | None
-    resuming: bool
-    arguments: list[str] = field(default_factory=list)  # the FILE arguments as given
-    # The run's batches in order: UUID, and the index in ``inputs`` of its first file.
-    batches: list[tuple[str, int]] = field(default_factory=list)
-    sent: int = 0  # how many of ``inputs`` those batches hold
-
-    def target(self, index: int, name: str) -> Path:
-        """Where the cleaned file of input ``index`` named ``name`` goes (``UnsafeName`` if the
-        name would escape the output directory)."""
-        if self.output is not None:
-            out = Path(self.output)
-            if self.output_is_file():
-                return out
-            return output_path(out, name)
-        if not self.resuming and index < len(self.inputs):
-            return beside(self.inputs[index].path)
-        local = self.by_name.get(name)
-        return beside(local) if local else beside(output_path(Path.cwd(), name))
-
-    @functools.cached_property
-    def by_name(self) -> dict[str, Path]:
-        """Each input's path by the item name the server gives it (to find it when resuming)."""
-        return {relative_name(item.name): item.path for item in self.inputs}
-
-    def output_is_file(self) -> bool:
-        """``-o`` names the output file (one file, and not a directory, nor ending in ``/``)."""
-        out = self.output or ""
-        return self.single_file and not out.endswith("/") and not Path(out).is_dir()
-
-
-def make_plan(args: argparse.Namespace) -> Plan:
-    """The inputs the arguments name; ``InputError`` when there are none or they clash."""
-    inputs = collect_inputs(args.files) if args.files else []
-    if not inputs and not args.batch:
-        raise InputError(
-            f"no files found in {' '.join(args.files)} (hidden and special files "
-            "and symbolic links inside directories are skipped)"
+    def waiting(error: ExifqError, pause: float) -> None:
+        report.say_error(
+            subject, error.code, f"{error.message}; asking again in {pause:.0f} s", say
         )
-    single = names_one_file(args.files)
-    output = getattr(args, "output", None)
-    op = operations.get(args.command)
-    plan = Plan(args.command, op.name, op.produces_file, inputs, single, output, bool(args.batch))
-    plan.arguments = list(args.files)
-    plan.batches = [(batch_id, 0) for batch_id in args.batch or []]
-    return plan
+
+    client.transport.on_wait = waiting
+    return client
 
 
 def options(args: argparse.Namespace) -> dict[str, str]:
-    """The options given on the command line, as the batch's form fields."""
-    return opts.given_arguments(operations.get(args.command).options, args)
-
-
-def resume_command(plan: Plan) -> str:
-    """The command that resumes watching the run's batches: the files only matter to strip
-    writing beside them."""
-    argv = ["exifq", plan.command, "--batch", ",".join(batch_id for batch_id, _ in plan.batches)]
-    if plan.output is not None:  # a directory keeps a trailing "/", so resuming reads it so
-        argv += ["-o", plan.output if plan.output_is_file() else plan.output.rstrip("/") + "/"]
-    elif plan.produces_file:
-        argv += plan.arguments
-    return shlex.join(argv)
+    """The options given on the command line, checked, as the batch's form fields
+    (``exifq.errors.BadRequest`` for a bad value)."""
+    op = operations.get(args.command)
+    return form_fields(checked_options(op.name, opts.given_arguments(op.options, args)))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     console = bars.stderr_console()
     try:
         plan = make_plan(args)
+        fields = options(args)
     except InputError as exc:
-        print(f"exifq: {exc}", file=sys.stderr)
-        return 2
+        console.print(f"exifq: {exc}")
+        return report.USAGE
+    except ExifqError as exc:
+        report.say_error(report.subject_of(args.files), exc.code, exc.message, console.print)
+        return report.USAGE
     if plan.produces_file and plan.output is None and plan.resuming and not args.files:
-        print(
-            "exifq: no FILE given: cleaned files go beside their names under the current directory",
-            file=sys.stderr,
+        console.print(
+            "exifq: no FILE given: cleaned files go beside their names under the current directory"
         )
-    client = Client(settings.EXIFQ_URL, settings.EXIFQ_API_KEY)
+    client = cli_client(settings, report.subject_of(args.files or args.batch), console.print)
     try:
-        if not plan.resuming and not submit_all(client, plan, options(args), console):
-            return 1
+        if not plan.resuming and not submit_all(client, plan, fields, console):
+            return report.FAILED
         console.print(f"{_batches_text(plan)}; to resume watching: {resume_command(plan)}")
         return finish(client, plan, console)
     except InputError as exc:
-        print(f"exifq: {exc}", file=sys.stderr)
-        return 2
+        console.print(f"exifq: {exc}")
+        return report.USAGE
     except KeyboardInterrupt:
         if not plan.batches:
             console.print("interrupted before the batch was created")
-            return INTERRUPTED
+            return report.INTERRUPTED
         console.print(f"interrupted; resume with: {resume_command(plan)}")
         if not plan.resuming and plan.sent < len(plan.inputs):
             console.print(
                 f"only the first {plan.sent} of {len(plan.inputs)} files were sent; "
                 f"the files from {plan.inputs[plan.sent].name} on need a new run"
             )
-        return INTERRUPTED
-    except (OSError, WatchError) as exc:  # requests' errors are OSErrors too
-        return report_error(exc, console)
+        return report.INTERRUPTED
+    except ExifqError as exc:
+        return request_failed(plan, exc, console)
+
+
+def request_failed(plan: Plan, exc: ExifqError, console: Console) -> int:
+    """A request that failed as a whole: the error line on stderr (with the command that
+    resumes, when batches exist), its body as JSON on stdout; exit 3 or 1."""
+    subject = report.subject_of(plan.arguments or [batch_id for batch_id, _ in plan.batches])
+    message = exc.message
+    if isinstance(exc, ServerUnreachable):
+        message = f"{message}; {report.UNREACHABLE_HINT}"
+    report.say_error(subject, exc.code, message, console.print)
+    if plan.batches and (not plan.resuming or isinstance(exc, ServerUnreachable)):
+        console.print(f"the batches sent go on; watch them with: {resume_command(plan)}")
+    body = {"success": False, "error": {"code": exc.code, "message": exc.message}}
+    if exc.status is not None:
+        body["httpStatus"] = exc.status
+    print(json.dumps(body, ensure_ascii=False, indent=2), flush=True)
+    return report.UNREACHABLE if isinstance(exc, ServerUnreachable) else report.FAILED
 
 
 def _batches_text(plan: Plan) -> str:
@@ -168,20 +126,10 @@ def _batches_text(plan: Plan) -> str:
     return f"batch {ids}" if len(plan.batches) == 1 else f"{len(plan.batches)} batches {ids}"
 
 
-def server_limits(client: Client) -> tuple[int, int]:
-    """Files per batch and bytes per request the server takes (``GET /api/v1/limits``); no
-    limit from a server that does not say."""
-    code, limits = client.get("/api/v1/limits")
-    if code != 200:
-        return sys.maxsize, sys.maxsize
-    items, size = limits.get("maxBatchItems"), limits.get("maxBatchBytes")
-    return int(items or sys.maxsize), int(size or sys.maxsize)
-
-
 def submit_all(client: Client, plan: Plan, fields: dict[str, str], console: Console) -> bool:
     """POST the inputs as one batch, or as consecutive batches that fit the server's limits;
-    each batch made joins ``plan.batches``. False after printing why the server refused one."""
-    chunks = split_for_batches(plan.inputs, *server_limits(client))
+    each batch made joins ``plan.batches``. A refusal raises its ``ExifqError``."""
+    chunks = batches.split(client.transport, plan.inputs)
     if len(chunks) > 1:
         console.print(
             f"{len(plan.inputs)} files, {sum(i.size for i in plan.inputs):,} bytes: more than the "
@@ -189,51 +137,24 @@ def submit_all(client: Client, plan: Plan, fields: dict[str, str], console: Cons
         )
     for chunk in chunks:
         batch_id = submit(client, chunk, {"operations": plan.op, **fields}, console)
-        if batch_id is None:
-            if plan.batches:
-                console.print(f"the batches sent go on; watch them with: {resume_command(plan)}")
-            return False
         plan.batches.append((batch_id, plan.sent))
         plan.sent += len(chunk)
     return True
 
 
-def submit(
-    client: Client, inputs: list[Input], fields: dict[str, str], console: Console
-) -> str | None:
-    """POST one batch; its UUID, or ``None`` after printing why the server refused it."""
+def submit(client: Client, inputs: list[Input], fields: dict[str, str], console: Console) -> str:
+    """POST one batch with an upload bar; its UUID."""
     with bars.upload_bar(console) as bar:
         shown = bars.UploadProgress(bar, len(inputs))
-        body = multipart_body(inputs, fields, shown)
-        shown.start(body.len)
-        code, answer = client.post("/api/v1/batch", body, body.content_type)
-    if code == 413:
-        console.print(
-            f"exifq: {len(inputs)} files, {sum(i.size for i in inputs):,} bytes: more "
-            "than the server takes in one request (MAX_BATCH_BYTES)"
-        )
-    return accepted(code, answer, console)
-
-
-def accepted(code: int, answer: dict, console: Console) -> str | None:
-    """The UUID of an accepted submission (200/202), or ``None`` after reporting the refusal."""
-    if code in (200, 202) and answer.get("uuid"):
-        return str(answer["uuid"])
-    report_failure({"success": False, "status": "failed", "httpStatus": code, **answer}, console)
-    return None
-
-
-def report_error(exc: OSError | WatchError, console: Console) -> int:
-    """A transport failure or a refused status request, reported as a failed request; 1."""
-    code = "io_error" if isinstance(exc, OSError) else "status_unavailable"
-    report_failure({"success": False, "error": {"code": code, "message": str(exc)}}, console)
-    return 1
-
-
-def report_failure(body: dict, console: Console) -> None:
-    """A request that failed as a whole: its reason on stderr, its body as JSON on stdout."""
-    console.print(f"exifq: {error_text(body)}")
-    print(json.dumps(body, ensure_ascii=False, indent=2), flush=True)
+        try:
+            answer = batches.submit(client.transport, inputs, fields, shown, shown.start)
+        except TooLarge as exc:
+            message = (
+                f"{len(inputs)} files, {sum(i.size for i in inputs):,} bytes: more than the "
+                f"server takes in one request (MAX_BATCH_BYTES): {exc.message}"
+            )
+            raise TooLarge(message, code=exc.code, status=exc.status, body=exc.body) from None
+    return str(answer["uuid"])
 
 
 def finish(client: Client, plan: Plan, console: Console) -> int:
@@ -243,20 +164,23 @@ def finish(client: Client, plan: Plan, console: Console) -> int:
     def show(batch_id: str, body: dict) -> None:
         ops = body.get("operations") or [plan.op]
         if plan.op not in ops:
-            raise InputError(f"batch {batch_id} has no {plan.op} items (it has {', '.join(ops)})")
+            raise InputError(
+                f"batch {batch_id}", "wrong_operation", f"it has no {plan.op} items ({ops})"
+            )
         latest[batch_id] = body
         bars.show_counts(bar, task, _sum_counts(latest.values()))
 
+    tally = report.Tally()
     with bars.items_bar(console) as bar:
         task = bar.add_task(f"{plan.command} via {client.base_url}", total=None, ok=0, failed=0)
         # A first look at every batch (answered at once) puts the whole total on the bar.
         for batch_id, _ in plan.batches:
-            poll = functools.partial(client.batch, batch_id, limit=1)
-            follow(poll, functools.partial(show, batch_id), until=lambda body: True)
+            show(batch_id, batches.status(client.transport, batch_id, limit=1))
         for batch_id, _ in plan.batches:
-            if not finished(latest[batch_id]):
-                poll = functools.partial(client.batch, batch_id, wait=POLL_WAIT, limit=1)
-                follow(poll, functools.partial(show, batch_id))
+            if latest[batch_id].get("status") in RUNNING:
+                batches.watch(
+                    client.transport, batch_id, on_status=functools.partial(show, batch_id)
+                )
         done = _sum_counts(latest.values())
         if plan.resuming and not plan.arguments:  # no FILE: a batch of one prints one object
             plan.single_file = done["total"] == 1
@@ -266,13 +190,14 @@ def finish(client: Client, plan: Plan, console: Console) -> int:
         )
         # On a terminal the lines wait until the bars are gone; else they go out page by page.
         held: list[str] | None = [] if sys.stdout.isatty() and console.is_terminal else None
-        status = 0
         for batch_id, start in plan.batches:
             advance = functools.partial(bar.advance, fetched)
-            status |= print_items(client, plan, batch_id, advance, held, start)
+            print_items(client, plan, batch_id, advance, held, start, tally, console)
     for text in held or []:
         print(text)
-    return status
+    if not plan.single_file:
+        console.print(tally.summary())
+    return tally.status
 
 
 def _sum_counts(bodies: Iterable[dict]) -> dict[str, int]:
@@ -288,20 +213,28 @@ def print_items(
     advance: Callable[[int], object],
     held: list[str] | None = None,
     start: int = 0,
-) -> int:
+    tally: report.Tally | None = None,
+    console: Console | None = None,
+) -> None:
     """Page through the items, download what strip made, and print one JSON line (or one
-    object) per item in submission order (into ``held`` if given); 1 if any item failed.
-    ``start``: the index in ``plan.inputs`` of the batch's first file."""
-    single = plan.single_file
-    failed = 0
+    object) per item in submission order (into ``held`` if given); each failure also as an
+    error line on stderr, counted in ``tally``. ``start``: the index in ``plan.inputs`` of
+    the batch's first file."""
+    tally = tally if tally is not None else report.Tally()
+    say = console.print if console is not None else report.stderr
     with ThreadPoolExecutor(PARALLEL_DOWNLOADS) as pool:
         try:
-            for items in pages(client, batch_id):
+            for items in batches.pages(client.transport, batch_id):
                 mine = [item for item in items if item.get("op", plan.op) == plan.op]
                 lines = list(pool.map(lambda item: item_line(client, plan, item, start), mine))
                 for line in lines:
-                    failed += not line["success"]
-                    text = json.dumps(line, ensure_ascii=False, indent=2 if single else None)
+                    error = line.get("error") or {}
+                    tally.add(line["success"], error.get("code"))
+                    if not line["success"]:
+                        report.say_error(line["name"], error.get("code"), error.get("message"), say)
+                    text = json.dumps(
+                        line, ensure_ascii=False, indent=2 if plan.single_file else None
+                    )
                     if held is None:
                         print(text, flush=True)
                     else:
@@ -310,21 +243,9 @@ def print_items(
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    return 1 if failed else 0
 
 
-def pages(client: Client, batch_id: str):
-    """The batch's items with results, page by page, in submission order."""
-    offset: int | None = 0
-    while offset is not None:
-        code, page = client.batch(batch_id, include="results", offset=offset, limit=PAGE)
-        if code != 200:
-            raise WatchError(code, page)
-        yield page.get("items") or []
-        offset = page.get("nextOffset")
-
-
-def item_line(client: Client, plan: Plan, item: dict, start: int = 0) -> dict:
+def item_line(client: Client | None, plan: Plan, item: dict, start: int = 0) -> dict:
     """The JSON line of one item: its name, status, and result or error; for a completed strip
     item the cleaned file is downloaded (unless already there when resuming). ``start``: the
     index in ``plan.inputs`` of the first file of the item's batch."""
@@ -350,7 +271,9 @@ def item_line(client: Client, plan: Plan, item: dict, start: int = 0) -> dict:
             line["output"] = str(target)
         except UnsafeName as exc:
             return {**line, "success": False, "error": {"code": "unsafe_name", "message": str(exc)}}
-        except (OSError, requests.RequestException) as exc:
+        except ExifqError as exc:
+            return {**line, "success": False, "error": {"code": exc.code, "message": exc.message}}
+        except OSError as exc:
             return {**line, "success": False, "error": {"code": "io_error", "message": str(exc)}}
     return line
 

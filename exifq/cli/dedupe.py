@@ -14,17 +14,19 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import sys
 
 from rich.console import Console
 
 from common.settings import Settings
+from exifq.batches import server_limits
 from exifq.cli import progress as bars
-from exifq.cli.batch import INTERRUPTED, accepted, report_error, server_limits
-from exifq.cli.client import POLL_WAIT, Client, error_text
-from exifq.cli.inputs import InputError, collect_inputs
-from exifq.cli.streams import JsonRecordsBody
-from exifq.cli.watch import WatchError, follow
+from exifq.cli import report
+from exifq.cli.batch import cli_client
+from exifq.client import Client
+from exifq.errors import ExifqError, ServerUnreachable, error_text
+from exifq.inputs import InputError, collect_inputs
+from exifq.sources import Input
+from exifq.streams import JsonRecordsBody
 
 KIND = "remove_duplicates"
 REMOVED = "removed_records"  # on the kept record of a cluster (worker.matching)
@@ -33,39 +35,46 @@ DISTANCE = "_distance"  # on each removed record: its Hamming distance to the ke
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     console = bars.stderr_console()
-    client = Client(settings.EXIFQ_URL, settings.EXIFQ_API_KEY)
+    subject = report.subject_of(args.files or [args.job])
+    client = cli_client(settings, subject, console.print)
     job = args.job
     try:
         if job is None:
             try:
                 inputs = collect_inputs(args.files)
             except InputError as exc:
-                print(f"exifq: {exc}", file=sys.stderr)
-                return 2
+                console.print(f"exifq: {exc}")
+                return report.USAGE
             if not inputs:
-                print(f"exifq: no files found in {' '.join(args.files)}", file=sys.stderr)
-                return 2
+                report.say_error(subject, "no_files", "no files found", console.print)
+                return report.USAGE
             job = submit(client, args, inputs, console)
             if job is None:
-                return 1
-        console.print(
-            f"{KIND} job {job}; to resume watching: {resume_command(job)}",
-        )
+                return report.FAILED
+        console.print(f"{KIND} job {job}; to resume watching: {resume_command(job)}")
         with bars.items_bar(console) as bar:
             task = bar.add_task("hashing", total=None, ok=0, failed=0)
-            answer = follow(
-                lambda: client.get(f"/api/v1/{KIND}/{job}", wait=POLL_WAIT),
-                lambda body: bars.show_counts(bar, task, body),
+            answer = client.similarity_result(
+                KIND,
+                {"uuid": job, "status": "processing"},
+                deadline=None,
+                on_status=lambda body: bars.show_counts(bar, task, body),
             )
     except KeyboardInterrupt:
         if job is not None:
             console.print(f"interrupted; resume with: {resume_command(job)}")
-        return INTERRUPTED
-    except (OSError, WatchError) as exc:
-        return report_error(exc, console)
+        return report.INTERRUPTED
+    except ExifqError as exc:
+        message = exc.message
+        if isinstance(exc, ServerUnreachable):
+            message = f"{message}; {report.UNREACHABLE_HINT}"
+        report.say_error(subject, exc.code, message, console.print)
+        if job is not None:
+            console.print(f"the job goes on; watch it with: {resume_command(job)}")
+        return report.UNREACHABLE if isinstance(exc, ServerUnreachable) else report.FAILED
     failures = failed_records(answer)
-    for record_id, reason in failures:
-        console.print(f"exifq: {record_id}: {reason}")
+    for record_id, code, message in failures:
+        report.say_error(record_id, code, message, console.print)
     found = clusters(answer)
     duplicates = sum(len(removed) for _, removed in found)
     console.print(
@@ -75,29 +84,39 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
         print(format_clusters(found), end="")
-    return 1 if failures else 0
+    return report.FAILED if failures else report.OK
 
 
-def submit(client: Client, args: argparse.Namespace, inputs, console: Console) -> str | None:
-    """POST the records; the job's UUID, or ``None`` after saying why it was not sent or was
-    refused (over the server's limits it is not sent: one request cannot be split)."""
-    fields = {"hash_type": args.hash_type}
+def submit(
+    client: Client, args: argparse.Namespace, inputs: list[Input], console: Console
+) -> str | None:
+    """POST the records; the job's UUID, or ``None`` after saying why it was not sent (over
+    the server's limits: one request cannot be split). A refusal raises its ``ExifqError``."""
+    fields: dict[str, object] = {"hash_type": args.hash_type}
     if args.range is not None:
         fields["range"] = args.range
-    max_items, max_bytes = server_limits(client)
-    body = JsonRecordsBody(inputs, fields)
-    if len(inputs) > max_items or body.total > max_bytes:
-        console.print(
-            f"exifq: {len(inputs)} files, {body.total:,} bytes as JSON: more than the server "
-            f"takes in one request ({max_items:,} files, {max_bytes:,} bytes); a "
-            "de-duplication cannot be split, so none was sent"
+    max_items, max_bytes = server_limits(client.transport)
+    total = JsonRecordsBody(inputs, fields).total
+    if len(inputs) > max_items or total > max_bytes:
+        report.say_error(
+            report.subject_of(args.files),
+            "too_large",
+            f"{len(inputs)} files, {total:,} bytes as JSON: more than the server takes in one "
+            f"request ({max_items:,} files, {max_bytes:,} bytes); a de-duplication cannot be "
+            "split, so none was sent",
+            console.print,
         )
         return None
     with bars.upload_bar(console) as bar:
-        body.on_progress = bars.UploadProgress(bar, len(inputs))
-        body.on_progress.start(body.total)
-        code, answer = client.post(f"/api/v1/{KIND}", body, "application/json")
-    return accepted(code, answer, console)
+        shown = bars.UploadProgress(bar, len(inputs))
+
+        def body() -> tuple[JsonRecordsBody, str]:
+            records = JsonRecordsBody(inputs, fields, shown)
+            shown.start(records.total)
+            return records, "application/json"
+
+        answer = client.similarity_submit(KIND, body)
+    return str(answer["uuid"])
 
 
 def resume_command(job: str) -> str:
@@ -128,8 +147,9 @@ def format_clusters(found: list[tuple[str, list[tuple[str, int | None]]]]) -> st
     return "\n".join(blocks)
 
 
-def failed_records(answer: dict) -> list[tuple[str, str]]:
-    """``(id, reason)`` of every record (kept, removed or skipped) whose ``_status`` is not 200."""
+def failed_records(answer: dict) -> list[tuple[str, str, str]]:
+    """``(id, code, message)`` of every record (kept, removed or skipped) whose ``_status`` is
+    not 200 (Ximilar's ``{"code": HTTP status, "text": error code, "message"}``)."""
     failed = []
 
     def visit(record: object) -> None:
@@ -137,8 +157,8 @@ def failed_records(answer: dict) -> list[tuple[str, str]]:
             return
         status = record.get("_status")
         if isinstance(status, dict) and status.get("code") not in (None, 200):
-            reason = ": ".join(str(status[k]) for k in ("text", "message") if status.get(k))
-            failed.append((_record_id(record), reason or str(status)))
+            code = str(status.get("text") or f"http_{status.get('code')}")
+            failed.append((_record_id(record), code, str(status.get("message") or code)))
         for inner in record.get(REMOVED) or []:
             visit(inner)
 
@@ -146,7 +166,7 @@ def failed_records(answer: dict) -> list[tuple[str, str]]:
         for record in answer.get(key) or []:
             visit(record)
     if not answer.get("records") and "error" in answer:
-        failed.append(("request", error_text(answer)))
+        failed.append(("request", "failed", error_text(answer)))
     return failed
 
 

@@ -1,10 +1,11 @@
 """``exifq OPERATION --local``: the operations in-process, no server.
 
 FILE arguments are files or directories, walked and named as for the server
-commands (:mod:`exifq.cli.inputs`). One FILE that is a file prints one JSON
+commands (:mod:`exifq.inputs`). One FILE that is a file prints one JSON
 object; otherwise JSON Lines, one object per file in order, each with its
 ``name``. A file that fails prints ``{"success": false, "error": {...}}`` and
-makes the exit status 1; the others still run.
+makes the exit status 1 (and an error line on stderr); the others still run. Several
+files end with the summary line (:mod:`exifq.cli.report`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from common import operations
 from common import options as opts
 from common.errors import BadRequest, ExifqError
 from common.operations import Limits, Source
-from exifq.cli.inputs import (
+from exifq.cli import report
+from exifq.inputs import (
     Input,
     InputError,
     UnsafeName,
@@ -52,8 +54,13 @@ def _runner(
     """What runs on each input: the operation's runner, or its file runner (file to file)
     when the operation produces a file."""
     operation = operations.get(args.command)
+    if operation.name == "extract":
+        _use_exiftool(settings)
     chosen = opts.from_arguments(operation.options, args)
     limits = Limits(max_pixels=settings.MAX_IMAGE_PIXELS) if settings else Limits()
+    if _scanning(chosen):
+        output = getattr(args, "output", None)
+        return _scanning_runner(operation, chosen, limits, settings, output, several)
     if not operation.produces_file:
         return lambda item: (
             operation.run(Source(item.path.name, item.path.read_bytes()), chosen, limits).result
@@ -78,6 +85,47 @@ def _runner(
     return to_file
 
 
+def _scanning(options: object) -> bool:
+    """As ``worker.scan.wanted``, without importing it (a plain strip loads no settings)."""
+    return bool(getattr(options, "scan", False))
+
+
+def _scanning_runner(operation, chosen, limits, settings, output, several):
+    """With a virus scan (``CLAMD_URL``): whole files in memory; an infected file gets no
+    output file."""
+    from common.clamav import ScanFailed, ScanUnavailable
+    from common.settings import load_settings
+    from worker.scan import run_with_scan
+
+    config = settings or load_settings()
+
+    def scan_and_run(item: Input) -> dict:
+        source = Source(item.path.name, item.path.read_bytes())
+        try:
+            outcome = run_with_scan(operation, source, chosen, limits, config)
+        except ScanUnavailable as exc:  # no retries here: say so
+            raise ScanFailed(str(exc)) from exc
+        if not operation.produces_file or outcome.cleaned is None:
+            return outcome.result
+        target = cleaned_path(item, output, several)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_whole(target, outcome.cleaned)
+        return {**outcome.result, "output": str(target)}
+
+    return scan_and_run
+
+
+def _use_exiftool(settings: Settings) -> None:
+    """Extraction reads ExifTool's tag tables from the installed ExifTool (built on first use)."""
+    from worker.media.extract import engine, tables
+
+    try:  # built (once) before the first file, so a problem is one message, not one per file
+        engine.use_exiftool(settings.exiftool, settings.tables_dir)
+        tables.active()
+    except engine.TablesUnavailable as exc:
+        raise BadRequest(str(exc)) from None
+
+
 def _write_whole(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` through a temporary file beside it (all or nothing)."""
     partial = target.with_name(f".{target.name}.part")
@@ -94,10 +142,16 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
         inputs = collect_inputs(args.files)
         single = names_one_file(args.files)
         runner = _runner(args, settings, several=not single)
-    except (ExifqError, InputError) as exc:
-        print(f"exifq: {getattr(exc, 'message', exc)}", file=sys.stderr)
-        return 2
-    status = 0
+    except InputError as exc:
+        print(f"exifq: {exc}", file=sys.stderr)
+        return report.USAGE
+    except ExifqError as exc:
+        report.say_error(report.subject_of(args.files), exc.code, exc.message)
+        return report.USAGE
+    if not inputs:
+        report.say_error(report.subject_of(args.files), "no_files", "no files found")
+        return report.USAGE
+    tally = report.Tally()
     for item in inputs:
         head = {} if single else {"name": item.name}
         try:
@@ -105,9 +159,12 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
         except (ExifqError, UnsafeName, OSError) as exc:
             error = _error(exc, item)
             body = {**head, "success": False, "fileName": item.path.name, "error": error}
-            status = 1
+            report.say_error(item.name, error["code"], error["message"])
+        tally.add(body["success"], body.get("error", {}).get("code"))
         print(json.dumps(body, ensure_ascii=False, indent=2 if single else None), flush=True)
-    return status
+    if not single:
+        report.stderr(tally.summary())
+    return tally.status
 
 
 def _error(exc: ExifqError | UnsafeName | OSError, item: Input) -> dict:

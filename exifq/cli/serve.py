@@ -23,20 +23,68 @@ ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
 
 def add_arguments(commands: argparse._SubParsersAction) -> None:
-    api = commands.add_parser("api", help="run the HTTP API under gunicorn")
-    api.add_argument("--bind", default="0.0.0.0:8000", metavar="HOST:PORT")
+    from exifq.cli.texts import add_command
+
+    api = add_command(
+        commands,
+        "api",
+        summary="run the HTTP API (gunicorn), for deployment",
+        description=(
+            "Run the HTTP API under gunicorn (gthread workers). It needs Redis (REDIS_URL) "
+            "and the storage (STORAGE, S3_* or LOCAL_STORAGE_DIR); workers do the jobs it "
+            "queues. Storage is made ready first (the bucket and its lifecycle rule, or the "
+            "directory). For one machine, exifq dev runs everything.",
+        ),
+        example_lines=(
+            "exifq api --bind 0.0.0.0:8000 --workers 2 --threads 8",
+            "REDIS_URL=redis://redis:6379/0 STORAGE=s3 exifq api",
+        ),
+    )
+    api.add_argument(
+        "--bind",
+        default="0.0.0.0:8000",
+        metavar="HOST:PORT",
+        help="address and port to listen on (default 0.0.0.0:8000: every interface)",
+    )
     api.add_argument("--workers", type=int, default=2, help="gunicorn processes (default 2)")
     api.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
 
-    worker = commands.add_parser("worker", help="run a Celery worker")
+    worker = add_command(
+        commands,
+        "worker",
+        summary="run a worker (Celery) that does the jobs, for deployment",
+        description=(
+            "Run a Celery worker: it takes jobs from the queue in Redis (REDIS_URL), reads "
+            "and writes the storage, and runs the operations. Start as many as the load "
+            "needs, on any machine that reaches Redis and the storage; exactly one exifq "
+            "beat (or one worker with --beat) runs the sweeper.",
+        ),
+        example_lines=("exifq worker --concurrency 4", "exifq worker --beat --loglevel WARNING"),
+    )
     worker.add_argument(
         "--concurrency", type=int, default=None, help="processes (default WORKER_CONCURRENCY)"
     )
-    worker.add_argument("--beat", action="store_true", help="also run the beat scheduler")
-    worker.add_argument("--loglevel", default="INFO")
+    worker.add_argument(
+        "--beat", action="store_true", help="also run the beat scheduler (the sweeper)"
+    )
+    worker.add_argument(
+        "--loglevel", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"
+    )
 
-    beat = commands.add_parser("beat", help="run the Celery beat scheduler (the sweeper)")
-    beat.add_argument("--loglevel", default="INFO")
+    beat = add_command(
+        commands,
+        "beat",
+        summary="run the scheduler that sweeps expired files, for deployment",
+        description=(
+            "Run Celery beat: every SWEEP_INTERVAL_SECONDS it queues the sweeper, which "
+            "deletes stored files older than RESULT_TTL_SECONDS (for storage without "
+            "lifecycle rules). Run exactly one.",
+        ),
+        example_lines=("exifq beat", "exifq beat --loglevel WARNING"),
+    )
+    beat.add_argument(
+        "--loglevel", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"
+    )
 
 
 def _schedule_file() -> str:

@@ -140,8 +140,13 @@ def test_client_strip_downloads_the_cleaned_file(stack, tmp_path):
 def test_client_says_when_no_server_answers(tmp_path):
     source = tmp_path / "in.jpg"
     source.write_bytes(SAMPLES[0].data)
-    env = child_environment(EXIFQ_URL=f"http://127.0.0.1:{free_port()}")
+    url = f"http://127.0.0.1:{free_port()}"
+    env = child_environment(EXIFQ_URL=url)
     done = run_cli("hash", str(source), env=env, cwd=tmp_path)
-    assert done.returncode == 1
+    assert done.returncode == 3
     body = json.loads(done.stdout)
-    assert body["success"] is False and body["error"]["code"] == "io_error"
+    assert body["success"] is False and body["error"]["code"] == "server_unreachable"
+    assert done.stderr.splitlines() == [
+        f"exifq: {source}: server_unreachable: cannot connect to {url}: Connection refused; "
+        "is the server running? (exifq dev starts one; EXIFQ_URL names another)"
+    ]

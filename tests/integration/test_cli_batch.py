@@ -207,7 +207,13 @@ def test_one_file_prints_one_object_and_an_unknown_batch_is_an_error(stack, tmp_
         cwd=tmp_path,
     )
     assert gone.returncode == 1
-    assert json.loads(gone.stdout)["error"]["message"].startswith("HTTP 404")
+    assert json.loads(gone.stdout)["error"] == {
+        "code": "not_found",
+        "message": "Job not found or expired",
+    }
+    assert gone.stderr.splitlines()[-1] == (
+        "exifq: 00000000-0000-4000-8000-000000000000: not_found: Job not found or expired"
+    )
 
 
 def copies(root: Path) -> dict[str, list[str]]:

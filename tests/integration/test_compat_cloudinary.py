@@ -8,6 +8,7 @@ for the pHash, a colour analysis and the media metadata in one upload.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import time
 
@@ -19,7 +20,7 @@ import requests
 from api.compat.cloudinary import sign
 from tests.conftest import corpus_path
 from tests.integration.conftest import COMPAT_KEYS
-from tests.support.compat import engine_has, native, never_server_error, run_curl
+from tests.support.compat import native, never_server_error, run_curl
 
 API_KEY, API_SECRET = COMPAT_KEYS["cloudinary"]
 SAMPLE = "exif-samples/jpg/Canon_40D.jpg"
@@ -66,8 +67,14 @@ def test_the_sdk_uploads_with_semantic_data(sdk, tmp_path):
     assert metadata["Make"] == "Canon" and metadata["Model"] == "Canon EOS 40D"
     assert all(isinstance(v, str) for v in metadata.values())
     assert body["original_filename"] == "sample"
-    if not engine_has("extract", "faces"):  # issue 13's features: absent until they land
-        assert "faces" not in body and "colors" not in body and "predominant" not in body
+    assert body["colors"] and all(
+        re.fullmatch(r"#[0-9A-F]{6}", hex_) and 0 < percent <= 100
+        for hex_, percent in body["colors"]
+    )
+    names = {name for name, _ in body["predominant"]["google"]}
+    assert names and names <= {"red", "orange", "yellow", "green", "teal", "blue", "purple",
+                               "pink", "white", "gray", "black", "brown"}  # fmt: skip
+    assert body["pages"] == 1 and "faces" not in body  # faces only when asked
 
 
 def test_the_sdk_uploads_a_url_with_a_public_id(sdk, image_server):

@@ -145,6 +145,8 @@ class Tally:
                 continue
             group, name = key.split(":", 1)
             klass = category(group)
+            if klass in MAKERS and group not in maker_groups:
+                klass = None  # a maker's group outside the maker notes (Samsung's JPEG trailer)
             if klass is None and group not in maker_groups:
                 continue
             ours = lookup(metadata, group, name, maker_groups)

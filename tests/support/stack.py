@@ -6,6 +6,7 @@
 - S3: moto's server in this process on a loopback port (boto3 in the
   workers speaks HTTP to it); it can be stopped and restarted on the same
   port to make storage unreachable for a while, keeping its objects.
+  Presigned URLs are checked as S3 checks them (``presign_gate``).
 - Workers and the API: the very commands ``docker-compose.yml`` runs
   (``exifq worker ...``, ``exifq api ...``, read from the file; only the API's
   ``--bind`` differs), as ``python -m exifq ...`` from the repository
@@ -129,8 +130,11 @@ class S3Server:
             def log_request(self, *args) -> None:
                 pass
 
+        from tests.support.presign_gate import PresignedUrlGate
+
+        app = PresignedUrlGate(moto_app())  # presigned URLs checked as S3 does
         self._server = make_server(
-            "127.0.0.1", self.port, moto_app(), threaded=True, request_handler=Quiet
+            "127.0.0.1", self.port, app, threaded=True, request_handler=Quiet
         )
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

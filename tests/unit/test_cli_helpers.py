@@ -17,15 +17,15 @@ from werkzeug.formparser import parse_form_data
 
 from common.names import relative_name
 from exifq.cli import batch, dedupe
-from exifq.cli.inputs import Input, InputError, collect_inputs, output_path
-from exifq.cli.streams import (
+from exifq.cli import plan as plans
+from exifq.inputs import Input, InputError, collect_inputs, output_path
+from exifq.sources import LazyFile
+from exifq.streams import (
     FIELDS_ALLOWANCE,
     JsonRecordsBody,
-    LazyFile,
     multipart_body,
     split_for_batches,
 )
-from exifq.cli.watch import RETRIES, WatchError, follow
 
 
 def tree(root: Path) -> Path:
@@ -172,36 +172,6 @@ def test_requests_sends_the_json_body_with_its_length(tmp_path):
     assert "Transfer-Encoding" not in prepared.headers
 
 
-def test_follow_retries_transient_faults_and_stops_when_done():
-    answers = [
-        requests.ConnectionError("refused"),
-        (503, {"success": False}),
-        (200, {"status": "processing", "total": 3, "completed": 1, "failed": 0}),
-        (200, {"status": "completed_with_errors", "total": 3, "completed": 2, "failed": 1}),
-    ]
-    seen, slept = [], []
-
-    def poll():
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    last = follow(poll, seen.append, sleep=slept.append)
-    assert last["status"] == "completed_with_errors"
-    assert [b["completed"] for b in seen] == [1, 2]
-    assert slept == [1, 2]
-
-
-def test_follow_gives_up_on_a_client_error_and_after_repeated_faults():
-    with pytest.raises(WatchError, match="HTTP 404: Not found"):
-        follow(lambda: (404, {"success": False, "error": "Not found"}), print, sleep=lambda s: 0)
-    slept = []
-    with pytest.raises(WatchError, match="HTTP 502"):
-        follow(lambda: (502, {}), print, sleep=slept.append)
-    assert len(slept) == RETRIES
-
-
 def strip_args(**more) -> argparse.Namespace:
     base = {"command": "strip", "files": [], "batch": None, "output": None}
     return argparse.Namespace(**{**base, **more})
@@ -209,36 +179,36 @@ def strip_args(**more) -> argparse.Namespace:
 
 def test_strip_targets_and_the_resume_command(tmp_path):
     photos = tree(tmp_path)
-    plan = batch.make_plan(strip_args(files=[str(photos)], output=str(tmp_path / "out")))
+    plan = plans.make_plan(strip_args(files=[str(photos)], output=str(tmp_path / "out")))
     plan.batches = [("B", 0)]
     assert plan.target(0, "2024/c.png") == tmp_path / "out" / "2024" / "c.png"
     with pytest.raises(ValueError):
         plan.target(0, "../escape.png")
-    assert batch.resume_command(plan) == f"exifq strip --batch B -o {tmp_path / 'out'}/"
+    assert plans.resume_command(plan) == f"exifq strip --batch B -o {tmp_path / 'out'}/"
 
-    beside = batch.make_plan(strip_args(files=[str(photos)]))
+    beside = plans.make_plan(strip_args(files=[str(photos)]))
     beside.batches = [("B", 0)]
     assert beside.target(1, "a.jpg") == photos / "a.clean.jpg"
-    assert batch.resume_command(beside) == f"exifq strip --batch B {photos}"
-    resumed = batch.make_plan(strip_args(files=[str(photos)], batch=["B"]))
+    assert plans.resume_command(beside) == f"exifq strip --batch B {photos}"
+    resumed = plans.make_plan(strip_args(files=[str(photos)], batch=["B"]))
     assert resumed.target(99, "2024/c.png") == photos / "2024" / "c.clean.png"
 
     one = tmp_path / "one.jpg"
     one.write_bytes(b"1")
-    single = batch.make_plan(strip_args(files=[str(one)], output=str(tmp_path / "o.jpg")))
+    single = plans.make_plan(strip_args(files=[str(one)], output=str(tmp_path / "o.jpg")))
     single.batches = [("B", 0)]
     assert single.single_file and single.target(0, "one.jpg") == tmp_path / "o.jpg"
-    assert batch.resume_command(single) == f"exifq strip --batch B -o {tmp_path / 'o.jpg'}"
+    assert plans.resume_command(single) == f"exifq strip --batch B -o {tmp_path / 'o.jpg'}"
     # Resuming with no FILE: a batch of one, -o without a trailing "/" is the output file.
-    resumed = batch.make_plan(strip_args(batch=["B"], output=str(tmp_path / "o.jpg")))
+    resumed = plans.make_plan(strip_args(batch=["B"], output=str(tmp_path / "o.jpg")))
     resumed.single_file = True  # what finish() learns from the batch's total
     assert resumed.target(0, "one.jpg") == tmp_path / "o.jpg"
     resumed.output = str(tmp_path / "o") + "/"
     assert resumed.target(0, "one.jpg") == tmp_path / "o" / "one.jpg"
     # Several batches resume together.
-    several = batch.make_plan(strip_args(batch=["A", "B"], output=str(tmp_path / "out")))
+    several = plans.make_plan(strip_args(batch=["A", "B"], output=str(tmp_path / "out")))
     assert several.batches == [("A", 0), ("B", 0)]
-    assert batch.resume_command(several) == f"exifq strip --batch A,B -o {tmp_path / 'out'}/"
+    assert plans.resume_command(several) == f"exifq strip --batch A,B -o {tmp_path / 'out'}/"
 
 
 def test_a_run_larger_than_a_batch_is_split_in_order_into_requests_that_fit(tmp_path):
@@ -272,7 +242,7 @@ def test_a_run_larger_than_a_batch_is_split_in_order_into_requests_that_fit(tmp_
 
 
 def test_an_item_line_carries_the_error_or_refuses_an_unsafe_name(tmp_path):
-    plan = batch.make_plan(strip_args(batch=["B"], output=str(tmp_path)))
+    plan = plans.make_plan(strip_args(batch=["B"], output=str(tmp_path)))
     failed = {
         "index": 0,
         "name": "x/bad.jpg",
@@ -332,7 +302,7 @@ def test_dedupe_reads_clusters_distances_and_failed_records():
     assert dedupe.format_clusters(found) == (
         "a.jpg\n    copies/a.jpg\tdistance 0\n    a-small.jpg\n\nc.png\n    c.jpg\tdistance 3\n"
     )
-    assert dedupe.failed_records(ANSWER) == [("notes.txt", "unsupported_format: not an image")]
+    assert dedupe.failed_records(ANSWER) == [("notes.txt", "unsupported_format", "not an image")]
 
 
 def test_local_strip_walks_a_directory_into_the_same_names(tmp_path, capsys):

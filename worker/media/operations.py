@@ -19,10 +19,18 @@ from common.operations.remove import StripOptions
 
 def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
     from worker.media.extract import extract_metadata
+    from worker.media.pixels import pixel_facts
 
     metadata = extract_metadata(
-        source.data, source.name, pixels=options.pixels, max_pixels=limits.max_pixels
+        source.data,
+        source.name,
+        pixels=options.pixels,
+        max_pixels=limits.max_pixels,
+        values=options.values,
     )
+    metadata.update(pixel_facts(source.data, colours=options.pixels, faces=options.faces,
+                                histogram=options.histogram, page=options.page,
+                                max_pixels=limits.max_pixels))  # fmt: skip
     return Outcome({"fileName": source.name, "metadata": metadata})
 
 

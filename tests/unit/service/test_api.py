@@ -16,6 +16,8 @@ from api.openapi import build_spec
 from common import heartbeat
 from common.errors import TransientError
 from common.jobs import COMPLETED, QUEUED, upload_key
+from common.operations.extract import ExtractOptions
+from common.options import to_json
 from tests.conftest import corpus_files
 from tests.support.harness import make_harness
 from tests.support.operations import run
@@ -25,11 +27,13 @@ DAY = 86_400
 
 
 def error_of(answer, status: int) -> str:
-    """The error message of a ``{"success": false, "error": "..."}`` answer with ``status``."""
+    """The error message of a ``{"success": false, "error": "...", "code": "..."}`` answer with
+    ``status``."""
     assert answer.status_code == status, answer.get_data(as_text=True)
     body = answer.get_json()
-    assert set(body) == {"success", "error"} and body["success"] is False
+    assert set(body) == {"success", "error", "code"} and body["success"] is False
     assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["code"], str) and body["code"]
     return body["error"]
 
 
@@ -47,7 +51,7 @@ def test_upload_is_stored_queued_and_sent_by_uuid_only(h):
     assert h.storage.get(upload_key(body["uuid"])) == JPEG
     job = h.jobs.get(body["uuid"])
     assert (job.status, job.op, job.file_name) == (QUEUED, "extract", "photo.jpg")
-    assert job.options == {"pixels": False}
+    assert job.options == {**to_json(ExtractOptions()), "pixels": False}
     # The file's bytes never travel through Redis: no value there is bigger than a record field.
     client = h.jobs.redis
     keys = {key: client.type(key) for key in client.scan_iter()}
@@ -87,7 +91,7 @@ def test_file_just_over_the_exact_limit_is_413(tmp_path):
 @pytest.mark.parametrize(
     "request_kwargs,message",
     [
-        ({}, "send a multipart 'file' or a 'url'"),
+        ({}, "send a multipart 'file', a 'url' or 'base64'"),
         ({"query_string": {"keep": "gps"}}, "unknown keep: gps"),
         ({"query_string": {"colour": "1"}}, "unknown parameter: colour"),
         ({"query_string": {"wait": "31"}}, "wait must be between 0 and 30"),
@@ -139,8 +143,28 @@ def test_unknown_wrong_op_and_malformed_uuids_are_404(h):
     body = h.post("extract", JPEG).get_json()
     assert error_of(h.client.get(f"/api/v1/hash/{body['uuid']}"), 404)
     assert error_of(h.client.get("/api/v1/extract/7d5bd3b3-8d1c-4a1c-9f3b-4a3f1c2e9b10"), 404)
-    assert error_of(h.client.get("/api/v1/extract/not-a-uuid"), 404)
+    assert error_of(h.client.get("/api/v1/extract/not-a-uuid"), 404) == (
+        "'not-a-uuid' is not a UUID (job and batch ids are UUIDs)"
+    )
     assert error_of(h.client.get(f"/download-cleaned/{body['uuid']}"), 404)  # not a remove job
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("/api/v1/batch/1234", "'1234' is not a UUID (job and batch ids are UUIDs)"),
+        ("/download-cleaned/x.jpg", "'x.jpg' is not a UUID (job and batch ids are UUIDs)"),
+        ("/api/v1/remove_duplicates/abc/", "'abc' is not a UUID (job and batch ids are UUIDs)"),
+        ("/api/v2/extract", "no such route: GET /api/v2/extract (the routes are listed at /docs/)"),
+        ("/nothing/here", "no such route: GET /nothing/here (the routes are listed at /docs/)"),
+        ("/web/missing.js", "not found: /web/missing.js"),
+    ],
+)
+def test_every_404_is_ours(h, path, said):
+    answer = h.client.get(path)
+    assert error_of(answer, 404) == said
+    assert answer.get_json()["code"] == "not_found"
+    assert "requested URL" not in answer.get_data(as_text=True)  # Flask's own wording
 
 
 def test_wrong_method_is_405(h):
@@ -304,6 +328,7 @@ def test_limits_are_the_settings_and_need_no_key(tmp_path):
         "maxImagePixels": h.settings.MAX_IMAGE_PIXELS,
         "maxBatchItems": 7,
         "maxBatchBytes": h.settings.MAX_BATCH_BYTES,
+        "rateLimits": [],  # RATE_LIMIT is empty
     }
 
 
@@ -349,3 +374,45 @@ def test_hash_distance(h, a, b, distance):
 )
 def test_hash_distance_bad_input_is_400(h, query):
     error_of(h.client.get("/api/v1/hash/distance", query_string=query), 400)
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "form"])
+def test_base64_input_is_an_upload(h, as_json):
+    import base64
+
+    inline = "data:image/jpeg;base64," + base64.b64encode(JPEG).decode()
+    send = {"json": {"base64": inline}} if as_json else {"data": {"base64": inline}}
+    body = h.client.post("/api/v1/hash", **send).get_json()
+    job = h.jobs.get(body["uuid"])
+    assert (job.file_name, job.file_format) == ("base64.jpg", "jpg")
+    assert h.storage.get(upload_key(body["uuid"])) == JPEG
+
+
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        ({"base64": "@@"}, 400),
+        ({"base64": "aGVsbG8gd29ybGQ="}, 415),
+        ({"base64": "aGk=", "url": "http://x.test/a.jpg"}, 400),
+    ],
+)
+def test_bad_base64_input(h, body, status):
+    assert h.client.post("/api/v1/extract", json=body).status_code == status
+
+
+def test_base64_over_the_upload_limit_is_413(tmp_path):
+    from tests.support.harness import make_harness
+
+    small = make_harness(tmp_path, MAX_UPLOAD_BYTES=1000)
+    answer = small.client.post("/api/v1/extract", json={"base64": "A" * 1400})
+    assert answer.status_code == 413
+
+
+def test_extract_takes_values_printed_and_refuses_other_values(h):
+    answer = h.post("extract", JPEG, "photo.jpg", query_string={"values": "printed"})
+    assert answer.status_code == 202
+    assert h.jobs.get(answer.get_json()["uuid"]).options["values"] == "printed"
+    refused = h.post("extract", JPEG, "photo.jpg", query_string={"values": "pretty"})
+    assert "values" in error_of(refused, 400)
+    printed = run("extract", JPEG, "photo.jpg", values="printed").result["metadata"]["exif"]
+    assert printed["exif"]["ExposureTime"] == "1/160"

@@ -338,3 +338,16 @@ def test_stored_answers_are_json(h):
     _run_all(h)
     stored = json.loads(h.storage.get(f"results/{body['uuid']}.json"))
     assert stored["records"][0]["_width"] > 0
+
+
+def test_base64_inputs_in_a_batch(h):
+    png = _data(PNG)
+    inline = ["data:image/png;base64," + base64.b64encode(png).decode(), "@@not base64@@"]
+    answer = h.client.post("/api/v1/batch", json={"base64": inline, "operations": "hash"})
+    assert answer.status_code == 202, answer.get_json()
+    _run_all(h)
+    status = h.client.get(f"{answer.get_json()['statusUrl']}?include=results").get_json()
+    first, second = status["items"]
+    assert first["name"] == "base64-0.png"
+    assert first["result"] == run("hash", png, "base64-0.png").result
+    assert second["status"] == "failed" and second["error"]["code"] == "bad_request"

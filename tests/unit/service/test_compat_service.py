@@ -70,3 +70,25 @@ def test_an_open_service_takes_every_adapter_without_credentials(tmp_path: Path)
     assert cloud.status_code == 200 and len(cloud.get_json()["phash"]) == 16
     ping = h.client.post("/compat/ximilar/image_matching/v2/ping")
     assert ping.get_json()["status"]["code"] == 200
+
+
+@pytest.mark.parametrize(
+    "scan,appdata",
+    [
+        ({"scanned": True, "infected": True, "infectedWith": "Win.Test.EICAR_HDB-1"}, True),
+        ({"scanned": True, "infected": False, "infectedWith": None}, True),
+        ({"scanned": False, "infected": None, "infectedWith": None, "reason": "too big"}, False),
+    ],
+)
+def test_uploadcare_never_reports_an_unscanned_file_clean(scan, appdata):
+    from api.compat.uploadcare import file_info
+    from common.jobs import Job
+
+    job = Job("u", "extract", "completed", 0.0, 1.0, 0.0, finished_at=0.0)
+    native = {"file": {"size": 1}, "image": {}, "virusScan": {**scan, "engine": "ClamAV 1"}}
+    info = file_info(job, native, "http://x/", appdata=True)
+    if appdata:
+        data = info["appdata"]["uc_clamav_virus_scan"]["data"]
+        assert data == {"infected": scan["infected"], "infected_with": scan["infectedWith"]}
+    else:
+        assert info["appdata"] == {}

@@ -19,7 +19,8 @@ EXIFQ_SERVICES = ("api", "worker", "beat")
 
 
 def test_the_services_are_all_there():
-    assert set(SERVICES) == {"redis", "minio", "minio-init", *EXIFQ_SERVICES}
+    assert set(SERVICES) == {"redis", "minio", "minio-init", "clamav", *EXIFQ_SERVICES}
+    assert SERVICES["clamav"]["image"].startswith("clamav/clamav")
     assert SERVICES["redis"]["image"].startswith("redis:7")
     assert SERVICES["minio"]["image"].startswith("minio/minio")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -11,20 +12,37 @@ from tests.support.stack import REPO
 CHECK = """
 import json, sys
 from worker import tasks
-tables = "worker.media.extract.tables."
-before = sorted(name for name in sys.modules if name.startswith(tables))
+from worker.media.extract import tables
+before = tables._active is not None or tables._provider is not None
 tasks.preload_media()
-from worker.media.extract.tables import MODULES
-wanted = sorted(tables + module for module in set(MODULES.values()))
-print(json.dumps({"before": before, "missing": [m for m in wanted if m not in sys.modules],
+loaded = tables.active()
+wanted = sorted(set(loaded.modules.values()))
+print(json.dumps({"before": before, "missing": [m for m in wanted if m not in loaded._loaded],
                   "media": all(m in sys.modules for m in tasks.MEDIA_MODULES)}))
 """
 
 
-def test_preload_loads_every_tag_table_module():
-    answer = subprocess.run(
-        [sys.executable, "-c", CHECK], cwd=REPO, capture_output=True, text=True, check=True
+def _run(**env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", CHECK],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env},
     )
+
+
+def test_preload_loads_every_tag_table_module():
+    answer = _run()
+    assert answer.returncode == 0, answer.stderr
     loaded = json.loads(answer.stdout.strip().splitlines()[-1])
-    assert loaded["before"] == []  # importing the tasks does not load them by itself
+    assert loaded["before"] is False  # importing the tasks does not load them by itself
     assert loaded["missing"] == [] and loaded["media"]
+
+
+def test_a_worker_without_exiftool_stops_with_the_install_command():
+    answer = _run(EXIFTOOL="/nonexistent/exiftool")
+    assert answer.returncode != 0
+    assert "apt-get install libimage-exiftool-perl" in answer.stderr
+    assert "brew install exiftool" in answer.stderr

@@ -31,6 +31,7 @@ from .exif import ExifReader
 from .icc import read_icc
 from .image import image_info, mime_type
 from .iptc import read_iptc
+from .iptcprint import printed_iptc
 from .summary import datetime_original, gps, orientation
 from .tagstore import TagStore
 from .xmp import read_xmp
@@ -67,18 +68,31 @@ _EMBEDDED = (
 )
 
 
+VALUES = ("raw", "printed")
+
+
 def extract_metadata(
-    data: bytes, name: str, *, pixels: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes,
+    name: str,
+    *,
+    pixels: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    values: str = "raw",
 ) -> dict:
     """The ``metadata`` object of an Extract result for the image ``data`` (named ``name``).
+
+    ``values="raw"`` gives tag values as ``exiftool -n`` does; ``"printed"`` as ExifTool
+    prints them (``PrintConv``: ``"1/1000"``, ``"Fired, Return not detected"``).
 
     Raises ``UnsupportedFormat`` (not an image we handle, whatever the name says),
     ``CorruptImage`` (malformed headers, or undecodable pixels when ``pixels``),
     ``DecompressionBomb`` (declared size beyond ``max_pixels``, or an XML/zlib bomb).
     """
+    if values not in VALUES:
+        raise ValueError(f"values must be one of {VALUES}, not {values!r}")
     fmt = require_format(data)
     try:
-        return _extract(data, name, fmt, pixels=pixels, max_pixels=max_pixels)
+        return _extract(data, name, fmt, pixels=pixels, max_pixels=max_pixels, values=values)
     except ExifqError:
         raise
     except RecursionError:
@@ -88,20 +102,23 @@ def extract_metadata(
         raise CorruptImage(f"malformed {fmt.name} metadata: {exc}") from None
 
 
-def _extract(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int) -> dict:
+def _extract(data: bytes, name: str, fmt: Format, **options: object) -> dict:
     with warnings.catch_warnings():
         # Pillow warns (UserWarning) about the malformed EXIF it meets while opening;
         # we report our own reading of it in metadata.warnings instead
         warnings.simplefilter("ignore")
-        return _extract_quietly(data, name, fmt, pixels=pixels, max_pixels=max_pixels)
+        return _extract_quietly(data, name, fmt, **options)
 
 
-def _extract_quietly(data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int) -> dict:
+def _extract_quietly(
+    data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int, values: str
+) -> dict:
     image, fmt = open_image(data, max_pixels=max_pixels)
     blocks = containers.locate(data, fmt.name)
     store = _read_exif(blocks, fmt, len(data))
     exif = _exif_sections(store)
     xmp, xmp_warnings = read_xmp(_xmp_packets(blocks))
+    printed = values == "printed"
     iptc = read_iptc(blocks.iptc) if blocks.iptc else {}
     icc = read_icc(blocks.icc) if blocks.icc else None
     problems = store.warnings + xmp_warnings
@@ -112,10 +129,10 @@ def _extract_quietly(data: bytes, name: str, fmt: Format, *, pixels: bool, max_p
         "image": image_info(
             image, fmt, blocks, orientation=orientation(exif, xmp), has_icc=icc is not None
         ),
-        "exif": exif,
+        "exif": _exif_sections(store, printed=True) if printed else exif,
         "gps": gps(exif.get("gps", {}), xmp),
-        "iptc": iptc,
-        "xmp": xmp,
+        "iptc": printed_iptc(iptc) if printed else iptc,
+        "xmp": read_xmp(_xmp_packets(blocks), printed=True)[0] if printed else xmp,
         "icc": icc,
         "comments": blocks.comments,
         "datetimeOriginal": datetime_original(exif, xmp, iptc),
@@ -179,11 +196,11 @@ def _embedded_images(store: TagStore, limit: int) -> None:
             store.add_summary(group, image_tag, f"(Binary data {length} bytes)")
 
 
-def _exif_sections(store: TagStore) -> dict[str, dict]:
+def _exif_sections(store: TagStore, printed: bool = False) -> dict[str, dict]:
     sections: dict[str, dict] = {name: {} for name in EXIF_SECTIONS.values()}
     sections["makernote"] = {}
     other: dict[str, dict] = {}
-    for group, tags in store.groups().items():
+    for group, tags in store.groups(printed).items():
         if group in EXIF_SECTIONS:
             sections[EXIF_SECTIONS[group]] = tags
         elif store.group0.get(group) == "MakerNotes":

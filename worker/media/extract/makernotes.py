@@ -19,12 +19,12 @@ What needs code is here, following ExifTool's ``MakerNotes.pm``, ``Nikon.pm`` an
 
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import perl as P
+from .plist import process_binary_plist
 from .tabletypes import Table
 
 if TYPE_CHECKING:
@@ -357,71 +357,9 @@ def _process_serial_data(reader: ExifReader, info: DirInfo, table: Table) -> boo
     return True
 
 
-# ------------------------------------------------------------------ Apple binary PLIST
-
-
-def plist_value(obj: object) -> object:
-    """A ``plistlib`` value the way ExifTool's PLIST reader returns it."""
-    import datetime
-
-    if isinstance(obj, bool):
-        return "True" if obj else "False"
-    if isinstance(obj, dict):
-        return {str(k): plist_value(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [plist_value(v) for v in obj]
-    if isinstance(obj, bytes):
-        return P.Ref(obj.decode("latin-1"))
-    if isinstance(obj, datetime.datetime):
-        return obj.strftime("%Y:%m:%d %H:%M:%S")
-    if isinstance(obj, str):
-        return obj.encode("utf-8").decode("latin-1")
-    return obj
-
-
-def parse_binary_plist(raw: bytes) -> object:
-    import plistlib
-
-    try:
-        return plistlib.loads(raw, fmt=plistlib.FMT_BINARY)
-    except (
-        plistlib.InvalidFileException,
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        OverflowError,
-        RecursionError,
-        struct.error,
-        MemoryError,
-    ):
-        return None
-
-
-def _process_binary_plist(reader: ExifReader, info: DirInfo, table: Table) -> bool:
-    raw = info.data[info.dir_start : info.dir_start + info.dir_len]
-    obj = parse_binary_plist(raw)
-    if not isinstance(obj, dict):
-        return False
-    group = table.group1 or info.dir_name
-    for key, value in obj.items():
-        if isinstance(value, dict):
-            continue
-        tag = reader.choose(table, str(key))
-        if tag is None:
-            from .tabletypes import Tag
-
-            name = re.sub(
-                r"([^A-Za-z])([a-z])", lambda m: m.group(1) + m.group(2).upper(), str(key)
-            )
-            tag = Tag(re.sub(r"[^-_a-zA-Z0-9]", "", name[:1].upper() + name[1:]) or "Unknown")
-        reader.found(tag, table, plist_value(value), group)
-    return True
-
-
 PROCESSORS = {
     "Canon::ProcessSerialData": _process_serial_data,
-    "PLIST::ProcessBinaryPLIST": _process_binary_plist,
+    "PLIST::ProcessBinaryPLIST": process_binary_plist,
     "MakerNotes::ProcessCanon": _process_exif,
     "MakerNotes::ProcessUnknown": _process_unknown,
     "MakerNotes::ProcessUnknownOrPreview": _process_unknown_or_preview,

@@ -2,7 +2,7 @@
 
 These mirror ExifTool's tag-table hashes (``lib/Image/ExifTool/README`` describes
 every key); only the keys the extraction engine uses are kept. Expression fields
-(``cond``, ``raw``, ``conv``, ...) are Python functions of one
+(``cond``, ``raw``, ``conv``, ``print_conv``, ...) are Python functions of one
 :class:`~worker.media.extract.perl.Env`, translated from ExifTool's Perl.
 """
 
@@ -84,11 +84,13 @@ class Tag:
         "list_type",
         "mask",
         "name",
+        "print_conv",
         "priority",
         "raw",
         "struct",
         "sub_ifd",
         "subdir",
+        "table",
         "writable",
     )
 
@@ -103,6 +105,7 @@ class Tag:
         cond: Expr | None = None,
         raw: Expr | None = None,
         conv: Expr | None = None,
+        print_conv: Expr | None = None,
         hook: Expr | None = None,
         subdir: SubDir | None = None,
         mask: int | None = None,
@@ -125,6 +128,7 @@ class Tag:
         self.cond = cond
         self.raw = raw
         self.conv = conv
+        self.print_conv = print_conv
         self.hook = hook
         self.subdir = subdir
         self.mask = mask
@@ -138,10 +142,15 @@ class Tag:
         self.flags = flags
         self.group1 = group1
         self.struct = struct
+        self.table = ""  # the name of the table holding it (set by Table)
 
     @property
     def unknown(self) -> bool:
         return "Unknown" in self.flags
+
+    def where(self, field: str) -> tuple[str, str, str]:
+        """(table, tag, field): where an expression of this tag is, for failure reports."""
+        return (self.table, self.name, field)
 
     def __repr__(self) -> str:
         return f"Tag({self.name!r})"
@@ -192,6 +201,9 @@ class Table:
         self.variables = variables or {}
         self.tags = tags
         self._sorted_ids: list | None = None
+        for alternatives in tags.values():
+            for tag in alternatives:
+                tag.table = name
 
     def binary_ids(self) -> list:
         """Numeric tag IDs in ExifTool's processing order (negative ones last)."""

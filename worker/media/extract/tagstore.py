@@ -74,29 +74,40 @@ class TagStore:
         found = self.found.get(group1, {}).get(name)
         return None if found is None else self._convert(found)
 
-    def groups(self) -> dict[str, dict[str, object]]:
-        """Every group's tags with ``ValueConv`` applied and values made JSON-safe."""
+    def groups(self, printed: bool = False) -> dict[str, dict[str, object]]:
+        """Every group's tags with ``ValueConv`` (and ``PrintConv`` when ``printed``) applied,
+        made JSON-safe."""
         out: dict[str, dict[str, object]] = {}
         for group1, tags in self.found.items():
             converted = {}
             for name, found in tags.items():
-                value = self._convert(found)
+                value = self._convert(found, printed)
                 if value is not None:
                     converted[name] = value
             if converted:
                 out[group1] = converted
         return out
 
-    def _convert(self, found: Found) -> object:
+    def _convert(self, found: Found, printed: bool = False) -> object:
         value = found.value
         tag = found.tag
         if tag.conv is not None:
-            value = P.convert(tag.conv, value, self.state, tag=tag.name)
+            where = tag.where("ValueConv")
+            value = P.convert(tag.conv, value, self.state, tag=tag.name, where=where)
             if value is None:
                 return None  # ExifTool's eval failed: the tag has no value
         if "Binary" in tag.flags and isinstance(value, str):
             value = P.Ref(value)
-        return to_json(value, tag)
+        if not printed:
+            return to_json(value, tag)
+        if tag.print_conv is not None and (
+            not isinstance(value, P.Ref) or "ConvertBinary" in tag.flags
+        ):
+            where = tag.where("PrintConv")
+            value = P.convert(tag.print_conv, value, self.state, tag=tag.name, where=where)
+            if value is None:
+                return None
+        return printed_json(value)
 
 
 def to_json(value: object, tag: Tag | None = None) -> object:
@@ -129,6 +140,24 @@ def to_json(value: object, tag: Tag | None = None) -> object:
     if _NUMBER_LIST.fullmatch(text) and (not fmt or fmt.startswith(_NUMERIC_FORMATS)):
         return [_number(part) for part in text.split(" ")]
     return decode_text(text)
+
+
+_JSON_NUMBER = re.compile(r"-?(\d|[1-9]\d{1,14})(\.\d{1,16})?([eE][-+]?\d{1,3})?")
+
+
+def printed_json(value: object) -> object:
+    """A printed value as ``exiftool -j`` writes it: text, except what looks like a number
+    (its ``EscapeJSON`` rule) or a boolean; binary data as ``(Binary data N bytes)``."""
+    if value is None or isinstance(value, (P.Ref, bool, dict)):
+        return to_json(value)
+    if isinstance(value, list):
+        return [printed_json(v) for v in value]
+    text = decode_text(P.pstr(value))
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if _JSON_NUMBER.fullmatch(text):
+        return _number(text)
+    return text
 
 
 def _number(text: str) -> int | float:

@@ -33,8 +33,8 @@ from common.errors import DecompressionBomb
 
 from . import perl as P
 from .exiftool_funcs import convert_xmp_date
-from .tables import get_table
-from .tables.xmp import NS_URI, STD_XLAT_NS
+from .tables import active, get_table
+from .tabletypes import Tag
 from .tagstore import decode_text, to_json
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -43,8 +43,21 @@ X_NS = "adobe:ns:meta/"
 MAX_DEPTH = 32
 MAX_XMP_BYTES = 32 * 1024 * 1024
 
-_URI_TO_PREFIX = {uri: prefix for prefix, uri in NS_URI.items()}
-_URI_TO_PREFIX.setdefault("http://ns.exiftool.ca/1.0/", "et")
+_namespaces: tuple[object, dict[str, str], dict[str, str]] | None = None
+
+
+def _prefixes() -> tuple[dict[str, str], dict[str, str]]:
+    """ExifTool's URI -> prefix and old-prefix -> standard-prefix maps (of the tables in use)."""
+    global _namespaces
+    tables = active()
+    if _namespaces is None or _namespaces[0] is not tables:
+        ns_uri, std_xlat = tables.xmp_namespaces()
+        to_prefix = {uri: prefix for prefix, uri in ns_uri.items()}
+        to_prefix.setdefault("http://ns.exiftool.ca/1.0/", "et")
+        _namespaces = (tables, to_prefix, std_xlat)
+    return _namespaces[1], _namespaces[2]
+
+
 _JSON_NUMBER = re.compile(r"-?(\d|[1-9]\d{1,14})(\.\d{1,16})?([eE][-+]?\d{1,3})?")
 _RATIONAL = re.compile(r"(-?\d+)/(-?\d+)")
 
@@ -111,7 +124,8 @@ def _split(tag: str) -> tuple[str, str]:
 class XmpReader:
     """Accumulates properties from one or more packets into ``{"prefix:Name": value}``."""
 
-    def __init__(self) -> None:
+    def __init__(self, printed: bool = False) -> None:
+        self.printed = printed  # apply each tag's PrintConv (values="printed")
         self.values: dict[str, object] = {}
         self.warnings: list[str] = []
         self.doc_prefixes: dict[str, str] = {}
@@ -212,8 +226,9 @@ class XmpReader:
 
     # ------------------------------------------------------------------ naming & conversion
     def _store_uri(self, uri: str, local: str, value: object) -> None:
-        prefix = _URI_TO_PREFIX.get(uri) or self.doc_prefixes.get(uri) or "unknown"
-        prefix = STD_XLAT_NS.get(prefix, prefix)
+        to_prefix, std_xlat = _prefixes()
+        prefix = to_prefix.get(uri) or self.doc_prefixes.get(uri) or "unknown"
+        prefix = std_xlat.get(prefix, prefix)
         self._store(prefix, local, value, ())
 
     def _store(self, prefix: str, local: str, value: object, path: tuple) -> None:
@@ -245,12 +260,23 @@ class XmpReader:
         if isinstance(text, str) and (tag is None or writable == "date"):
             text = convert_xmp_date(P.Env(), text, tag is None)
         converted: object = text
-        # a failing conversion keeps the text (ExifTool would still show the raw value)
-        if tag is not None and tag.raw is not None:
-            converted = P.convert(tag.raw, converted, {}, default=converted)
-        if tag is not None and tag.conv is not None and converted is not None:
-            converted = P.convert(tag.conv, converted, {}, default=converted)
+        # a Perl error keeps the text (ExifTool would still show the raw value)
+        if tag is not None:
+            converted = self._tag_conversions(tag, converted)
         return _plain(converted)
+
+    def _tag_conversions(self, tag: Tag, value: object) -> object:
+        """The tag's ``RawConv``, ``ValueConv`` and, for printed values, ``PrintConv``."""
+        steps = [("RawConv", tag.raw), ("ValueConv", tag.conv)]
+        if self.printed:
+            steps.append(("PrintConv", tag.print_conv))
+        for field, conv in steps:
+            binary = isinstance(value, P.Ref) and field != "RawConv"  # as ExifTool: not converted
+            if conv is not None and value is not None and not binary:
+                value = P.convert(conv, value, {}, default=value, where=tag.where(field))
+            if field == "ValueConv" and "Binary" in tag.flags and isinstance(value, str):
+                value = P.Ref(value)  # as ExifTool: "(Binary data N bytes)"
+        return value
 
 
 def _default_lang(value: LangAlt) -> object:
@@ -303,9 +329,10 @@ def _lookup(prefix: str, local: str):
     return alternatives[0]
 
 
-def read_xmp(packets: list[bytes]) -> tuple[dict[str, object], list[str]]:
-    """All packets' properties (later packets win on the same key) and warnings."""
-    reader = XmpReader()
+def read_xmp(packets: list[bytes], printed: bool = False) -> tuple[dict[str, object], list[str]]:
+    """All packets' properties (later packets win on the same key) and warnings; ``printed``
+    applies each tag's ``PrintConv`` as ``exiftool`` without ``-n`` does."""
+    reader = XmpReader(printed)
     for packet in packets:
         reader.read(packet)
     return reader.values, reader.warnings

@@ -1,12 +1,14 @@
 #!/usr/bin/perl
-# Development-time helper (not used at run time): dump ExifTool's tag tables as JSON.
+# Dump the installed ExifTool's tag tables as JSON, for exifq's table generator.
 #
-# Usage: perl dump_tables.pl TABLE... > tables.json
+# Usage: perl [-I LIB] dump_tables.pl TABLE... > tables.json
 # Loads each named Image::ExifTool tag table and every table reachable from it through
 # SubDirectory entries, plus the maker-note selector list, and prints what the Python
-# generator needs: table attributes (FORMAT, FIRST_ENTRY, GROUPS, PROCESS_PROC, ...) and,
-# per tag ID, the list of alternative tag definitions (Name, Format, Condition, RawConv,
-# ValueConv, SubDirectory, ...).  Code references are deparsed to Perl source text.
+# generator needs: table attributes (FORMAT, FIRST_ENTRY, GROUPS, PROCESS_PROC,
+# PRINT_CONV, ...) and, per tag ID, the list of alternative tag definitions (Name, Format,
+# Condition, RawConv, ValueConv, PrintConv, SubDirectory, ...). Code references are
+# deparsed to Perl source text. Hashes shared by several tags (lens lists, common
+# PrintConv lookups) are printed once, under "_shared", and referenced by id.
 use strict;
 use warnings;
 use Image::ExifTool;
@@ -14,11 +16,12 @@ use Image::ExifTool::MakerNotes;
 use JSON::PP;
 use B;
 use B::Deparse;
+use Scalar::Util qw(refaddr);
 
 my $deparse = B::Deparse->new('-q');
-my (%seen, %out);
-my %skip = map { $_ => 1 } qw(Table PrintConv PrintConvInv ValueConvInv RawConvInv Notes
-    Description WriteCondition WriteGroup PrintHex SeparateTable TagID Index
+my (%seen, %out, %shared, %deparsed);
+my %skip = map { $_ => 1 } qw(Table PrintConvInv ValueConvInv RawConvInv Notes
+    Description WriteCondition WriteGroup SeparateTable TagID Index
     PrintSort ExtractInverse PrintConvColumns WriteCheck DelValue Protected Permanent
     Mandatory OffsetPair DataTag Flags);
 
@@ -27,7 +30,8 @@ sub code_text {
     my $cv = B::svref_2object($code);
     my $name = $cv->GV->STASH->NAME . '::' . $cv->GV->NAME;
     return { code => $name } unless $name =~ /__ANON__$/;
-    return { code => $name, perl => $deparse->coderef2text($code) };
+    my $text = $deparsed{refaddr($code)} //= $deparse->coderef2text($code);
+    return { code => $name, perl => $text };
 }
 
 sub clean {
@@ -37,6 +41,12 @@ sub clean {
     return code_text($v) if $type eq 'CODE';
     if ($type eq 'HASH') {
         return { table => $v->{TABLE_NAME} } if exists $v->{TABLE_NAME};
+        if (keys(%$v) > 8) {    # probably shared (a lens list): print it once
+            my $id = 'H' . refaddr($v);
+            $shared{$id} = { map { $_ => clean($v->{$_}, $depth + 1) } keys %$v }
+                unless $shared{$id};
+            return { shared => $id };
+        }
         return { map { $_ => clean($v->{$_}, $depth + 1) } keys %$v };
     }
     return [ map { clean($_, $depth + 1) } @$v ] if $type eq 'ARRAY';
@@ -52,11 +62,12 @@ sub dump_table {
     foreach my $key (keys %$table) {
         my $value = $table->{$key};
         next if $key eq 'TABLE_NAME';
-        if ($key =~ /^[A-Z][A-Z_0-9]+$/ and not ref $value eq 'HASH' || $key =~ /^(GROUPS|VARS|NAMESPACE)$/) {
+        if ($key =~ /^(GROUPS|VARS|NAMESPACE|PRINT_CONV)$/ or
+            ($key =~ /^[A-Z][A-Z_0-9]+$/ and ref $value ne 'HASH'))
+        {
             $meta{$key} = clean($value, 0);
             next;
         }
-        $meta{$key} = clean($value, 0), next if $key =~ /^(GROUPS|VARS|NAMESPACE)$/;
         my @infos = ref $value eq 'ARRAY' ? @$value : ($value);
         my @list;
         foreach my $info (@infos) {
@@ -87,6 +98,35 @@ foreach my $info (@Image::ExifTool::MakerNotes::Main) {
 }
 $out{'MakerNotes::Main'} = { list => \@makers };
 require Image::ExifTool::XMP;
+no warnings 'once';
 $out{'XMP::nsURI'} = { map { $_ => "$Image::ExifTool::XMP::nsURI{$_}" } keys %Image::ExifTool::XMP::nsURI };
 $out{'XMP::stdXlatNS'} = { %Image::ExifTool::XMP::stdXlatNS };
-print JSON::PP->new->canonical->pretty->encode(\%out);
+# data that helpers keep in lexical variables (my %x = ...), taken from the subs' pads
+require Image::ExifTool::IPTC;
+eval { require 'Image/ExifTool/WriteIPTC.pl' };
+foreach my $name (qw(Image::ExifTool::Minolta::ConvertWhiteBalance
+                     Image::ExifTool::IPTC::ConvertPictureNumber
+                     Image::ExifTool::Pentax::PrintFilter Image::ExifTool::Sony::PrintLensSpec
+                     Image::ExifTool::Pentax::AFPointNamesK3III))
+{
+    no strict 'refs';
+    next unless defined &{$name};
+    my $cv = B::svref_2object(\&{$name});
+    next unless $cv->can('PADLIST') and ${$cv->PADLIST};
+    my ($names, $values) = $cv->PADLIST->ARRAY;
+    my @names = $names->ARRAY;
+    my @values = $values->ARRAY;
+    foreach my $i (1 .. $#names) {
+        my $pad = $names[$i];
+        next unless $pad->can('PV') and defined $pad->PV and $pad->PV =~ /^[%@]\w+$/;
+        my $ref = $values[$i]->object_2svref;
+        my $v = $pad->PV =~ /^%/ ? clean($ref, 0) : [ map { clean($_, 1) } @$ref ];
+        $v = $shared{$$v{shared}} if ref $v eq 'HASH' and $$v{shared};
+        $out{'_helper_data'}{$name}{$pad->PV} = $v;
+    }
+}
+$out{'_helper_data'}{'Image::ExifTool::IPTC::PrintCodedCharset'}{'%iptcCharset'} =
+    { %Image::ExifTool::IPTC::iptcCharset };
+$out{'_shared'} = \%shared;
+$out{'_exiftool'} = { version => "$Image::ExifTool::VERSION", module => $INC{'Image/ExifTool.pm'} };
+print JSON::PP->new->canonical->encode(\%out);

@@ -1,0 +1,120 @@
+"""The installed ExifTool whose tag tables exifq reads: where it is, which version.
+
+exifq does not ship ExifTool's tables; it reads them from the ExifTool on the machine
+(Debian's ``libimage-exiftool-perl``, Homebrew's ``exiftool``, or any unpacked
+distribution such as the npm package ``exiftool-vendored.pl``). :func:`locate` takes
+what the caller was told (the ``EXIFTOOL`` setting, else ``exiftool`` found on PATH):
+the ``exiftool`` program, or the ``lib`` directory holding ``Image/ExifTool.pm``.
+:func:`run_dump` runs ``dump_tables.pl`` with that ``lib`` first on Perl's ``@INC``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MODULE = Path("Image") / "ExifTool.pm"
+INSTALL_HINT = (
+    "exifq reads ExifTool's tag tables from the installed ExifTool. Install it "
+    "(Debian/Ubuntu: apt-get install libimage-exiftool-perl; macOS: brew install exiftool) "
+    "or set EXIFTOOL to the exiftool program or its lib directory."
+)
+_VERSION = re.compile(rb"\$VERSION\s*=\s*['\"]([\d.]+)['\"]")
+
+
+class TablesUnavailable(RuntimeError):
+    """ExifTool's tables cannot be had: the message says what to do."""
+
+
+class ExifToolNotFound(TablesUnavailable):
+    """No usable ExifTool: the message says how to install one."""
+
+
+@dataclass(frozen=True)
+class ExifTool:
+    """One ExifTool installation: its ``Image/ExifTool.pm`` and version."""
+
+    module: Path  # .../Image/ExifTool.pm
+    version: str
+    program: Path | None = None  # the exiftool script, when we were given it
+
+    @property
+    def lib(self) -> Path:
+        """The directory to put first on Perl's ``@INC``."""
+        return self.module.parent.parent
+
+
+def _version_of(module: Path) -> str | None:
+    try:
+        head = module.read_bytes()[:20000]
+    except OSError:
+        return None
+    m = _VERSION.search(head)
+    return m.group(1).decode() if m else None
+
+
+def _from_lib(lib: Path, program: Path | None = None) -> ExifTool | None:
+    module = lib / MODULE
+    version = _version_of(module) if module.is_file() else None
+    return ExifTool(module.resolve(), version, program) if version else None
+
+
+def _from_perl(program: Path) -> ExifTool | None:
+    """Ask Perl where ``Image::ExifTool`` is (Debian's ``/usr/bin/exiftool`` uses ``@INC``)."""
+    script = 'print $INC{"Image/ExifTool.pm"}'
+    try:
+        proc = subprocess.run(
+            ["perl", "-MImage::ExifTool", "-e", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    path = proc.stdout.strip()
+    return _from_lib(Path(path).parent.parent, program) if proc.returncode == 0 and path else None
+
+
+def locate(spec: str | Path | None) -> ExifTool:
+    """The ExifTool named by ``spec`` (a program or a ``lib`` directory); raises
+    :class:`ExifToolNotFound` with the install commands when there is none."""
+    if not spec:
+        raise ExifToolNotFound(f"ExifTool was not found. {INSTALL_HINT}")
+    path = Path(spec).expanduser()
+    found = None
+    if path.is_dir():
+        found = _from_lib(path) or _from_lib(path / "lib")
+    elif path.is_file():
+        real = path.resolve()
+        found = _from_lib(real.parent / "lib", real) or _from_perl(real)
+    if found is None:
+        raise ExifToolNotFound(f"no ExifTool at {spec}. {INSTALL_HINT}")
+    return found
+
+
+ROOTS = (
+    "Image::ExifTool::Exif::Main",
+    "Image::ExifTool::GPS::Main",
+    "Image::ExifTool::IPTC::Main",
+    "Image::ExifTool::XMP::Main",
+)
+
+
+def run_dump(exiftool: ExifTool) -> dict:
+    """ExifTool's tables reachable from :data:`ROOTS`, as ``dump_tables.pl`` prints them."""
+    script = HERE / "dump_tables.pl"
+    proc = subprocess.run(
+        ["perl", "-I", str(exiftool.lib), str(script), *ROOTS],
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        error = proc.stderr.decode(errors="replace").strip()[-2000:]
+        raise ExifToolNotFound(f"reading ExifTool's tables from {exiftool.lib} failed: {error}")
+    return json.loads(proc.stdout)
