@@ -68,18 +68,51 @@ def vmhwm_mb(pid: int | str = "self") -> float:
     return float("nan")
 
 
-def run_command(argv: Sequence[str], **kwargs) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Wall seconds and peak memory (MB, GNU time) of one command, start-up included."""
-    wrapped = [TIME, "-f", "%M", *argv] if TIME else list(argv)
+@dataclass
+class Run:
+    """One command's wall and CPU (user + system) seconds, peak memory (MB) and outcome."""
+
+    seconds: float
+    cpu: float
+    peak: float
+    proc: subprocess.CompletedProcess
+
+
+def run_command(argv: Sequence[str], **kwargs) -> Run:
+    """Run one command, start-up included: wall time, and CPU and peak memory by GNU time."""
+    wrapped = [TIME, "-f", "%M %U %S", *argv] if TIME else list(argv)
     start = time.perf_counter()
     proc = subprocess.run(wrapped, capture_output=True, check=False, **kwargs)
     seconds = time.perf_counter() - start
-    peak = float("nan")
+    peak = cpu = float("nan")
     if TIME:
         *rest, last = proc.stderr.decode(errors="replace").rstrip("\n").split("\n")
-        peak = int(last) / 1024 if last.strip().isdigit() else peak
+        fields = last.split()
+        if len(fields) == 3 and fields[0].isdigit():
+            peak, cpu = int(fields[0]) / 1024, float(fields[1]) + float(fields[2])
         proc.stderr = "\n".join(rest).encode()
-    return seconds, peak, proc
+    return Run(seconds, cpu, peak, proc)
+
+
+COLD_HEADER = ["command", "files", "wall", "CPU", "exifq's speed-up: wall", "CPU", "peak memory"]
+
+
+def cold_row(name: str, files: str, runs: Sequence[Run], exifq: Sequence[Run]) -> list[str]:
+    """A row of a cold table: medians of ``runs``, their ratios to exifq's, the largest peak."""
+    wall, cpu = (statistics.median(getattr(r, what) for r in runs) for what in ("seconds", "cpu"))
+    exifq_wall, exifq_cpu = (
+        statistics.median(getattr(r, what) for r in exifq) for what in ("seconds", "cpu")
+    )
+    peak = max(r.peak for r in runs)
+    return [
+        name,
+        files,
+        ms(wall),
+        ms(cpu),
+        ratio(wall, exifq_wall),
+        ratio(cpu, exifq_cpu),
+        mb(peak),
+    ]
 
 
 def run_leg(module: str, leg: str, *args: str, timeout: float | None = None) -> dict:

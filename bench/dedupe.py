@@ -69,14 +69,15 @@ def leg_ours(values: np.ndarray, d: int) -> dict:
     from worker.media.hamming_index import near_pairs
     from worker.media.similarity import find_duplicates
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     pairs = near_pairs(values.reshape(-1, 1), 64, d)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     start = time.perf_counter()
     clusters = find_duplicates(values, d)
     clusters_seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "clusters_seconds": clusters_seconds,
         "clusters": len(clusters),
         "pairs": len(pairs.first),
@@ -90,16 +91,17 @@ def leg_faiss(values: np.ndarray, d: int) -> dict:
     faiss.omp_set_num_threads(1)
     nflip = math.ceil((d + 1) / FAISS_NHASH) - 1
     codes = values.astype("<u8").view(np.uint8).reshape(-1, 8)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     index = faiss.IndexBinaryMultiHash(64, FAISS_NHASH, FAISS_BITS)
     index.nflip = nflip
     index.add(codes)
     limits, _, found = index.range_search(codes, d + 1)  # keeps distances < radius
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     query = np.repeat(np.arange(len(values)), np.diff(limits).astype(np.int64))
     mine = query < found
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "pairs": int(mine.sum()),
         "digest": digest(query[mine], found[mine]),
         "config": f"nhash={FAISS_NHASH}, b={FAISS_BITS}, nflip={nflip}",
@@ -135,21 +137,27 @@ def leg_brute(values: np.ndarray, d: int, limit: int) -> dict:
     """The whole brute force up to ``limit`` hashes; above, rows sampled across the matrix."""
     n = len(values)
     if n <= limit:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         first, second = brute_rows(values, range(n), d)
-        seconds = time.perf_counter() - start
-        return {"seconds": seconds, "pairs": len(first), "digest": digest(first, second)}
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        return {
+            "seconds": seconds,
+            "cpu": cpu,
+            "pairs": len(first),
+            "digest": digest(first, second),
+        }
     sample = max(BRUTE_ROWS, limit**2 // (2 * n))  # about the pairs of a whole run at ``limit``
-    compared, elapsed = 0, 0.0
+    compared, elapsed, cpu = 0, 0.0, 0.0
     for part in range(4):  # four slices spread over the rows (each compares against the rest)
         begin = part * (n // 4)
         rows = range(begin, begin + sample // 4)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         brute_rows(values, rows, d)
         elapsed += time.perf_counter() - start
+        cpu += time.process_time() - cpu_start
         compared += sum(n - 1 - i for i in rows)
-    per_pair = elapsed / compared
-    return {"seconds": per_pair * n * (n - 1) / 2, "per_pair_ns": per_pair * 1e9, "sampled": True}
+    pairs = n * (n - 1) / 2
+    return {"seconds": elapsed / compared * pairs, "cpu": cpu / compared * pairs, "sampled": True}
 
 
 # ---- the report ------------------------------------------------------------------------------
@@ -166,19 +174,22 @@ def measure(n: int, d: int, brute_limit: int, faiss_limit: int) -> list[object]:
     if not brute.get("sampled"):
         assert (brute["pairs"], brute["digest"]) == (ours["pairs"], ours["digest"]), (ours, brute)
     nan = float("nan")
-    faiss = faiss or {"seconds": nan, "peak_mb": nan, "config": "not run"}
-    brute_s = f"{'~' if brute.get('sampled') else ''}{brute['seconds']:.2f} s"
-    brute_mark = "*" if brute.get("sampled") else ""
+    faiss = faiss or {"seconds": nan, "cpu": nan, "peak_mb": nan}
+    mark = "*" if brute.get("sampled") else ""
+
+    def both(side: dict) -> str:
+        return f"{side['seconds']:.2f} s / {side['cpu']:.2f} s{mark if side is brute else ''}"
+
     return [
         f"{n + n // 100:,}",
         d,
         ours["pairs"],
-        f"{ours['seconds']:.2f} s",
+        both(ours),
         f"{ours['clusters_seconds']:.2f} s",
-        f"{faiss['seconds']:.2f} s",
-        brute_s,
-        ratio(faiss["seconds"], ours["seconds"]),
-        ratio(brute["seconds"], ours["seconds"]) + brute_mark,
+        both(faiss),
+        both(brute),
+        f"{ratio(faiss['seconds'], ours['seconds'])} / {ratio(faiss['cpu'], ours['cpu'])}",
+        f"{ratio(brute['seconds'], ours['seconds'])} / {ratio(brute['cpu'], ours['cpu'])}{mark}",
         f"{mb(ours['peak_mb'])} / {mb(faiss['peak_mb'])} / {mb(brute['peak_mb'])}",
         mb(data["peak_mb"]),
     ]
@@ -253,7 +264,8 @@ def main(argv: list[str] | None = None) -> None:
         "n random 64-bit hashes + 1 % planted near-copies. Times include building each"
         " side's index, not generating the data or starting Python. faiss:"
         f" `IndexBinaryMultiHash` nhash={FAISS_NHASH}, b={FAISS_BITS}, nflip=⌈(d+1)/3⌉−1,"
-        " one OpenMP thread (exifq uses one core). Brute force: numpy `bitwise_count` of XORs;"
+        " one OpenMP thread (exifq uses one core). Wall and CPU (process) time: on a shared machine"
+        " the CPU ratio is the steadier one. Brute force: numpy `bitwise_count` of XORs;"
         " * = timed on sampled rows against all n, extrapolated from that measured cost per pair"
         " (not run whole). Peak memory: VmHWM of each process (exifq / faiss / brute force);"
         " the last column is a process that only generated the data.",
@@ -268,11 +280,11 @@ def main(argv: list[str] | None = None) -> None:
             "hashes",
             "d",
             "pairs",
-            "exifq index",
+            "exifq index: wall / CPU",
             "exifq find_duplicates",
-            "faiss",
-            "brute force",
-            "faiss / exifq",
+            "faiss: wall / CPU",
+            "brute force: wall / CPU",
+            "faiss / exifq: wall / CPU",
             "brute / exifq",
             "peak exifq / faiss / brute",
             "data only",

@@ -35,8 +35,11 @@ import warnings
 from pathlib import Path
 
 from bench.common import (
+    COLD_HEADER,
     REPO,
     Report,
+    Run,
+    cold_row,
     leg_answer,
     mb,
     ms,
@@ -217,30 +220,21 @@ def cold(report: Report, paths: list[Path], per_file: int) -> None:
         "exifread (python -c)": [python, "-c", EXIFREAD_SCRIPT],
     }  # fmt: skip
     sample = paths[:: max(1, len(paths) // per_file)][:per_file]
-    rows = []
-    one: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
+    one: dict[str, list[Run]] = {name: [] for name in sides}
     for path in sample:
         for name, argv in sides.items():
-            seconds, peak, _ = run_command([*argv, str(path)], cwd=REPO)
-            one[name].append((seconds, peak))
+            one[name].append(run_command([*argv, str(path)], cwd=REPO))
     batch = {name: run_command([*argv, *map(str, paths)], cwd=REPO) for name, argv in sides.items()}
-    reference = next(iter(sides))
-    for name in sides:
-        seconds = statistics.median(s for s, _ in one[name])
-        exifq_s = statistics.median(s for s, _ in one[reference])
-        rows.append([name, "one file", ms(seconds), ratio(seconds, exifq_s),
-                     mb(max(p for _, p in one[name]))])  # fmt: skip
-    for name in sides:
-        seconds, peak, _ = batch[name]
-        rows.append([name, f"all {len(paths)} files", ms(seconds),
-                     ratio(seconds, batch[reference][0]), mb(peak)])  # fmt: skip
+    exifq = next(iter(sides))
+    rows = [cold_row(name, "one file", one[name], one[exifq]) for name in sides]
+    rows += [cold_row(name, f"all {len(paths)}", [batch[name]], [batch[exifq]]) for name in sides]
     report.section(
         "Cold vs cold: whole processes, start-up included",
         f"One process per file (median over {len(sample)} files spread over the corpus), then one"
-        " process for the whole corpus. Wall time; peak: whole-process VmHWM (GNU time; the"
-        " largest over the files).",
+        " process for the whole corpus. Wall and CPU (user + system) time; peak: whole-process"
+        " VmHWM (GNU time; the largest over the files).",
     )
-    report.table(["side", "files", "wall time", "exifq's speed-up", "peak memory"], rows)
+    report.table(COLD_HEADER, rows)
 
 
 _RSS_SCRIPT = """
@@ -284,9 +278,9 @@ def big_image(report: Report) -> None:
         }
         rows = []
         for name, argv in runs.items():
-            seconds, peak, proc = run_command(argv, cwd=REPO)
-            assert proc.returncode == 0, proc.stderr.decode()[-800:]
-            rows.append([name, ms(seconds), mb(peak)])
+            run = run_command(argv, cwd=REPO)
+            assert run.proc.returncode == 0, run.proc.stderr.decode()[-800:]
+            rows.append([name, ms(run.seconds), ms(run.cpu), mb(run.peak)])
         size = big.stat().st_size / 2**20
     report.section(
         "100 megapixels: whole-process peak memory",
@@ -294,7 +288,7 @@ def big_image(report: Report) -> None:
         " each, start-up included (GNU time). Metadata only never decodes the pixels; the"
         " service's default options (pHash and colours) do.",
     )
-    report.table(["process", "wall time", "peak memory"], rows)
+    report.table(["process", "wall", "CPU", "peak memory"], rows)
 
 
 def main(argv: list[str] | None = None) -> None:

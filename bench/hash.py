@@ -35,7 +35,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import (
+    COLD_HEADER,
+    REPO,
     Report,
+    Run,
+    cold_row,
     interleaved,
     leg_answer,
     mb,
@@ -211,27 +215,21 @@ def cold(report: Report, paths: list[str]) -> None:
             sys.executable, "-m", "exifq", "hash", "--local", "--types", "phash",
         ],
     }  # fmt: skip
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    peaks: dict[str, list[float]] = {name: [] for name in commands}
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
     for path in paths:
         for name, argv in commands.items():
-            seconds, peak, proc = run_command([*argv, path], cwd=str(Path(__file__).parent.parent))
-            assert proc.returncode == 0, proc.stderr.decode()[-500:]
-            times[name].append(seconds)
-            peaks[name].append(peak)
-    reference = statistics.median(times["imagehash (python -c)"])
-    ref_peak = max(peaks["imagehash (python -c)"])
-    rows = [
-        [name, ms(statistics.median(times[name])), ratio(reference, statistics.median(times[name])),
-         mb(max(peaks[name])), ratio(ref_peak, max(peaks[name]))]
-        for name in commands
-    ]  # fmt: skip
+            run = run_command([*argv, path], cwd=REPO)
+            assert run.proc.returncode == 0, run.proc.stderr.decode()[-500:]
+            runs[name].append(run)
+    exifq = "exifq hash --local --types phash"
+    rows = [cold_row(name, "one", runs[name], runs[exifq]) for name in commands]
     report.section(
         "Cold vs cold: one process per file, path to pHash",
         f"{len(paths)} files, one process each, interpreter start-up and imports included;"
-        " median wall time per file, largest whole-process peak (GNU time).",
+        " median wall and CPU (user + system) time per file, largest whole-process peak"
+        " (GNU time).",
     )
-    report.table(["side", "per file", "speed-up vs imagehash", "peak memory", "less memory"], rows)
+    report.table(COLD_HEADER, rows)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,8 +37,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import (
+    COLD_HEADER,
     REPO,
     Report,
+    Run,
+    cold_row,
     mb,
     ms,
     parser,
@@ -200,7 +203,7 @@ def cold(report: Report, title: str, files: list[Path], per_file: int) -> None:
     python = sys.executable
     jpeg_only = all(p.suffix.lower() in (".jpg", ".jpeg") for p in files)
     sample = files[:: max(1, len(files) // per_file)][:per_file]
-    one: dict[str, list[tuple[float, float]]] = {}
+    one: dict[str, list[Run]] = {}
     with scratch() as folder:
         copies = _copies(files, Path(folder) / "in")  # mat2 writes next to its input
         out = Path(folder) / "out"
@@ -219,31 +222,27 @@ def cold(report: Report, title: str, files: list[Path], per_file: int) -> None:
         for path in sample:
             for name, argv in commands.items():
                 _empty(out)
-                seconds, peak, _ = run_command(argv([copies[path]]), cwd=REPO)
-                one.setdefault(name, []).append((seconds, peak))
+                one.setdefault(name, []).append(run_command(argv([copies[path]]), cwd=REPO))
         batch = {}
         for name, argv in commands.items():
             if name.startswith("jpegtran") or len(files) == 1:
                 continue
             _empty(out)
-            batch[name] = run_command(argv([copies[p] for p in files]), cwd=REPO)[:2]
-    rows = []
-    reference = _median([s for s, _ in one["exifq strip --local"]])
-    for name, runs in one.items():
-        seconds = _median([s for s, _ in runs])
-        rows.append([name, "one file", ms(seconds), ratio(seconds, reference),
-                     mb(max(p for _, p in runs))])  # fmt: skip
-    for name, (seconds, peak) in batch.items():
-        rows.append([name, f"all {len(files)}", ms(seconds),
-                     ratio(seconds, batch["exifq strip --local"][0]), mb(peak)])  # fmt: skip
+            batch[name] = run_command(argv([copies[p] for p in files]), cwd=REPO)
+    exifq = "exifq strip --local"
+    rows = [cold_row(name, "one", runs, one[exifq]) for name, runs in one.items()]
+    rows += [
+        cold_row(name, f"all {len(files)}", [run], [batch[exifq]]) for name, run in batch.items()
+    ]
     what = "One process per file" + (
         f" (median over {len(sample)} files), then one process for all files" if batch else ""
     )
     report.section(
         f"Cold vs cold: {title}, whole processes",
-        f"{what}; start-up included; peak: whole-process VmHWM (GNU time), the largest.",
+        f"{what}; start-up included; wall and CPU (user + system) time; peak: whole-process"
+        " VmHWM (GNU time), the largest.",
     )
-    report.table(["command", "files", "wall time", "exifq's speed-up", "peak memory"], rows)
+    report.table(COLD_HEADER, rows)
 
 
 def _copies(files: list[Path], folder: Path) -> dict[Path, Path]:
