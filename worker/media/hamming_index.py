@@ -162,7 +162,7 @@ def _choose_design(n: int, width: int, bits: int, r: int) -> tuple[int, int] | N
         if math.comb(k, r) > _MAX_TABLES and k > _GREEDY_MAX_BLOCKS:
             break
         sizes = sorted(_block_sizes(bits, k))
-        for s in range(1, k - r + 1):
+        for s in range(1, k - r + 1) if k <= _GREEDY_MAX_BLOCKS else [k - r]:
             tables, build = _design_size(k, s, r)
             if tables > _MAX_TABLES:
                 continue
