@@ -54,10 +54,11 @@ def commit() -> str:
             ["git", *args], cwd=REPO, capture_output=True, text=True, check=False
         ).stdout.strip()
 
-    head = git("log", "-1", "--format=%h %s")[:90] or "unknown"
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    branch = git("rev-parse", "--abbrev-ref", "HEAD")
     main = git("merge-base", "HEAD", "main")[:7]
-    dirty = " (with uncommitted changes)" if git("status", "--porcelain", "--", "worker") else ""
-    return f"{head}{dirty}; its merge base with main: {main or 'unknown'}"
+    dirty = " with uncommitted changes" if git("status", "--porcelain", "--", "worker") else ""
+    return f"{head} ({branch}{dirty}), containing main at {main or 'unknown'}"
 
 
 def vmhwm_mb(pid: int | str = "self") -> float:
@@ -94,7 +95,10 @@ def run_command(argv: Sequence[str], **kwargs) -> Run:
     return Run(seconds, cpu, peak, proc)
 
 
-COLD_HEADER = ["command", "files", "wall", "CPU", "exifq's speed-up: wall", "CPU", "peak memory"]
+COLD_HEADER = [
+    "command", "files", "wall", "CPU", "exifq's speed-up: wall", "CPU", "peak memory",
+    "non-zero exit",
+]  # fmt: skip
 
 
 def cold_row(name: str, files: str, runs: Sequence[Run], exifq: Sequence[Run]) -> list[str]:
@@ -104,6 +108,7 @@ def cold_row(name: str, files: str, runs: Sequence[Run], exifq: Sequence[Run]) -
         statistics.median(getattr(r, what) for r in exifq) for what in ("seconds", "cpu")
     )
     peak = max(r.peak for r in runs)
+    failed = sum(r.proc.returncode != 0 for r in runs)
     return [
         name,
         files,
@@ -112,6 +117,7 @@ def cold_row(name: str, files: str, runs: Sequence[Run], exifq: Sequence[Run]) -
         ratio(wall, exifq_wall),
         ratio(cpu, exifq_cpu),
         mb(peak),
+        f"{failed} of {len(runs)}",
     ]
 
 
