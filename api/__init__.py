@@ -71,7 +71,8 @@ def create_app(
         send_task=send_task,
     )
     app = Flask(__name__, static_folder=None)
-    app.config["MAX_CONTENT_LENGTH"] = settings.MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
+    largest = max(settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES)
+    app.config["MAX_CONTENT_LENGTH"] = largest + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
     app.extensions["exifq"] = svc
     for blueprint in (distance, batch, limits, matching, downloads, health, openapi, web):

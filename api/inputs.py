@@ -96,11 +96,19 @@ def _size_of(stream: IO[bytes]) -> int:
     return size
 
 
-def read_upload(file: FileStorage, max_bytes: int) -> tuple[IO[bytes], Format, int]:
-    """The upload's stream (at byte 0), sniffed format and size; 415 / 413 when refused."""
+def read_upload(
+    file: FileStorage,
+    max_bytes: int,
+    kinds: tuple[str, ...] = ("image",),
+    max_video_bytes: int | None = None,
+) -> tuple[IO[bytes], Format, int]:
+    """The upload's stream (at byte 0), sniffed format and size; 415 / 413 when refused
+    (a video, where ``kinds`` allows one, has its own limit ``max_video_bytes``)."""
     stream = file.stream
-    fmt = require_format(stream.read(32))
+    fmt = require_format(stream.read(64), kinds)
     size = _size_of(stream)
+    if fmt.kind == "video" and max_video_bytes is not None:
+        max_bytes = max_video_bytes
     if size > max_bytes:
         raise TooLarge(f"file too large (limit {max_bytes} bytes)")
     return stream, fmt, size
@@ -130,7 +138,12 @@ def check_url(value: object) -> str:
     return url
 
 
-def read_submission(operation: Operation, request: Request, max_upload_bytes: int) -> Submission:
+def read_submission(
+    operation: Operation,
+    request: Request,
+    max_upload_bytes: int,
+    max_video_bytes: int | None = None,
+) -> Submission:
     """Validate a ``POST /api/v1/{operation}`` request."""
     allow_inline(request, max_upload_bytes)
     params = request_params(request)
@@ -146,7 +159,7 @@ def read_submission(operation: Operation, request: Request, max_upload_bytes: in
         stream, fmt, size, name = read_inline(inline, max_upload_bytes)
         return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if file is not None:
-        stream, fmt, size = read_upload(file, max_upload_bytes)
+        stream, fmt, size = read_upload(file, max_upload_bytes, operation.kinds, max_video_bytes)
         name = clean_file_name(file.filename)
         return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if url is not None:

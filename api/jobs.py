@@ -118,7 +118,10 @@ def submit(op: str):
     svc = services()
     operation = operations.get(op)
     owner = request_owner(svc.settings.api_keys, required=True)
-    submission = read_submission(operation, request, svc.settings.MAX_UPLOAD_BYTES)
+    settings = svc.settings
+    submission = read_submission(
+        operation, request, settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES
+    )
     job = new_job(svc, operation, submission, owner)
     log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
     return _answer(svc, job, submission.wait)

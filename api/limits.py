@@ -23,6 +23,7 @@ def limits():
     return {
         "success": True,
         "maxUploadBytes": settings.MAX_UPLOAD_BYTES,
+        "maxVideoBytes": settings.MAX_VIDEO_BYTES,
         "maxImagePixels": settings.MAX_IMAGE_PIXELS,
         "maxBatchItems": settings.MAX_BATCH_ITEMS,
         "maxBatchBytes": settings.MAX_BATCH_BYTES,

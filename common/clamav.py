@@ -36,6 +36,7 @@ import socket
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from clamdpy import ClamdNetworkSocket, ClamdUnixSocket
@@ -170,14 +171,20 @@ def not_scanned(reason: str, scanned_at: str | None = None) -> dict:
     }
 
 
-def scan(data: bytes, clamd: Clamd) -> dict:
-    """Scan ``data``; the ``virusScan`` object, or :class:`ScanUnavailable`."""
-    if len(data) > clamd.max_bytes:
+def scan(data: bytes | Path, clamd: Clamd) -> dict:
+    """Scan ``data``: bytes, or a file (a video staged on disk), streamed from it in chunks;
+    the ``virusScan`` object, or :class:`ScanUnavailable`."""
+    size = data.stat().st_size if isinstance(data, Path) else len(data)
+    if size > clamd.max_bytes:
         return not_scanned(f"larger than the scanner's stream limit ({clamd.max_bytes} bytes)")
     client = clamd.client()
     try:
         version = parse_version(client.version(raw=True))
-        answer = client.instream(io.BytesIO(data))
+        if isinstance(data, Path):
+            with data.open("rb") as stream:
+                answer = client.instream(stream)
+        else:
+            answer = client.instream(io.BytesIO(data))
     except BufferTooLongError:
         return not_scanned("larger than clamd's StreamMaxLength")
     except (ClamdException, OSError) as exc:  # OSError: a timeout, a reset while reading

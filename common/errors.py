@@ -43,6 +43,14 @@ class CorruptImage(ExifqError):
     http_status = 422
 
 
+class CorruptFile(ExifqError):
+    """A video (or another non-image file) of a known format that is truncated or malformed:
+    ``corrupt_image``'s sibling for what is not an image."""
+
+    code = "corrupt_file"
+    http_status = 422
+
+
 class TooLarge(ExifqError):
     """The file is bigger than ``MAX_UPLOAD_BYTES``."""
 
@@ -51,7 +59,8 @@ class TooLarge(ExifqError):
 
 
 class DecompressionBomb(ExifqError):
-    """The declared pixel count is beyond ``MAX_IMAGE_PIXELS`` (or XML/zlib expands absurdly)."""
+    """The declared pixel count is beyond ``MAX_IMAGE_PIXELS`` (or XML/zlib expands absurdly;
+    or a video declares a frame, duration or sample count beyond its limits)."""
 
     code = "decompression_bomb"
     http_status = 413

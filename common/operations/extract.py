@@ -33,4 +33,5 @@ OPERATION = Operation(
     description="Read the metadata of each FILE: EXIF (with maker notes), IPTC, XMP, GPS, "
     "the ICC profile and the image's own facts, as JSON.",
     examples=("exifq extract photo.jpg", "exifq extract --local --no-pixels photos/"),
+    kinds=("image", "video"),
 )

@@ -43,4 +43,5 @@ OPERATION = Operation(
         "exifq strip photo.jpg -o clean.jpg",
         "exifq strip --local photos/ -o clean/ --drop icc",
     ),
+    kinds=("image", "video"),
 )

@@ -14,6 +14,7 @@ from common.jobs import COMPLETED, FAILED
 from common.settings import load_settings
 from tests.support import clamd as private
 from tests.support.harness import make_harness
+from tests.support.videos import build_videos
 from worker import app as worker_app
 from worker import tasks
 from worker.runtime import _runtimes
@@ -74,6 +75,24 @@ def test_the_scan_operation(clamd, tmp_path):
     assert job.status == COMPLETED
     assert result["fileName"] == "photo.jpg" and result["size"] == len(INFECTED)
     assert result["virusScan"]["infected"] is True
+
+
+@pytest.fixture(scope="module")
+def movie(tmp_path_factory) -> bytes:
+    return build_videos(tmp_path_factory.mktemp("videos"))["camera.mp4"].read_bytes()
+
+
+def test_a_video_is_scanned_from_its_staged_file(clamd, tmp_path, movie):
+    """A video runs from a file (worker/staging.py), not from bytes in memory: the scan
+    streams that file to clamd, so a video is never called clean unscanned."""
+    h = make_harness(tmp_path, CLAMD_URL=clamd.url)
+    job, result = _run(h, "extract", movie, scan="true")
+    assert job.status == COMPLETED, job.error
+    assert result["virusScan"]["scanned"] is True and result["virusScan"]["infected"] is False
+    assert result["metadata"]["video"]["format"] == "mp4"
+    job, result = _run(h, "remove", movie + private.EICAR, scan="true")
+    assert job.status == COMPLETED and job.cleaned_key is None
+    assert result["virusScan"]["infectedWith"].startswith("Win.Test.EICAR_NDB-1")
 
 
 def test_scan_without_clamd_configured_fails_at_once(tmp_path):

@@ -9,6 +9,9 @@ answers.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from common.operations.base import Limits, Outcome, Source
@@ -18,6 +21,13 @@ from common.operations.remove import StripOptions
 
 
 def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
+    if _video(source):
+        from worker.media.video import VideoLimits, extract_video
+
+        with _as_file(source) as path:
+            video_limits = VideoLimits(max_pixels=limits.max_pixels)
+            metadata = extract_video(path, source.name, limits=video_limits, values=options.values)
+        return Outcome({"fileName": source.name, "metadata": metadata})
     from worker.media.extract import extract_metadata
     from worker.media.pixels import pixel_facts
 
@@ -35,6 +45,8 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
 
 
 def strip(source: Source, options: StripOptions, limits: Limits) -> Outcome:
+    if _video(source):
+        return _strip_video(source, limits)
     from worker.media.strip import strip_metadata
 
     stripped = strip_metadata(source.data, keep=options.kept)
@@ -43,13 +55,62 @@ def strip(source: Source, options: StripOptions, limits: Limits) -> Outcome:
 
 
 def _mime(format_name: str) -> str | None:
-    from worker.media.formats import ALL
+    from worker.media.formats import ALL, VIDEOS
 
-    return next((fmt.mime for fmt in ALL if fmt.name == format_name), None)
+    return next((fmt.mime for fmt in ALL + VIDEOS if fmt.name == format_name), None)
+
+
+def _video(source: Source) -> bool:
+    """A video runs from a file (``source.path``; bytes from ``--local`` go to one)."""
+    from worker.media.formats import sniff
+
+    if source.path is not None:
+        return True
+    fmt = sniff(source.data[:64])
+    return fmt is not None and fmt.kind == "video"
+
+
+@contextmanager
+def _as_file(source: Source) -> Iterator[Path]:
+    if source.path is not None:
+        yield source.path
+        return
+    with tempfile.TemporaryDirectory(prefix="exifq-") as folder:
+        path = Path(folder) / "input"
+        path.write_bytes(source.data)
+        yield path
+
+
+def _strip_video(source: Source, limits: Limits) -> Outcome:
+    """The cleaned video beside the input (the job's scratch folder), or as bytes when the
+    input came as bytes."""
+    from worker.media.video import VideoLimits, strip_video
+
+    video_limits = VideoLimits(max_pixels=limits.max_pixels)
+    if source.path is not None:
+        cleaned = source.path.with_name(f"cleaned-{source.path.name}")
+        report = strip_video(source.path, cleaned, limits=video_limits)
+        result = {"fileName": source.name, **report}
+        return Outcome(result, cleaned_path=cleaned, cleaned_type=_mime(report["format"]))
+    with _as_file(source) as path:
+        cleaned = path.with_name("cleaned")
+        report = strip_video(path, cleaned, limits=video_limits)
+        data = cleaned.read_bytes()
+    result = {"fileName": source.name, **report}
+    return Outcome(result, cleaned=data, cleaned_type=_mime(report["format"]))
 
 
 def strip_file(src: Path, dst: Path, options: StripOptions, limits: Limits) -> dict:
     """File to file: the output appears whole or not at all; the result as :func:`strip`."""
+    from worker.media.formats import sniff
+
+    with open(src, "rb") as head:
+        fmt = sniff(head.read(64))
+    if fmt is not None and fmt.kind == "video":
+        from worker.media.video import VideoLimits, strip_video
+
+        video_limits = VideoLimits(max_pixels=limits.max_pixels)
+        return {"fileName": src.name, **strip_video(src, dst, limits=video_limits)}
     from worker.media.strip.files import strip_file as strip_to
 
     return {"fileName": src.name, **strip_to(src, dst, keep=options.kept)}

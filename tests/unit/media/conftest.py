@@ -1,14 +1,17 @@
-"""Fixtures for the media tests: each ExifTool version the engine is checked against."""
+"""Fixtures for the media tests: each ExifTool version the engine is checked against, and the
+videos built for them (``tests/support/videos.py``)."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from common.settings import load_settings
 from tests.support.exiftools import ExifToolVersion, versions
+from tests.support.videos import build_videos
 from worker.media.extract import engine, perl, tables
 
 VERSION_LABELS = ("debian", "newest")
@@ -38,3 +41,9 @@ def version_tables(exiftool_version: ExifToolVersion) -> Iterator[tables.TableSe
 
 def is_newest(version: ExifToolVersion) -> bool:
     return version.label == "newest"
+
+
+@pytest.fixture(scope="session")
+def videos(tmp_path_factory) -> dict[str, Path]:
+    """Every test video (name -> path), built once per session; do not modify them."""
+    return build_videos(tmp_path_factory.mktemp("videos"))

@@ -49,12 +49,29 @@ CASES = [
     ("sprintf('%.2f', $val * 2) . (length $val)", "1.125"),
     ('my ($a, $b) = ($val =~ /^(.)(.)/); "$b$a"', "xyz"),
     ("my @a = split ' ', $val; sprintf('%d-%d', $a[0] <= $a[1] ? @a : reverse @a)", "9 3"),
+    # foreach over a slice aliases the elements (QuickTime's MatrixStructure)
+    ("my @a = split ' ', $val; $_ /= 2 foreach @a[0,2,-1]; \"@a\"", "2 3 4 5 6"),
+    ("my @a = split ' ', $val; foreach (@a[1..2]) { $_ .= '!' } join ',', @a", "a b c d"),
+    # a reference to an array is that array (QuickTime's CompatibleBrands returns \@a)
+    ("my @a = ($val =~ /.{2}/sg); my $r = \\@a; join '-', @$r", "aabbcc"),
+    ("my %h = (a => 1, b => 2); my $d = delete $h{$val}; join ',', $d, sort keys %h", "a"),
+    ("delete $$self{Model}; defined $$self{Model} ? 'kept' : 'gone'", ""),
+    # a block dereference (QuickTime's HandlerType in ExifTool 13: @{$$self{PATH}} > 1)
+    ("my $h = {p => [split ' ', $val]}; @{$$h{p}} > 2 ? $$h{p}[-2] : 'short'", "a b c"),
+    ("my $h = {a => 1, b => 2}; join ',', sort keys %{$h}", ""),
 ]
 
 
 @pytest.mark.parametrize(("src", "val"), CASES, ids=[c[0][:40] for c in CASES])
 def test_translated_perl_gives_perls_answer(src: str, val: str) -> None:
     assert P.pstr(run(src, val)) == perl(src, val)
+
+
+def test_a_returned_array_reference_is_the_array() -> None:
+    assert run("my @a = ($val =~ /.{4}/sg); @a = grep(!/\\0/, @a); \\@a", "isom\0\0\0\0mp41") == [
+        "isom",
+        "mp41",
+    ]
 
 
 def test_return_inside_an_expression() -> None:

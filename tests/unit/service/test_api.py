@@ -325,6 +325,7 @@ def test_limits_are_the_settings_and_need_no_key(tmp_path):
     assert body == {
         "success": True,
         "maxUploadBytes": 1000,
+        "maxVideoBytes": h.settings.MAX_VIDEO_BYTES,
         "maxImagePixels": h.settings.MAX_IMAGE_PIXELS,
         "maxBatchItems": 7,
         "maxBatchBytes": h.settings.MAX_BATCH_BYTES,

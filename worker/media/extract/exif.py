@@ -48,6 +48,7 @@ class ExifReader:
         self.state.setdefault("Model", "")
         self.tiff_pos = tiff_pos  # file position of the TIFF header (ExifTool's BASE)
         self.processed: set[tuple[int, int, str]] = set()
+        self.state.setdefault("FOUND_TAG", self.found_extra)  # $self->FoundTag(Name => $val)
 
     # ------------------------------------------------------------------ entry point
     def read_tiff(self, data: bytes, *, dir_name: str = "IFD0", table: str = "Exif::Main") -> bool:
@@ -175,6 +176,11 @@ class ExifReader:
         if priority is None and self.state.get("DIR_NAME") in ("PreviewIFD", "IFD1"):
             priority = 0
         self.store.add(group1, table.group0 or "", tag, value, priority)
+
+    def found_extra(self, name: str, value: object) -> None:
+        """``$self->FoundTag(ImageWidth => $w)`` in an expression: a tag of ExifTool's Extra
+        table (group ``File``; the group being set, ``SET_GROUP1``, if any)."""
+        self.store.add("File", "File", Tag(name), value, None)
 
     def subdir_order(self, sub: SubDir, data: bytes, start: int, order: str) -> str:
         bo = sub.byte_order

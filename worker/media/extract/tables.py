@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,15 @@ from types import ModuleType
 
 from .tabletypes import Table
 
-__all__ = ["TableSet", "TablesNotLoaded", "active", "get_table", "use", "using"]
+__all__ = [
+    "TableSet",
+    "TablesNotLoaded",
+    "active",
+    "exiftool_version",
+    "get_table",
+    "use",
+    "using",
+]
 
 
 class TablesNotLoaded(RuntimeError):
@@ -119,3 +128,9 @@ def active() -> TableSet:
 
 def get_table(name: str) -> Table | None:
     return active().get(name)
+
+
+def exiftool_version() -> tuple[int, ...]:
+    """The version of the ExifTool whose tables are in use, as numbers (``(13, 59)``), for
+    the few readers that follow a change of ExifTool's own processing code."""
+    return tuple(int(part) for part in re.findall(r"\d+", active().version))

@@ -103,11 +103,13 @@ $out{'XMP::nsURI'} = { map { $_ => "$Image::ExifTool::XMP::nsURI{$_}" } keys %Im
 $out{'XMP::stdXlatNS'} = { %Image::ExifTool::XMP::stdXlatNS };
 # data that helpers keep in lexical variables (my %x = ...), taken from the subs' pads
 require Image::ExifTool::IPTC;
+require Image::ExifTool::ID3;
 eval { require 'Image/ExifTool/WriteIPTC.pl' };
 foreach my $name (qw(Image::ExifTool::Minolta::ConvertWhiteBalance
                      Image::ExifTool::IPTC::ConvertPictureNumber
                      Image::ExifTool::Pentax::PrintFilter Image::ExifTool::Sony::PrintLensSpec
-                     Image::ExifTool::Pentax::AFPointNamesK3III))
+                     Image::ExifTool::Pentax::AFPointNamesK3III
+                     Image::ExifTool::ID3::PrintGenre))
 {
     no strict 'refs';
     next unless defined &{$name};
@@ -129,4 +131,5 @@ $out{'_helper_data'}{'Image::ExifTool::IPTC::PrintCodedCharset'}{'%iptcCharset'}
     { %Image::ExifTool::IPTC::iptcCharset };
 $out{'_shared'} = \%shared;
 $out{'_exiftool'} = { version => "$Image::ExifTool::VERSION", module => $INC{'Image/ExifTool.pm'} };
-print JSON::PP->new->canonical->encode(\%out);
+# ASCII: QuickTime's tag IDs hold byte 0xa9 ('\xa9mak'), which would reach Python as Latin-1
+print JSON::PP->new->ascii->canonical->encode(\%out);

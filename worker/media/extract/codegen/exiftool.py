@@ -102,6 +102,10 @@ ROOTS = (
     "Image::ExifTool::GPS::Main",
     "Image::ExifTool::IPTC::Main",
     "Image::ExifTool::XMP::Main",
+    "Image::ExifTool::QuickTime::Main",  # MP4/MOV/3GP (worker/media/video)
+    "Image::ExifTool::Matroska::Main",  # WebM/MKV
+    "Image::ExifTool::Matroska::StdTag",  # (reached from code: Matroska.pm HandleStruct)
+    "Image::ExifTool::RIFF::Main",  # AVI
 )
 
 

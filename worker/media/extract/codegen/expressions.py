@@ -276,6 +276,8 @@ class ExpressionsMixin:
             e = self.unary()
             if e.lvalue and e.kind == "elem":  # \$_[0]: writes go back to $_[0]
                 return Node(f"P.LvRef(lambda: {e.py}, lambda _v: {e.lvalue}_v))")
+            if e.kind in ("array", "hash"):  # \@a, \%h: the array or hash itself (a list
+                return Node(e.py)  # or dict is what stands for a reference to one here)
             return Node(f"P.ref_to({self.scalar(e)})")
         if t.kind == "op" and t.value in ("++", "--"):
             self.next()

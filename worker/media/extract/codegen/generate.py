@@ -26,6 +26,7 @@ FAMILIES = frozenset(
         *("FLIR", "FujiFilm", "GE", "HP", "JVC", "Kodak", "Minolta", "Motorola", "Nikon"),
         *("NikonCustom", "Olympus", "Panasonic", "Pentax", "Reconyx", "Ricoh", "Samsung"),
         *("Sanyo", "Sigma", "Sony", "Unknown", "Google"),
+        *("QuickTime", "Matroska", "RIFF", "BMP"),  # videos (worker/media/video)
     )
 )
 

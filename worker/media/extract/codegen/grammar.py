@@ -101,7 +101,7 @@ _BUILTIN = {
 class Node:
     """Compiled fragment: ``py`` is Python source; ``kind`` says how it behaves in Perl."""
 
-    __slots__ = ("kind", "list_py", "lvalue", "py", "scalar_py")
+    __slots__ = ("kind", "list_py", "lvalue", "py", "scalar_py", "target")
 
     def __init__(
         self,
@@ -116,6 +116,9 @@ class Node:
         self.lvalue = lvalue  # python expression of a setter prefix when assignable
         self.scalar_py = scalar_py  # what a list-kind node means in scalar context, if special
         self.list_py = list_py  # what a scalar-kind node means in list context, if special
+        # what an element or a slice is part of, for ``delete`` and ``foreach`` aliasing:
+        # ("hash", base, key), ("array", base, index) or ("slice", array, index list)
+        self.target: tuple[str, str, str] | None = None
 
 
 def _indent(lines: list[str]) -> list[str]:

@@ -181,6 +181,15 @@ class ParserBase:
                 *_indent(body),
                 f"    _l{n}[_i{n}] = {var}",
             ]
+        if alias and lst.target and lst.target[0] == "slice":  # foreach (@a[2,5,8])
+            _, array, indices = lst.target
+            return [
+                f"_l{n} = {array}",
+                f"for _i{n} in P.slice_indices(_l{n}, {indices}):",
+                f"    {var} = _l{n}[_i{n}]",
+                *_indent(body),
+                f"    _l{n}[_i{n}] = {var}",
+            ]
         return [f"for _x{n} in list({self.listify(lst)}):", f"    {var} = _x{n}", *_indent(body)]
 
     def scalar(self, n: Node) -> str:

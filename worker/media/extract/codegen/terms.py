@@ -67,11 +67,13 @@ class TermsMixin:
     def hash_elem(self, base: Node, key: str) -> Node:
         node = Node(f"P.hget({base.py}, {key})", "elem")
         node.lvalue = f"P.hset({base.py}, {key}, "
+        node.target = ("hash", base.py, key)
         return node
 
     def array_elem_of(self, base: str, idx: Node) -> Node:
         node = Node(f"P.aget({base}, {self.scalar(idx)})", "elem")
         node.lvalue = f"P.aset({base}, {self.scalar(idx)}, "
+        node.target = ("array", base, self.scalar(idx))
         return node
 
     def interp(self, parts: list[tuple[str, object]]) -> str:
@@ -147,7 +149,9 @@ class TermsMixin:
                 self.next()
                 idx = self.expr()
                 self.expect("]")
-                return Node(f"P.lslice({node.py}, {self.listify(idx)})", "list")
+                sliced = Node(f"P.lslice({node.py}, {self.listify(idx)})", "list")
+                sliced.target = ("slice", node.py, self.listify(idx))  # @a[2,5,8]
+                return sliced
             return node
         if sigil == "%":
             return Node(f"V.hash({('%' + name)!r})", "hash", f"V.set_hash({('%' + name)!r}, ")
@@ -206,6 +210,15 @@ class TermsMixin:
             return Node(f"P.ahash({items})", "hashref")
         if op == "&" and self.at("word"):
             return self.call(self.next().value)
+        if op in ("@", "%", "$") and self.at("op", "{"):  # @{$$self{PATH}}, %{...}, ${...}
+            self.next()
+            ref = self.expr()
+            self.expect("}")
+            kind = {"@": "array", "%": "hash"}.get(op, "scalar")
+            node = Node(f"P.deref({self.scalar(ref)})", kind)
+            if op == "$":
+                node.lvalue = f"P.deref_set({self.scalar(ref)}, "
+            return node
         raise Unsupported(f"unexpected token {op!r}")
 
     def slice_after(self, node: Node) -> Node:

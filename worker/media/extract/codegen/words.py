@@ -207,6 +207,17 @@ class WordsMixin:
             "list" if w in ("reverse", "sort", "unpack") else "scalar",
         )
 
+    def w_delete(self, w: str) -> Node:
+        """``delete $h{k}`` / ``delete $$self{Key}``: remove the key, give its value."""
+        paren = self.open_paren()
+        e = self.unary()
+        if paren:
+            self.expect(")")
+        if e.target is None or e.target[0] != "hash":
+            raise Unsupported("delete of something other than a hash element")
+        _, base, key = e.target
+        return Node(f"P.hdelete({base}, {key})")
+
     def call(self, name: str) -> Node:
         args = ""
         if self.at("op", "("):
@@ -236,6 +247,7 @@ _WORD_HANDLERS = {
     "push": "w_push",
     "unshift": "w_push",
     "splice": "w_splice",
+    "delete": "w_delete",
     "pos": "w_pos",
     "map": "w_map",
     "grep": "w_map",

@@ -9,7 +9,7 @@ names the expressions use (``Pkg::Name`` for a module's own subs, the bare name 
 ExifTool.pm's). A test checks that every name the built tables call resolves.
 """
 
-from . import core, exif, makers, nikon, printing  # noqa: F401 - registers the helpers
+from . import core, exif, makers, nikon, printing, video  # noqa: F401 - registers the helpers
 from .exif import convert_xmp_date
 
 __all__ = ["convert_xmp_date"]

@@ -42,6 +42,34 @@ for _name, _code, _size in (
     register(_name, f"Image::ExifTool::{_name}")(_getter(_code, _size))
 
 
+@register("GetFixed32s")
+def get_fixed32s(V: Env, data: object, pos: object = 0, *rest: object) -> object:
+    """A signed 16.16 fixed-point number, rounded to 5 decimals as ExifTool.pm does."""
+    value = P.resolve("Get32s")(V, data, pos)
+    if value is None:
+        return None
+    value /= 0x10000
+    return P.div(int(value * 1e5 + (0.5 if value > 0 else -0.5)), 100000)
+
+
+@register("ConvertFileSize")
+def convert_file_size(V: Env, value: object, *rest: object) -> str:
+    """A byte count for people: ``1.5 kB``, ``12 MB`` (SI units, ExifTool's default)."""
+    x = num(value)
+    for limit, fmt, unit in (
+        (1e4, "%.1f kB", 1e3),
+        (2e6, "%.0f kB", 1e3),
+        (1e7, "%.1f MB", 1e6),
+        (2e9, "%.0f MB", 1e6),
+        (1e10, "%.1f GB", 1e9),
+    ):
+        if x < 2000:
+            return f"{pstr(value)} bytes"
+        if x < limit:
+            return P.sprintf([fmt, x / unit])
+    return P.sprintf(["%.0f GB", x / 1e9])
+
+
 @register("GetRational64u")
 def get_rational64u(V: Env, data: object, pos: object = 0, *rest: object) -> object:
     raw = _bytes(data)
@@ -90,7 +118,9 @@ def convert_unix_time(
     try:
         parts = time.localtime(seconds) if P.truth(to_local) else time.gmtime(seconds)
     except (OverflowError, OSError, ValueError):
-        raise P.ConversionError("bad time") from None
+        # Perl's gmtime gives an empty list past year 2**31 ("too large"), which ExifTool
+        # formats as this (a corrupt or hostile 64-bit time)
+        return "1900:01:00 00:00:00"
     return time.strftime("%Y:%m:%d %H:%M:%S", parts)
 
 
@@ -152,6 +182,16 @@ def options(V: Env, name: object, *rest: object) -> object:
 
 @register_method("Warn", "WarnOnce")
 def warn(V: Env, *args: object) -> int:
+    return 1
+
+
+@register_method("FoundTag")
+def found_tag(V: Env, name: object, value: object = None, *rest: object) -> int:
+    """``$self->FoundTag(Name => $val)``: the reader running the expression stores it."""
+    store = (V.get("$self") or {}).get("FOUND_TAG")
+    if store is None:
+        raise P.ConversionError("FoundTag outside a reader")
+    store(pstr(name), value)
     return 1
 
 

@@ -24,6 +24,26 @@ def hset(base: object, key: object, value: object) -> object:
     return value
 
 
+def hdelete(base: object, key: object) -> object:
+    """``delete $h{key}``: the value removed (``undef`` when there was none)."""
+    return base.pop(pstr(key), None) if isinstance(base, dict) else None
+
+
+def slice_indices(values: list, idx: list) -> list[int]:
+    """The positions ``foreach (@a[...])`` aliases, as non-negative indices; the array grows to
+    hold those past its end, as an lvalue slice does in Perl (perlsyn "Foreach Loops")."""
+    out = []
+    for i in idx:
+        k = int(num(i))
+        if k < 0:
+            k += len(values)
+            if k < 0:
+                raise PerlDie("Modification of non-creatable array value attempted")
+        values.extend([None] * (k + 1 - len(values)))
+        out.append(k)
+    return out
+
+
 def aget(base: object, idx: object) -> object:
     if not isinstance(base, list):
         return None
