@@ -17,7 +17,8 @@ upscaled, with sensor-like noise), written to a temporary folder.
   --local --types phash FILE`` (the command line) and the same four lines of
   Python for exifq's library and for imagehash; whole-process VmHWM (GNU time).
 
-Hashes are checked equal to the reference's (exact mode) before timing.
+Every process runs on one core (OpenCV would otherwise use two). Hashes are
+checked equal to the reference's (exact mode) before timing.
 Needs the test extras (imagehash, opencv-contrib-python-headless).
 The dedupe search over hashes is ``bench/dedupe.py``.
 """
@@ -244,6 +245,8 @@ def main(argv: list[str] | None = None) -> None:
     command = " ".join(["python -m bench.hash", *(sys.argv[1:] if argv is None else argv)])
     report = Report("hash", "Perceptual hashes: exifq beside imagehash and OpenCV", command)
     start(report)
+    if hasattr(os, "sched_setaffinity"):  # one core for every side (OpenCV would take two)
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     photos = photo_jpegs(args.photos)
     check_equal(photos)
     with tempfile.TemporaryDirectory() as folder:
