@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api import batch, distance, downloads, health, jobs, limits, matching, openapi, web
 from api.compat import register as register_adapters
 from api.errors import register_error_handlers
+from api.jsonbody import StrictJSONProvider
 from api.metrics import init_metrics
 from api.ratelimit import init_rate_limit
 from api.services import Services, celery_sender, job_enqueuer
@@ -31,7 +32,7 @@ from common.keys import check_rate_limit
 from common.redis_client import redis_client
 from common.settings import Settings, load_settings
 from common.storage import Storage, get_storage
-from common.tasks import QUEUE
+from common.storage.breaker import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,13 @@ def create_app(
             ttl=settings.RESULT_TTL_SECONDS,
             clock=clock,
         ),
-        storage=storage or get_storage(settings),
+        storage=storage or Breaker(get_storage(settings, timeout=settings.API_STORAGE_TIMEOUT)),
         enqueue=enqueue or job_enqueuer(send_task),
         clock=clock,
         send_task=send_task,
     )
     app = Flask(__name__, static_folder=None)
+    app.json = StrictJSONProvider(app)
     largest = max(settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES)
     app.config["MAX_CONTENT_LENGTH"] = largest + MULTIPART_ALLOWANCE
     app.json.sort_keys = False
@@ -80,7 +82,7 @@ def create_app(
     app.register_blueprint(jobs.blueprint(operations.all_operations()))
     register_adapters(app, settings)
     register_error_handlers(app, settings.MAX_UPLOAD_BYTES)
-    init_metrics(app, svc, queue_key=f"{settings.REDIS_KEY_PREFIX}{QUEUE}")
+    init_metrics(app, svc)
     init_rate_limit(app, svc)
     if settings.PROXY_HOPS:  # the client's address from X-Forwarded-For (rate limits, logs)
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_HOPS)

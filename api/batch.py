@@ -42,6 +42,7 @@ from common import options as opts
 from common.batches import PLAIN, Batch, ItemState
 from common.bodies import progress_body
 from common.errors import BadRequest, ExifqError
+from common.fetch import FetchPolicy
 from common.names import clean_file_name, relative_name
 from common.status import COMPLETED, FAILED
 from common.storage import ObjectNotFound
@@ -85,10 +86,10 @@ def parse_operations(params: dict) -> dict[str, dict]:
     return {op.name: opts.to_json(op.parse_options(params, strict=False)) for op in ops}
 
 
-def _url_input(value: object) -> BatchInput:
+def _url_input(value: object, policy: FetchPolicy) -> BatchInput:
     name = value if isinstance(value, str) else json.dumps(value)
     try:
-        return BatchInput(name=name[:2048], url=check_url(value))
+        return BatchInput(name=name[:2048], url=check_url(value, policy))
     except ExifqError as exc:
         return BatchInput(name=name[:2048], error=exc.to_dict())
 
@@ -136,9 +137,10 @@ def read_inputs(req: Request, params: dict, svc: Services) -> list[BatchInput]:
     if count > svc.settings.MAX_BATCH_ITEMS:
         raise BadRequest(f"too many inputs: {count} (limit {svc.settings.MAX_BATCH_ITEMS})")
     max_bytes = svc.settings.MAX_UPLOAD_BYTES
+    policy = FetchPolicy.from_settings(svc.settings)
     uploads = [_file_input(file, max_bytes) for file in files]
     uploads += [_inline_input(value, i, max_bytes) for i, value in enumerate(inline)]
-    return uploads + [_url_input(url) for url in urls]
+    return uploads + [_url_input(url, policy) for url in urls]
 
 
 def find_batch(svc: Services, kind: str, batch_id: str) -> Batch:

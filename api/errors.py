@@ -93,7 +93,11 @@ def register_error_handlers(app: Flask, max_upload_bytes: int) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return error_response(exc.description or exc.name, exc.code or 500)
+        response = error_response(exc.description or exc.name, exc.code or 500)
+        for name, value in exc.get_headers():  # Allow on a 405 (RFC 9110 §15.5.6), ...
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     def unavailable(exc: Exception):
         log.warning("backend unavailable: %s", exc)

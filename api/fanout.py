@@ -5,6 +5,10 @@ known to be unusable (it carries an error): the last becomes an item that is
 failed from the start, so one bad input never fails the whole request. Every
 job is an ordinary job (its own UUID, status URL and download), so workers
 share a batch's items exactly as they share single jobs.
+
+A request that fails part-way (storage or Redis away, the disk full) leaves
+nothing behind: the uploads it stored are deleted again, and a job whose task
+could not be sent is failed and its upload deleted.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid as uuid_module
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO
@@ -48,12 +52,31 @@ class BatchInput:
     file_name: str = ""  # the job's own file name (the download's name)
 
 
-def _store_uploads(svc: Services, inp: BatchInput, job_ids: Sequence[str]) -> None:
+@contextlib.contextmanager
+def removed_on_failure(svc: Services, keys: Sequence[str]) -> Iterator[None]:
+    """On an exception, delete the objects ``keys`` holds by then (best effort: the first
+    failing delete stops it, the lifecycle rule and the sweeper get the rest), and re-raise."""
+    try:
+        yield
+    except BaseException:
+        for key in list(keys):
+            try:
+                svc.storage.delete(key)
+            except (*UNAVAILABLE, OSError):
+                log.warning("could not remove %s after a failed request", key)
+                break
+        raise
+
+
+def _store_uploads(
+    svc: Services, inp: BatchInput, job_ids: Sequence[str], stored: list[str]
+) -> None:
     for job_id in job_ids:
         data = inp.upload
         if not isinstance(data, bytes):
             data.seek(0)
         svc.storage.put(upload_key(job_id), data, content_type=inp.upload_format.mime)
+        stored.append(upload_key(job_id))  # list.append is atomic: threads share it
 
 
 def create_batch(
@@ -76,38 +99,43 @@ def create_batch(
     job_ids = [[str(uuid_module.uuid4()) for _ in operations] for _ in inputs]
     pairs = list(zip(inputs, job_ids, strict=True))
     uploads = [(inp, ids) for inp, ids in pairs if inp.upload is not None]
-    if uploads:
-        with ThreadPoolExecutor(max_workers=min(PARALLEL_UPLOADS, len(uploads))) as pool:
-            for done in [pool.submit(_store_uploads, svc, inp, ids) for inp, ids in uploads]:
-                done.result()
-    items = [
-        NewItem(
-            inp.name,
-            svc.jobs.new_job(
-                op,
-                options=options,
-                owner=owner,
-                source="url" if inp.url else "upload",
-                file_name=inp.file_name,
-                file_format=inp.upload_format.name if inp.upload_format else None,
-                url=inp.url,
-                size=inp.size,
-                job_id=job_id,
-                batch=batch_id,
-                error=inp.error,
-            ),
+    stored: list[str] = []
+    with removed_on_failure(svc, stored):
+        if uploads:
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_UPLOADS, len(uploads))) as pool:
+                futures = [
+                    pool.submit(_store_uploads, svc, inp, ids, stored) for inp, ids in uploads
+                ]
+                for done in futures:
+                    done.result()
+        items = [
+            NewItem(
+                inp.name,
+                svc.jobs.new_job(
+                    op,
+                    options=options,
+                    owner=owner,
+                    source="url" if inp.url else "upload",
+                    file_name=inp.file_name,
+                    file_format=inp.upload_format.name if inp.upload_format else None,
+                    url=inp.url,
+                    size=inp.size,
+                    job_id=job_id,
+                    batch=batch_id,
+                    error=inp.error,
+                ),
+            )
+            for inp, ids in pairs
+            for (op, options), job_id in zip(operations.items(), ids, strict=True)
+        ]
+        batch = svc.batches.create(
+            batch_id,
+            kind,
+            owner=owner,
+            operations=list(operations),
+            items=items,
+            callback_url=callback_url,
         )
-        for inp, ids in pairs
-        for (op, options), job_id in zip(operations.items(), ids, strict=True)
-    ]
-    batch = svc.batches.create(
-        batch_id,
-        kind,
-        owner=owner,
-        operations=list(operations),
-        items=items,
-        callback_url=callback_url,
-    )
     _send(svc, [new.job.uuid for new in items if new.job.error is None])
     if batch.items_finished:  # every input was unusable: nothing will finish it later
         request_answer(svc.batches, svc.send_task, batch_id)
@@ -136,4 +164,5 @@ def _send(svc: Services, job_ids: list[str]) -> None:
             with contextlib.suppress(*UNAVAILABLE):
                 for job_id in unsent:
                     svc.jobs.fail(job_id, error)
-            raise
+            with removed_on_failure(svc, [upload_key(job_id) for job_id in unsent]):
+                raise

@@ -7,7 +7,10 @@ its first bytes, once (415 when it is no image we handle; the format then
 travels with the job), and its size checked (413). ``base64`` (plain, or a ``data:``
 URL: ``common.inline``) is decoded here and then taken as an upload. Options are validated by
 the operation's own declaration (``common.operations``) into a typed value:
-a wrong name, type or value is a 400.
+a wrong name, type or value is a 400. A URL is refused at once (400
+``url_forbidden``) for what the worker's loader would refuse without
+resolving it: its scheme, user info, or a literal address the policy forbids
+(``common.fetch.submitted``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from werkzeug.datastructures import FileStorage
 from common import options as opts
 from common.errors import BadRequest, TooLarge
 from common.fetch.policy import FetchPolicy
+from common.fetch.submitted import check_submitted_url
 from common.inline import decode_base64
 from common.names import clean_file_name
 from common.operations import Operation
@@ -55,6 +59,8 @@ def request_params(request: Request) -> dict:
     """Query string, then form fields, then a JSON object body, merged (later wins)."""
     params: dict = dict(request.args.items())
     params.update(request.form.items())
+    if not all(isinstance(name, str) for name in params):  # a multipart part without a name
+        raise BadRequest("every form field needs a name")
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
@@ -128,13 +134,17 @@ def allow_inline(request: Request, max_upload_bytes: int) -> None:
     request.max_form_memory_size = max(request.max_form_memory_size or 0, room)
 
 
-def check_url(value: object) -> str:
-    """A URL string worth handing to the worker's loader (which decides what it may reach)."""
+def check_url(value: object, policy: FetchPolicy | None = None) -> str:
+    """A URL string worth handing to the worker's loader (which checks the addresses a name
+    resolves to); with ``policy``, refused (``UrlForbidden``) for what the loader would refuse
+    before resolving anything."""
     if not isinstance(value, str) or not value.strip():
         raise BadRequest("url must be a non-empty string")
     url = value.strip()
     if len(url) > MAX_URL_LENGTH or _UNSAFE_URL.search(url):
         raise BadRequest("url is too long or contains spaces or control characters")
+    if policy is not None:
+        check_submitted_url(url, policy)
     return url
 
 
@@ -143,8 +153,9 @@ def read_submission(
     request: Request,
     max_upload_bytes: int,
     max_video_bytes: int | None = None,
+    policy: FetchPolicy | None = None,
 ) -> Submission:
-    """Validate a ``POST /api/v1/{operation}`` request."""
+    """Validate a ``POST /api/v1/{operation}`` request (``policy``: see :func:`check_url`)."""
     allow_inline(request, max_upload_bytes)
     params = request_params(request)
     options = options_of(operation, params)
@@ -163,7 +174,7 @@ def read_submission(
         name = clean_file_name(file.filename)
         return Submission(options, wait, stream, fmt, size, name, callback_url=callback)
     if url is not None:
-        return Submission(options, wait, url=check_url(url), callback_url=callback)
+        return Submission(options, wait, url=check_url(url, policy), callback_url=callback)
     raise BadRequest("send a multipart 'file', a 'url' or 'base64'")
 
 

@@ -27,6 +27,7 @@ from common import bodies, operations
 from common import options as opts
 from common.batches import Batch
 from common.errors import ExifqError
+from common.fetch.policy import FetchPolicy
 from common.jobs import Job, upload_key
 from common.operations import Operation
 from common.storage import ObjectNotFound
@@ -119,8 +120,9 @@ def submit(op: str):
     operation = operations.get(op)
     owner = request_owner(svc.settings.api_keys, required=True)
     settings = svc.settings
+    policy = FetchPolicy.from_settings(settings)
     submission = read_submission(
-        operation, request, settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES
+        operation, request, settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES, policy
     )
     job = new_job(svc, operation, submission, owner)
     log.info("job %s: %s queued (%s)", job.uuid, op, job.source)

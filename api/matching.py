@@ -21,13 +21,14 @@ from flask import Blueprint, request
 
 from api.auth import request_owner
 from api.batch import allow_large_request, find_batch, progress_body
-from api.fanout import BatchInput, create_batch
+from api.fanout import BatchInput, create_batch, removed_on_failure
 from api.inputs import parse_wait, read_callback
 from api.ratelimit import charge, costs_jobs, request_cost
 from api.services import Services, services
 from common import options as opts
 from common.batches import Batch, request_key
 from common.errors import BadRequest, ExifqError
+from common.fetch import FetchPolicy, check_submitted_url
 from common.names import clean_file_name
 from common.operations.hashes import OPERATION as HASH
 from worker import matching
@@ -46,10 +47,19 @@ def record_name(record: object, index: int) -> str:
     return f"record {index}"
 
 
-def batch_input(record_input: matching.RecordInput, name: str) -> BatchInput:
+def batch_input(
+    record_input: matching.RecordInput, name: str, policy: FetchPolicy | None = None
+) -> BatchInput:
+    """One record as a batch input; with ``policy``, a URL the loader would refuse without
+    resolving it fails the record at once (``common.fetch.submitted``)."""
     if record_input.error is not None:
         return BatchInput(name=name, error=record_input.error)
     if record_input.url is not None:
+        try:
+            if policy is not None:
+                check_submitted_url(record_input.url, policy)
+        except ExifqError as exc:
+            return BatchInput(name=name, error=exc.to_dict())
         return BatchInput(name=name, url=record_input.url)
     data = record_input.data
     try:
@@ -100,8 +110,9 @@ def submit(kind: str):
     wait = parse_wait(request.args.get("wait"))
     callback = read_callback(request.args.get("callbackUrl", body.get("callbackUrl")), svc.settings)
     images = ([parsed.query] if parsed.query is not None else []) + parsed.records
+    policy = FetchPolicy.from_settings(svc.settings)
     inputs = [
-        batch_input(record_input, record_name(record, i))
+        batch_input(record_input, record_name(record, i), policy)
         for i, (record, record_input) in enumerate(zip(images, parsed.inputs, strict=True))
     ]
     charge(request_cost(len(inputs)))
@@ -109,15 +120,16 @@ def submit(kind: str):
     stored = json.dumps(parsed.to_json()).encode()
     svc.storage.put(request_key(batch_id), stored, content_type="application/json")
     options = opts.to_json(HASH.parse_options({"types": matching.hash_type_option(parsed)}))
-    batch = create_batch(
-        svc,
-        kind,
-        owner=owner,
-        inputs=inputs,
-        operations={HASH.name: options},
-        batch_id=batch_id,
-        callback_url=callback,
-    )
+    with removed_on_failure(svc, [request_key(batch_id)]):
+        batch = create_batch(
+            svc,
+            kind,
+            owner=owner,
+            inputs=inputs,
+            operations={HASH.name: options},
+            batch_id=batch_id,
+            callback_url=callback,
+        )
     return _answer(svc, batch, wait)
 
 

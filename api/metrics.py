@@ -1,17 +1,21 @@
 """``GET /metrics``: Prometheus metrics (prometheus-client), one registry per app.
 
 Request counts and latencies are per API process (scrape each gunicorn
-process, or sum them in Prometheus); the queue depth and live-worker gauges
+process, or sum them in Prometheus); the queue depth (from the broker: a Redis
+list's length, or RabbitMQ's count of ready messages), the live-worker gauge
 and the workers' job metrics (``common.jobmetrics``: jobs by operation and
-outcome, run times, retries, redeliveries, in flight, webhooks) are read from
-Redis at scrape time, so every process reports the same (aggregate with ``max``).
+outcome, run times, retries, redeliveries, in flight, webhooks) are read at
+scrape time, so every process reports the same (aggregate with ``max``).
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 
 import redis
+from amqp.exceptions import AMQPError
 from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -24,29 +28,52 @@ from prometheus_client.core import GaugeMetricFamily
 
 from api.ratelimit import unlimited
 from api.services import Services
-from common import heartbeat
+from common import broker, heartbeat
 from common.jobmetrics import JobMetricsCollector
+
+log = logging.getLogger(__name__)
+
+BROKER_TIMEOUT = 2.0  # seconds a scrape waits for the broker
+
+
+def queue_depth_reader(svc: Services) -> Callable[[], int]:
+    """``() -> jobs waiting in the queue``, read from the broker the settings name."""
+    settings = svc.settings
+    if broker.is_amqp(settings):
+        return lambda: broker.amqp_queue_depth(settings.broker_url, timeout=BROKER_TIMEOUT)
+    client = svc.jobs.redis
+    if settings.broker_url != settings.REDIS_URL:  # a Redis of its own
+        client = redis.Redis.from_url(
+            settings.broker_url,
+            socket_connect_timeout=BROKER_TIMEOUT,
+            socket_timeout=BROKER_TIMEOUT,
+        )
+    return lambda: broker.redis_queue_depth(client, settings.REDIS_KEY_PREFIX)
 
 
 class BackendCollector:
-    """Gauges read from Redis when scraped: jobs waiting in the queue, live workers."""
+    """Gauges read when scraped: jobs waiting in the broker's queue, live workers (Redis)."""
 
-    def __init__(self, svc: Services, queue_key: str) -> None:
+    def __init__(self, svc: Services) -> None:
         self.svc = svc
-        self.queue_key = queue_key
+        self.queue_depth = queue_depth_reader(svc)
 
     def collect(self):
+        try:
+            depth = self.queue_depth()
+        except (redis.RedisError, OSError, AMQPError) as exc:
+            log.warning("metrics: queue depth unavailable: %s", exc)
+        else:
+            yield GaugeMetricFamily("exifq_queue_depth", "Jobs waiting in the queue", value=depth)
         client, prefix = self.svc.jobs.redis, self.svc.settings.REDIS_KEY_PREFIX
         try:
-            depth = client.llen(self.queue_key)
             live = heartbeat.live_workers(client, prefix, self.svc.clock.now())
         except redis.RedisError:
             return
-        yield GaugeMetricFamily("exifq_queue_depth", "Jobs waiting in the queue", value=depth)
         yield GaugeMetricFamily("exifq_live_workers", "Workers with a recent heartbeat", value=live)
 
 
-def init_metrics(app: Flask, svc: Services, queue_key: str) -> None:
+def init_metrics(app: Flask, svc: Services) -> None:
     registry = CollectorRegistry()
     requests_total = Counter(
         "exifq_http_requests_total",
@@ -60,7 +87,7 @@ def init_metrics(app: Flask, svc: Services, queue_key: str) -> None:
     jobs_submitted = Counter(
         "exifq_jobs_submitted_total", "Jobs accepted", ["op"], registry=registry
     )
-    registry.register(BackendCollector(svc, queue_key))
+    registry.register(BackendCollector(svc))
     registry.register(JobMetricsCollector(svc.jobs.redis, svc.jobs.prefix, svc.clock))
 
     @app.before_request

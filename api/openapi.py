@@ -7,6 +7,7 @@ from flask import Blueprint
 from common import operations
 from common import options as opts
 from common.operations import Operation
+from worker.media.formats import ALL as FORMATS
 
 bp = Blueprint("openapi", __name__)
 
@@ -116,7 +117,11 @@ def _status(op: Operation) -> dict:
         "summary": f"Status and result of a {op.name} job",
         "operationId": f"status_{op.name}",
         "parameters": [_UUID, _WAIT],
-        "responses": {"200": _job_answer("the job"), "404": _error("unknown or expired")},
+        "responses": {
+            "200": _job_answer("the job"),
+            "404": _error("unknown or expired"),
+            "503": _error("Redis or storage unavailable"),
+        },
     }
 
 
@@ -285,12 +290,15 @@ def build_spec() -> dict:
     for op in ops:
         paths[f"/api/v1/{op.name}"] = {"post": _submit(op)}
         paths[f"/api/v1/{op.name}/{{uuid}}"] = {"get": _status(op)}
-    image = {"content": {"application/octet-stream": {}}, "description": "the cleaned file"}
+    # Served as the cleaned file's own type (the upload's format), else application/octet-stream.
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    types = [*dict.fromkeys(fmt.mime for fmt in FORMATS), "application/octet-stream"]
+    image = {"content": dict.fromkeys(types, binary), "description": "the cleaned file"}
     paths.update(_batch_paths(ops))
     paths.update(_matching_paths())
     paths["/download-cleaned/{uuid}"] = _simple(
         "The cleaned file of a remove job (24 h)",
-        {"200": image, "404": _error("unknown or expired")},
+        {"200": image, "404": _error("unknown or expired"), "503": _error("storage unavailable")},
         [_UUID],
     )
     hex_param = {"type": "string", "pattern": "^[0-9a-fA-F]+$"}
@@ -305,9 +313,26 @@ def build_spec() -> dict:
         {"200": {"description": "the limits"}},
     )
     paths["/healthz"] = _simple("Liveness", {"200": {"description": "alive"}})
+    ready = {
+        "type": "object",
+        "required": ["success", "ready", "checks"],
+        "properties": {
+            "success": {"type": "boolean"},
+            "ready": {"type": "boolean"},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
     paths["/readyz"] = _simple(
-        "Readiness: Redis, storage and a live worker",
-        {"200": {"description": "ready"}, "503": {"description": "not ready"}},
+        "Readiness: Redis, storage (and a RabbitMQ broker); live workers reported",
+        {"200": _json_answer("ready", ready), "503": _json_answer("not ready", ready)},
+        [
+            _param(
+                "require",
+                "query",
+                {"enum": ["workers"]},
+                "also fail while no worker is alive (monitoring)",
+            )
+        ],
     )
     paths["/metrics"] = _simple("Prometheus metrics", {"200": {"description": "text format"}})
     paths["/openapi.json"] = _simple("This document", {"200": {"description": "OpenAPI 3.1"}})

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
 
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    BROKER_URL: str | None = Field(
+        None, description="Celery's broker: redis://... or amqp://... (default: REDIS_URL)"
+    )
     REDIS_KEY_PREFIX: str = Field("exifq:", description="prefix of every Redis key exifq uses")
     STORAGE: str = Field(
         "local", pattern=r"^[a-z][a-z0-9_]*$", description="a module of common.storage"
@@ -33,6 +36,9 @@ class Settings(BaseSettings):
     AWS_ACCESS_KEY_ID: str | None = None
     AWS_SECRET_ACCESS_KEY: str | None = None
     LOCAL_STORAGE_DIR: Path = Path("var/storage")
+    API_STORAGE_TIMEOUT: float = Field(
+        1.5, gt=0, description="seconds: the API's storage connect and read timeout"
+    )
     API_KEYS: str = Field("", description="comma-separated; empty runs the service open")
     MAX_UPLOAD_BYTES: int = Field(50 * MiB, gt=0)
     MAX_VIDEO_BYTES: int = Field(1024 * MiB, gt=0, description="a video upload (docs/video.md)")
@@ -105,7 +111,7 @@ class Settings(BaseSettings):
     TASK_TIME_LIMIT: float = Field(90.0, gt=0)
     TASK_MAX_RETRIES: int = Field(5, ge=0, description="retries of transient faults")
     TASK_MAX_DELIVERIES: int = Field(3, ge=1, description="starts of one job before worker_lost")
-    BROKER_VISIBILITY_TIMEOUT: int = Field(300, gt=0, description="seconds")
+    BROKER_VISIBILITY_TIMEOUT: int = Field(300, gt=0, description="seconds (Redis broker)")
     SWEEP_INTERVAL_SECONDS: int = Field(3600, gt=0)
 
     # The metadata engine reads ExifTool's tag tables from the installed ExifTool.
@@ -119,6 +125,11 @@ class Settings(BaseSettings):
     # Client side of the command line (``exifq extract FILE`` against a server).
     EXIFQ_URL: str = "http://127.0.0.1:8000"
     EXIFQ_API_KEY: str | None = None
+
+    @property
+    def broker_url(self) -> str:
+        """Celery's broker: ``BROKER_URL``, else ``REDIS_URL``."""
+        return self.BROKER_URL or self.REDIS_URL
 
     @cached_property
     def api_keys(self) -> frozenset[str]:

@@ -44,6 +44,15 @@ if ! command -v ffprobe >/dev/null 2>&1; then
         || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
              && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y ffmpeg; }
 fi
+# Redis and RabbitMQ: the fault tests run private servers of their own, and RabbitMQ is a
+# broker the tests run against.
+for need in redis-server:redis-server rabbitmqctl:rabbitmq-server; do
+    if ! command -v "${need%%:*}" >/dev/null 2>&1 && [ ! -x "/usr/sbin/${need%%:*}" ]; then
+        $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y "${need#*:}" \
+            || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update \
+                 && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y "${need#*:}"; }
+    fi
+done
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 # the newest ExifTool (plain Perl, from npm) the engine is also checked against, outside git
 newest='from tests.support.exiftools import install_vendored; install_vendored()'

@@ -23,6 +23,15 @@ Delivery guarantees, and why each setting is what it is:
   retry countdown, so it must exceed the hard time limit plus the longest
   countdown; :func:`retry_countdown` caps countdowns to keep that true, and
   :func:`create_celery` refuses settings that break it.
+- RabbitMQ (``BROKER_URL=amqp://...``, :func:`amqp_config`): a durable quorum
+  queue, persistent messages, publisher confirms (a send returns once the
+  broker has the message), and no visibility timeout: an unacknowledged
+  message returns as soon as its consumer's connection closes (a SIGKILLed
+  worker), or when it outlives RabbitMQ's ``consumer_timeout`` (30 min by
+  default; keep it above ``TASK_TIME_LIMIT``). Retry countdowns use Celery's
+  native delayed delivery (the queue's exchange is a topic exchange for it)
+  instead of being held by the worker. ``worker.recovery`` is not needed: a
+  delivery is never outside the broker's books, so it is off.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ import redis
 from celery import Celery, bootsteps
 from kombu.exceptions import OperationalError
 
-from common import heartbeat, operations
+from common import broker, heartbeat, operations
 from common.redis_client import redis_client
 from common.settings import Settings, load_settings
 from common.tasks import JOB_IDS_IN_ARGS, PROCESS_TASK, QUEUE, SWEEP_TASK
@@ -50,26 +59,36 @@ def restore_interval(visibility_timeout: float) -> float:
     return min(10.0, max(1.0, visibility_timeout / 10))
 
 
+MAX_COUNTDOWN = 60.0  # RabbitMQ: the longest retry countdown
+
+
 def retry_countdown(retries: int, settings: Settings) -> float:
-    """Exponential backoff 1, 2, 4, ... s, capped so countdown + hard limit < visibility timeout."""
+    """Exponential backoff 1, 2, 4, ... s; with Redis capped so countdown + hard limit <
+    visibility timeout (a waiting retry is an unacknowledged message there)."""
+    if broker.is_amqp(settings):
+        return min(2.0**retries, MAX_COUNTDOWN)
     room = settings.BROKER_VISIBILITY_TIMEOUT - settings.TASK_TIME_LIMIT
     return min(2.0**retries, max(0.5, room / 2))
 
 
 def check_limits(settings: Settings) -> None:
-    """Refuse time limits that would let the broker redeliver a task that is still running."""
+    """Refuse settings that would let the broker redeliver a task that is still running."""
+    broker.check_broker_url(settings)
     if settings.TASK_SOFT_TIME_LIMIT >= settings.TASK_TIME_LIMIT:
         raise ValueError("TASK_SOFT_TIME_LIMIT must be below TASK_TIME_LIMIT")
+    if broker.is_amqp(settings):
+        return  # RabbitMQ redelivers on a closed connection, not after a timeout
     if settings.TASK_TIME_LIMIT + 1 >= settings.BROKER_VISIBILITY_TIMEOUT:
         raise ValueError("BROKER_VISIBILITY_TIMEOUT must exceed TASK_TIME_LIMIT (by 1 s or more)")
 
 
-def celery_config(settings: Settings) -> dict:
-    """Celery settings (lower-case names) for ``settings``."""
+CONFIRM_TIMEOUT = 10.0  # RabbitMQ: how long a send waits for the broker's confirmation
+
+
+def redis_config(settings: Settings) -> dict:
+    """The Redis transport: visibility timeout and the sweeps that restore stranded messages."""
     visibility = settings.BROKER_VISIBILITY_TIMEOUT
     return {
-        "broker_url": settings.REDIS_URL,
-        "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "visibility_timeout": visibility,
             "unacked_restore_interval": restore_interval(visibility),
@@ -80,6 +99,29 @@ def celery_config(settings: Settings) -> dict:
             "global_keyprefix": settings.REDIS_KEY_PREFIX,
             "socket_connect_timeout": 5,
         },
+    }
+
+
+def amqp_config(settings: Settings) -> dict:
+    """RabbitMQ: a durable quorum queue behind a topic exchange (native delayed delivery needs
+    one), persistent messages and publisher confirms."""
+    return {
+        "broker_transport_options": {"confirm_publish": True},
+        "task_default_queue_type": "quorum",
+        "task_default_exchange_type": "topic",
+        "task_default_delivery_mode": "persistent",
+        "broker_native_delayed_delivery_queue_type": "quorum",
+        "worker_detect_quorum_queues": True,
+    }
+
+
+def celery_config(settings: Settings) -> dict:
+    """Celery settings (lower-case names) for ``settings``."""
+    transport = amqp_config(settings) if broker.is_amqp(settings) else redis_config(settings)
+    return {
+        "broker_url": settings.broker_url,
+        "broker_connection_retry_on_startup": True,
+        **transport,
         "task_default_queue": QUEUE,
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -158,6 +200,10 @@ class Recovery(bootsteps.StartStopStep):
         settings = worker.app.exifq_settings
         prefix, visibility = settings.REDIS_KEY_PREFIX, settings.BROKER_VISIBILITY_TIMEOUT
         jobs = JobStore(redis_client(settings), prefix=prefix, ttl=settings.RESULT_TTL_SECONDS)
+        held = jobs.redis
+        if settings.broker_url != settings.REDIS_URL:  # the broker is a Redis of its own
+            options = {"socket_timeout": 10, "decode_responses": True}
+            held = redis.Redis.from_url(settings.broker_url, **options)
         send = task_sender(worker.app)
         interval = restore_interval(visibility)
 
@@ -165,7 +211,7 @@ class Recovery(bootsteps.StartStopStep):
             try:
                 recovery.recover(
                     jobs,
-                    lambda: recovery.pending_job_ids(jobs.redis, prefix, QUEUE, JOB_IDS_IN_ARGS),
+                    lambda: recovery.pending_job_ids(held, prefix, QUEUE, JOB_IDS_IN_ARGS),
                     lambda job_id: send(PROCESS_TASK, [job_id]),
                     grace=visibility,
                     lock_seconds=max(interval, visibility / 4),
@@ -191,14 +237,20 @@ def create_celery(settings: Settings) -> Celery:
     app.config_from_object(celery_config(settings))
     app.exifq_settings = settings
     app.steps["worker"].add(Heartbeat)
-    app.steps["worker"].add(Recovery)
+    if not broker.is_amqp(settings):  # RabbitMQ has no window in which a message is lost
+        app.steps["worker"].add(Recovery)
     app.steps["worker"].add(webhooks.Poller)  # webhook retries that are due
     app.steps["worker"].add(exporter.Exporter)  # WORKER_METRICS_PORT
     return app
 
 
 def task_sender(celery: Celery) -> Callable[[str, list], None]:
-    """``(task name, args) -> None``: send a task to the workers' queue through ``celery``."""
+    """``(task name, args) -> None``: send a task to the workers' queue through ``celery``
+    (with RabbitMQ, once the broker confirmed it, or ``OperationalError``-like failure)."""
+    if broker.is_amqp(celery.exifq_settings):
+        return lambda name, args: celery.send_task(
+            name, args=args, queue=QUEUE, confirm_timeout=CONFIRM_TIMEOUT
+        )
     return lambda name, args: celery.send_task(name, args=args, queue=QUEUE)
 
 

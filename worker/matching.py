@@ -134,7 +134,8 @@ def parse_request(
     """Validate a request body of ``kind``; ``BadRequest`` when it is malformed as a whole.
 
     400s: unknown kind, body not a JSON object, ``records`` missing, not a
-    list, empty or holding a non-object, more than ``max_records`` images
+    list or holding a non-object (an empty list is a request with nothing to
+    compare, answered as such), more than ``max_records`` images
     (the query counts), a bad ``hash_type``, ``range`` or ``k``, and for
     ``rank_images`` a missing or non-object ``query_record``. A record that
     merely cannot be hashed (no ``_url``/``_base64``, a malformed URL or
@@ -336,6 +337,8 @@ def _decode_base64(text: str, max_bytes: int) -> RecordInput:
         return _failed(TooLarge(f"_base64 holds about {estimate} bytes, more than {max_bytes}"))
     if len(text) % 4:
         return _failed(BadRequest(f"_base64 is not valid base64: {len(text)} characters"))
+    if not text.isascii():
+        return _failed(BadRequest("_base64 is not valid base64: it holds non-ASCII characters"))
     try:
         data = binascii.a2b_base64(text, strict_mode=True)
     except binascii.Error as exc:
@@ -348,8 +351,6 @@ def _records(value: object, name: str) -> list[dict]:
         raise BadRequest(f"{name} is required: a list of records with _url or _base64")
     if not isinstance(value, list):
         raise BadRequest(f"{name} must be a list of records")
-    if not value:
-        raise BadRequest(f"{name} is empty")
     for i, record in enumerate(value):
         if not isinstance(record, dict):
             raise BadRequest(f"{name}[{i}] must be a JSON object, not {type(record).__name__}")

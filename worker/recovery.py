@@ -13,6 +13,10 @@ job would merely run twice, which the job store makes harmless.
 
 Every worker's main process calls :func:`recover` on a timer
 (``worker.app.Recovery``); a lock lets one of them scan per period.
+
+Only the Redis transport has this window. With RabbitMQ (``BROKER_URL=amqp://``)
+a delivered message stays the broker's until it is acknowledged and returns
+when its consumer's connection closes, so the workers do not run this.
 """
 
 from __future__ import annotations
@@ -23,19 +27,11 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 
 import redis
-from kombu.transport.redis import PRIORITY_STEPS, Channel
 
+from common.broker import redis_queue_keys
 from common.jobs import JobStore
 
 log = logging.getLogger(__name__)
-
-
-def queue_keys(prefix: str, queue: str) -> list[str]:
-    """The Redis lists holding ``queue``'s messages, one per priority step (kombu's names)."""
-    return [
-        f"{prefix}{queue}{Channel.sep}{step}" if step else f"{prefix}{queue}"
-        for step in PRIORITY_STEPS
-    ]
 
 
 Tasks = Mapping[str, Callable[[list], Iterable[str]]]  # task name -> the job ids in its args
@@ -60,7 +56,7 @@ def pending_job_ids(client: redis.Redis, prefix: str, queue: str, tasks: Tasks) 
     worker and not acknowledged. Read in one transaction, so a message moving between the
     two is seen once."""
     pipe = client.pipeline(transaction=True)
-    for key in queue_keys(prefix, queue):
+    for key in redis_queue_keys(prefix, queue):
         pipe.lrange(key, 0, -1)
     pipe.hvals(f"{prefix}unacked")
     *waiting, unacked = pipe.execute()

@@ -7,7 +7,8 @@ to its ``callbackUrl`` (``worker.webhooks``); ``exifq.sweep`` deletes expired ob
 
 Retries of ``exifq.process``: a ``TransientError`` (storage or network) or a Redis connection
 fault retries with exponential backoff (``worker.app.retry_countdown``) up to
-``TASK_MAX_RETRIES`` times, then fails the job as ``service_unavailable``. Bad
+``TASK_MAX_RETRIES`` times, then fails the job as ``service_unavailable``; a retry
+that cannot be sent (the broker is away too) requeues the message instead of dropping it. Bad
 input (``ExifqError``) never retries. A soft time limit fails the job as
 ``timeout``; a hard one (the pool kills the process) does the same from the
 worker's main process through ``on_failure``. Any other exception is our bug:
@@ -24,6 +25,7 @@ import logging
 import redis
 from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery import Task, shared_task, signals
+from celery.exceptions import Reject
 
 from common import jobmetrics
 from common.errors import Timeout, TransientError
@@ -111,9 +113,17 @@ def process_job(self: Task, job_id: str) -> str:
             rt.jobs.reset_deliveries(job_id)  # a retry is not a crash
             jobmetrics.count(rt.jobs.redis, rt.jobs.prefix, "retries")
         countdown = retry_countdown(self.request.retries, settings)
-        raise self.retry(
-            exc=exc, countdown=countdown, max_retries=settings.TASK_MAX_RETRIES
-        ) from exc
+        try:
+            retry = self.retry(
+                exc=exc, countdown=countdown, max_retries=settings.TASK_MAX_RETRIES, throw=False
+            )
+        except Reject as unsent:
+            # The retry could not be sent (the broker is away too, as when the one Redis
+            # restarts): Celery would drop this message. Requeue it instead; if even that
+            # cannot reach the broker, the message stays unacknowledged and returns later.
+            log.warning("job %s: retry not sent, message requeued: %s", job_id, unsent.reason)
+            raise Reject(unsent.reason, requeue=True) from exc
+        raise retry from exc
     except Exception:
         log.exception("job %s: unexpected error", job_id)
         error = {"code": "internal_error", "message": "the worker failed on this job"}

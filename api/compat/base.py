@@ -32,6 +32,7 @@ from common import operations
 from common import options as opts
 from common.batches import Batch
 from common.errors import BadRequest, ExifqError
+from common.fetch.policy import FetchPolicy
 from common.jobs import Job
 from common.names import clean_file_name
 from common.settings import Settings
@@ -214,7 +215,8 @@ def create_job(
     elif url is not None:
         if not encodable(url):
             raise BadRequest("url must be a string")
-        submission = Submission(options, 0.0, url=check_url(url))
+        policy = FetchPolicy.from_settings(svc.settings)  # refused at once, as natively
+        submission = Submission(options, 0.0, url=check_url(url, policy))
     else:
         raise BadRequest("send a file or a url")
     return new_job(svc, operation, submission, owner)

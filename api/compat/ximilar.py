@@ -39,6 +39,7 @@ from api.services import Services, services
 from common import options as opts
 from common.batches import Batch, request_key
 from common.errors import BadRequest
+from common.fetch.policy import FetchPolicy
 from common.operations.hashes import OPERATION as HASH
 from worker import matching
 from worker.media.hashes import to_bits
@@ -71,6 +72,8 @@ def prepared(kind: str, body: dict) -> tuple[dict, tuple[str, ...]]:
     if kind == "remove_duplicates":
         body.setdefault("range", SEED_RANGE)
     records = body.get("records")
+    if records == []:  # Ximilar's API refuses it (the native API answers it with nothing)
+        raise BadRequest("records is empty")
     if isinstance(records, list):
         body["records"] = [_with_id(kind, record) for record in records]
     if kind == "visual_hash" and "hash_type" not in body:
@@ -99,8 +102,9 @@ def _submit(svc: Services, kind: str, body: dict, owner: str) -> Batch:
         max_base64_bytes=svc.settings.MAX_UPLOAD_BYTES,
     )
     images = ([parsed.query] if parsed.query is not None else []) + parsed.records
+    policy = FetchPolicy.from_settings(svc.settings)  # literal addresses fail at once
     inputs = [
-        batch_input(record_input, record_name(record, i))
+        batch_input(record_input, record_name(record, i), policy)
         for i, (record, record_input) in enumerate(zip(images, parsed.inputs, strict=True))
     ]
     batch_id = str(uuid_module.uuid4())

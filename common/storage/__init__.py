@@ -2,10 +2,13 @@
 
 ``STORAGE=s3`` loads :mod:`common.storage.s3`, ``STORAGE=local`` loads
 :mod:`common.storage.local`; a new backend is a new module here with a
-``create(settings) -> Storage`` function. Keys are ``/``-separated paths such as
-``uploads/{uuid}`` or ``cleaned/{uuid}/{name}``. Backends raise
-:class:`ObjectNotFound` for a missing key and ``common.errors.TransientError``
-for faults that may pass (the endpoint is unreachable, times out or answers 5xx).
+``create(settings, *, timeout=None) -> Storage`` function (``timeout``: the
+API's request path wants short, bounded calls; ``None``: a worker's). Keys
+are ``/``-separated paths such as ``uploads/{uuid}`` or ``cleaned/{uuid}/{name}``.
+Backends raise :class:`ObjectNotFound` for a missing key and
+``common.errors.TransientError`` for faults that may pass (the endpoint is
+unreachable, times out or answers 5xx, the disk is full). Every operation is
+safe to run concurrently with any other, across threads and processes.
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ class Storage(ABC):
     def list_older_than(self, prefix: str, cutoff: float) -> Iterator[str]:
         """Keys under ``prefix`` last written before ``cutoff`` (epoch seconds)."""
 
+    def free_bytes(self) -> int | None:
+        """Room left for objects, when the backend has a limit it can tell (a local disk)."""
+        return None
+
     def presigned_url(
         self, key: str, seconds: int, *, content_disposition: str, content_type: str
     ) -> str | None:
@@ -77,12 +84,13 @@ class Storage(ABC):
         return None
 
 
-def get_storage(settings: Settings) -> Storage:
-    """The backend ``settings.STORAGE`` names, built from ``settings`` (no I/O until used)."""
+def get_storage(settings: Settings, *, timeout: float | None = None) -> Storage:
+    """The backend ``settings.STORAGE`` names, built from ``settings`` (no I/O until used);
+    ``timeout`` bounds each call on the API's request path."""
     try:
         module = importlib.import_module(f"{__name__}.{settings.STORAGE}")
     except ModuleNotFoundError as exc:
         if exc.name != f"{__name__}.{settings.STORAGE}":
             raise
         raise ValueError(f"STORAGE={settings.STORAGE!r}: no such storage backend") from None
-    return module.create(settings)
+    return module.create(settings) if timeout is None else module.create(settings, timeout=timeout)

@@ -4,10 +4,17 @@ Writes go to a temporary file in the target directory and are renamed into
 place, so a reader never sees half an object. Several processes on one
 machine (API and workers) may share the directory. It has no lifecycle
 rule: the beat sweeper deletes what is older than the TTL.
+
+Every operation may run at the same time as any other, in any thread or
+process: a delete prunes the directories it leaves empty (``cleaned/{uuid}/``),
+so a put that finds its directory gone between creating it and creating its
+temporary file there creates it again. A failing disk (``ENOSPC``, ``EIO``,
+permissions...) is a ``TransientError``: the API answers 503, a worker retries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -21,6 +28,19 @@ from common.settings import Settings
 from . import ObjectNotFound, Storage, check_key
 
 _TEMP_PREFIX = ".part-"
+_ATTEMPTS = 100  # a put re-creating its directory; each lost race means a delete ran meanwhile
+
+
+@contextlib.contextmanager
+def _disk_errors(key: str) -> Iterator[None]:
+    """``OSError`` (disk full, I/O error, ...) as ``TransientError``; a missing key as
+    ``ObjectNotFound``."""
+    try:
+        yield
+    except (FileNotFoundError, NotADirectoryError):
+        raise ObjectNotFound(key) from None
+    except OSError as exc:
+        raise TransientError(f"storage: {key}: {exc.strerror or exc}") from exc
 
 
 class LocalStorage(Storage):
@@ -37,36 +57,53 @@ class LocalStorage(Storage):
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise TransientError(f"storage directory {self.root} is not writable")
 
+    def free_bytes(self) -> int | None:
+        with _disk_errors(""):
+            return shutil.disk_usage(self.root).free
+
+    def _temp_file(self, directory: Path) -> tuple[int, str]:
+        """A new temporary file in ``directory``, creating the directory (again) as needed."""
+        for _ in range(_ATTEMPTS):
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                return tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
+            except (FileNotFoundError, FileExistsError):
+                continue  # a delete pruned a directory on the way: create it again
+        raise TransientError(f"storage: {directory} keeps disappearing")
+
     def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                if isinstance(data, bytes | bytearray | memoryview):
-                    out.write(data)
-                else:
-                    shutil.copyfileobj(data, out, 1024 * 1024)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        with _disk_errors(key):
+            fd, temp = self._temp_file(path.parent)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    if isinstance(data, bytes | bytearray | memoryview):
+                        out.write(data)
+                    else:
+                        shutil.copyfileobj(data, out, 1024 * 1024)
+                # The temporary file keeps the directory non-empty, so no delete prunes it.
+                os.replace(temp, path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
 
     def open(self, key: str) -> BinaryIO:
-        try:
+        with _disk_errors(key):
             return self._path(key).open("rb")
-        except (FileNotFoundError, NotADirectoryError):
-            raise ObjectNotFound(key) from None
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        with _disk_errors(key):
+            return self._path(key).is_file()
 
     def delete(self, key: str) -> None:
         path = self._path(key)
-        path.unlink(missing_ok=True)
-        # Drop directories the delete left empty (cleaned/{uuid}/), up to the root.
+        with _disk_errors(key):
+            path.unlink(missing_ok=True)
+        # Drop directories the delete left empty (cleaned/{uuid}/), up to the root's children
+        # (uploads/, results/, ...), which stay. A directory another put is writing into is
+        # not empty, and rmdir leaves it.
         for parent in path.parents:
-            if parent == self.root or self.root not in parent.parents:
+            if parent.parent == self.root or self.root not in parent.parents:
                 break
             try:
                 parent.rmdir()
@@ -86,5 +123,6 @@ class LocalStorage(Storage):
                     yield path.relative_to(self.root).as_posix()
 
 
-def create(settings: Settings) -> LocalStorage:
+def create(settings: Settings, *, timeout: float | None = None) -> LocalStorage:
+    """The store in ``LOCAL_STORAGE_DIR`` (``timeout`` does not apply to a local disk)."""
     return LocalStorage(settings.LOCAL_STORAGE_DIR)

@@ -46,6 +46,21 @@ _TRANSIENT_CODES = {
 _CLIENT_CONFIG = Config(
     connect_timeout=3, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"}
 )
+# A request's writes (an upload: up to MAX_UPLOAD_BYTES) may wait this long for S3's answer
+# once the body is sent (S3 checks and stores it first).
+WRITE_READ_TIMEOUT = 5.0
+
+
+def request_path_configs(timeout: float) -> tuple[Config, Config]:
+    """Client configs for the API's reads and writes: one attempt each (the client is told 503
+    and may retry), connecting within ``timeout``; a read answers or fails within about
+    ``timeout`` (socket reads), a write may wait :data:`WRITE_READ_TIMEOUT` for S3's answer."""
+    retries = {"total_max_attempts": 1, "mode": "standard"}
+    reads = Config(connect_timeout=timeout, read_timeout=timeout, retries=retries)
+    writes = Config(
+        connect_timeout=timeout, read_timeout=max(timeout, WRITE_READ_TIMEOUT), retries=retries
+    )
+    return reads, writes
 
 
 def _is_transient(exc: ClientError) -> bool:
@@ -70,8 +85,9 @@ def _s3_errors(key: str = ""):
 
 
 class S3Storage(Storage):
-    def __init__(self, client, bucket: str, region: str, presigner=None) -> None:
+    def __init__(self, client, bucket: str, region: str, presigner=None, writer=None) -> None:
         self.client = client
+        self.writer = writer or client  # puts and deletes (a longer read timeout)
         self.bucket = bucket
         self.region = region
         self._presigner = presigner  # () -> the client that signs URLs (made on first use)
@@ -132,7 +148,7 @@ class S3Storage(Storage):
         # single-PUT limit, and the transfer manager's threads cost more than they save.
         extra = {"ContentType": content_type} if content_type else {}
         with _s3_errors(key):
-            self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, **extra)
+            self.writer.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, **extra)
 
     def open(self, key: str) -> BinaryIO:
         with _s3_errors(key):
@@ -154,7 +170,7 @@ class S3Storage(Storage):
 
     def delete(self, key: str) -> None:
         with _s3_errors(key):
-            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+            self.writer.delete_object(Bucket=self.bucket, Key=check_key(key))
 
     def presigned_url(
         self, key: str, seconds: int, *, content_disposition: str, content_type: str
@@ -181,7 +197,9 @@ class S3Storage(Storage):
                         yield item["Key"]
 
 
-def create(settings: Settings) -> S3Storage:
+def create(settings: Settings, *, timeout: float | None = None) -> S3Storage:
+    """The store; with ``timeout`` (the API's request path) short bounded calls instead of the
+    workers' patient ones."""
     session = boto3.session.Session(
         aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
         aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
@@ -189,11 +207,19 @@ def create(settings: Settings) -> S3Storage:
     )
     # MinIO and moto serve buckets by path; AWS picks its own style.
     style = "path" if settings.S3_ENDPOINT_URL else "auto"
-    config = _CLIENT_CONFIG.merge(Config(s3={"addressing_style": style}))
-    client = session.client("s3", endpoint_url=settings.S3_ENDPOINT_URL, config=config)
+    addressing = Config(s3={"addressing_style": style})
+
+    def client(config: Config):
+        merged = config.merge(addressing)
+        return session.client("s3", endpoint_url=settings.S3_ENDPOINT_URL, config=merged)
+
     # Presigned URLs: SigV4 (botocore would sign them with the deprecated SigV2 in
     # us-east-1), for the endpoint clients reach (S3_PUBLIC_ENDPOINT_URL) if it differs.
     public = settings.S3_PUBLIC_ENDPOINT_URL or settings.S3_ENDPOINT_URL
-    v4 = config.merge(Config(signature_version="s3v4"))
+    v4 = _CLIENT_CONFIG.merge(addressing).merge(Config(signature_version="s3v4"))
     presigner = partial(session.client, "s3", endpoint_url=public, config=v4)
-    return S3Storage(client, settings.S3_BUCKET, settings.S3_REGION, presigner)
+    bucket, region = settings.S3_BUCKET, settings.S3_REGION
+    if timeout is None:
+        return S3Storage(client(_CLIENT_CONFIG), bucket, region, presigner)
+    reads, writes = request_path_configs(timeout)
+    return S3Storage(client(reads), bucket, region, presigner, client(writes))

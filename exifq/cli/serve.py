@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from common.settings import Settings
 
-# Gunicorn's access log without query strings (they may carry ?key= or a URL).
+# Gunicorn's access log without query strings (they may carry ?key= or a URL), every value
+# escaped by the logger class (control characters as \xNN: no forged lines).
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+ACCESS_LOGGER = "api.accesslog.AccessLogger"
 
 
 def add_arguments(commands: argparse._SubParsersAction) -> None:
@@ -98,6 +100,7 @@ def api_argv(bind: str, workers: int, threads: int) -> list[str]:
         *("--bind", bind, "--workers", str(workers), "--threads", str(threads)),
         *("--worker-class", "gthread", "--timeout", "60", "--graceful-timeout", "10"),
         *("--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT),
+        *("--logger-class", ACCESS_LOGGER),
         "--no-control-socket",
         "api:create_app()",
     ]

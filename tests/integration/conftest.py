@@ -7,6 +7,7 @@ components build their own with ``new_stack``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import threading
@@ -15,6 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import redis
 
 from tests.conftest import corpus_path
 from tests.support.stack import RedisServer, S3Server, Stack, delete_prefix
@@ -39,16 +41,18 @@ def new_stack(redis_server, s3_server, tmp_path_factory) -> Iterator[Callable[..
     """Make a fresh stack (own key prefix and bucket); all are stopped at the end."""
     made: list[Stack] = []
 
-    def make(s3_url: str | None = None, **overrides: object) -> Stack:
+    def make(s3_url: str | None = None, redis_url: str | None = None, **overrides: object) -> Stack:
         logs = tmp_path_factory.mktemp("logs")
-        stack = Stack(redis_server.url, s3_url or s3_server.url, logs, overrides=overrides)
+        redis_url = redis_url or redis_server.url
+        stack = Stack(redis_url, s3_url or s3_server.url, logs, overrides=overrides)
         made.append(stack)
         return stack
 
     yield make
     for stack in made:
         stack.stop()
-        delete_prefix(stack.redis_url, stack.prefix)
+        with contextlib.suppress(redis.ConnectionError):  # a private Redis may be gone
+            delete_prefix(stack.redis_url, stack.prefix)
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +73,53 @@ def stack(new_stack) -> Stack:
     service.start_worker()
     service.api_url = service.start_api()
     return service
+
+
+BROKERS = ("redis", "rabbitmq")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_node(tmp_path_factory):
+    """Where private virtual hosts are made: ``None`` for the machine's RabbitMQ when it runs
+    and lets us, else a node of our own for the session."""
+    from tests.support.components import RabbitNode, machine_rabbitmq_usable
+
+    if machine_rabbitmq_usable():
+        yield None
+        return
+    node = RabbitNode(tmp_path_factory.mktemp("rabbitmq"))
+    yield node
+    node.kill()
+
+
+@pytest.fixture(params=BROKERS)
+def broker_settings(request) -> Iterator[dict[str, str]]:
+    """Settings for each broker: Redis (``REDIS_URL``, the default) and RabbitMQ (a private
+    virtual host, so no other stack's worker takes our messages)."""
+    if request.param == "redis":
+        yield {}
+        return
+    from tests.support.components import RabbitVhost
+
+    vhost = RabbitVhost(request.getfixturevalue("rabbitmq_node"))
+    yield {"BROKER_URL": vhost.url}
+    vhost.delete()
+
+
+@pytest.fixture()
+def own_stacks(new_stack, broker_settings) -> Iterator[Callable[..., Stack]]:
+    """``new_stack`` with the test's broker; its stacks stop when the test ends (before the
+    broker goes)."""
+    made: list[Stack] = []
+
+    def make(**overrides: object) -> Stack:
+        stack = new_stack(**{**broker_settings, **overrides})
+        made.append(stack)
+        return stack
+
+    yield make
+    for stack in made:
+        stack.stop()
 
 
 def upload(path_or_bytes: Path | bytes, name: str = "image.jpg") -> dict:

@@ -1,5 +1,8 @@
-"""SSRF through the whole service: with ``ALLOW_PRIVATE_URLS`` off, every forbidden URL form ends
-as a ``url_forbidden`` job, and the forbidden server never sees a connection.
+"""SSRF through the whole service: with ``ALLOW_PRIVATE_URLS`` off, every forbidden URL form is
+refused, and the forbidden server never sees a connection. A scheme or a literal address is
+refused at submit (400; a batch's or Ximilar request's item fails from the start), by the very
+rules the worker's loader applies; a host name is resolved and refused by the worker
+(``url_forbidden`` job).
 
 One loopback server is let through by the test-only ``URL_TEST_ALLOWLIST``: it
 serves an image (to show URL jobs still work) and redirects to the forbidden
@@ -15,6 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from common.errors import UrlForbidden
+from common.fetch import FetchPolicy, fetch_url
+from common.settings import load_settings
 from tests.conftest import corpus_files
 from tests.support.stack import finished
 
@@ -106,18 +112,48 @@ def forbidden_urls(port: int) -> list[str]:
     ]
 
 
-def test_every_forbidden_form_fails_as_url_forbidden_without_a_connection(guarded):
+def test_every_forbidden_form_is_refused_without_a_connection(guarded):
     stack, forbidden, allowed = guarded
     urls = [*forbidden_urls(forbidden.port), f"{allowed}/redirect"]
-    bodies = []
+    refused, jobs = [], []
     for url in urls:
         answer = requests.post(f"{stack.api_url}/api/v1/extract", json={"url": url})
-        assert answer.status_code == 202, (url, answer.text)
-        bodies.append(answer.json())
-    for url, body in zip(urls, bodies, strict=True):
+        if answer.status_code == 400:
+            assert answer.json()["success"] is False
+            refused.append(url)
+        else:
+            assert answer.status_code == 202, (url, answer.text)
+            jobs.append((url, answer.json()))
+    # Only what needs resolving (a host name) or fetching (a redirect) gets as far as a job.
+    assert [url for url, _ in jobs] == [urls[0], urls[-1]]
+    for url, body in jobs:
         result = finished(stack.api_url, body)
         assert result["status"] == "failed", (url, result)
         assert result["error"]["code"] == "url_forbidden", (url, result)
+    # The worker's loader refuses each of them too, with the same policy, before connecting.
+    policy = FetchPolicy.from_settings(load_settings(**stack.settings()))
+    for url in refused:
+        with pytest.raises(UrlForbidden):
+            fetch_url(url, policy)
+    assert forbidden.accepted == 0
+
+
+def test_batches_and_similarity_records_fail_forbidden_urls_from_the_start(guarded):
+    stack, forbidden, allowed = guarded
+    bad = forbidden_urls(forbidden.port)[1]  # a literal loopback address
+    batch = requests.post(
+        f"{stack.api_url}/api/v1/batch",
+        json={"urls": [bad, f"{allowed}/image.jpg"], "operations": "hash", "wait": 20},
+    ).json()
+    assert (batch["completed"], batch["failed"]) == (1, 1), batch
+    assert batch["items"][0]["error"]["code"] == "url_forbidden"
+    answer = requests.post(
+        f"{stack.api_url}/api/v1/visual_hash",
+        params={"wait": 20},
+        json={"records": [{"_url": bad, "_id": 1}, {"_url": f"{allowed}/image.jpg", "_id": 2}]},
+    ).json()
+    statuses = {record["_id"]: record["_status"] for record in answer["records"]}
+    assert statuses[1]["text"] == "url_forbidden" and statuses[2]["code"] == 200, answer
     assert forbidden.accepted == 0
 
 

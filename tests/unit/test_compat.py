@@ -230,14 +230,15 @@ def test_cloudinary_upload_body():
     assert body["public_id"] == "p" and body["etag"] == "m" and body["bytes"] == 10
     assert body["original_filename"] == "pineapple" and body["phash"] == NATIVE["pHash"]
     assert body["created_at"] == "2018-11-26T12:49:09Z" and body["version"] == 1543236549
-    # colours in exifq's own shape are not Cloudinary's: left out, as faces and pages are
-    assert not {"colors", "predominant", "faces", "pages"} & set(body)
+    # exifq's own "colors" are not Cloudinary's (its "palette" is): left out, as faces are;
+    # pages come from the image's frame count
+    assert not {"colors", "predominant", "faces"} & set(body) and body["pages"] == 1
     metadata = body["image_metadata"]
     assert metadata["Make"] == "Canon" and metadata["GPSVersionID"] == "2, 2, 0, 0"
     assert metadata["Creator"] == "me" and metadata["Rating"] == "5" and metadata["Keywords"] == "a"
     landed = {
         **NATIVE,
-        "colors": [["#FFFFFF", 100.0]],
+        "palette": [["#FFFFFF", 100.0]],
         "predominant": {"google": [["white", 100.0]]},
         "faces": [{"x": 1, "y": 2, "w": 3, "h": 4, "confidence": 0.9}],
         "pages": 3,
@@ -259,7 +260,8 @@ def test_ximilar_request_defaults_are_the_seed_ones():
     assert (
         types == ("phash", "bmh1") and "hash_type" not in body and "_id" not in body["records"][0]
     )
-    assert ximilar.prepared("visual_hash", {"records": [], "hash_type": "phash"})[1] == ("phash",)
+    given = {"records": [{"_url": "u"}], "hash_type": "phash"}
+    assert ximilar.prepared("visual_hash", given)[1] == ("phash",)
     assert ximilar.prepared("rank_images", {"records": 5})[0]["records"] == 5  # refused later
 
 

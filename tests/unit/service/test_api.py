@@ -287,15 +287,19 @@ def test_our_own_bug_is_a_json_500(h, monkeypatch):
 
 def test_health_and_readiness(h):
     assert h.client.get("/healthz").get_json() == {"success": True, "status": "ok"}
-    not_ready = h.client.get("/readyz")
-    assert not_ready.status_code == 503
-    assert not_ready.get_json()["checks"]["workers"] == "unavailable: no live worker"
+    # No live worker: ready (a job waits in the queue), unless the caller requires one.
+    idle = h.client.get("/readyz")
+    assert idle.status_code == 200
+    checks = idle.get_json()["checks"]
+    assert checks["workers"].startswith("none live")
+    assert checks["redis"] == "ok" and checks["storage"].startswith("ok (")
+    assert h.client.get("/readyz?require=workers").status_code == 503
     heartbeat.stamp(h.jobs.redis, h.settings.REDIS_KEY_PREFIX, "w1", h.clock.now())
-    ready = h.client.get("/readyz")
+    ready = h.client.get("/readyz?require=workers")
     assert ready.status_code == 200
-    assert ready.get_json()["checks"] == {"redis": "ok", "storage": "ok", "workers": "ok (1 live)"}
+    assert ready.get_json()["checks"]["workers"] == "ok (1 live)"
     h.clock.advance(heartbeat.LIVE_WITHIN + 1)
-    assert h.client.get("/readyz").status_code == 503
+    assert h.client.get("/readyz?require=workers").status_code == 503
 
 
 def test_metrics_count_requests_jobs_and_queue(h):

@@ -319,7 +319,7 @@ def test_a_request_whose_records_all_fail_is_answered_at_once(h):
 @pytest.mark.parametrize(
     "path,payload",
     [
-        ("/api/v1/visual_hash", {"records": []}),
+        ("/api/v1/visual_hash", {"records": "none"}),
         ("/api/v1/remove_duplicates", {"records": [{"_url": "http://x.test/a"}], "range": -1}),
         ("/api/v1/rank_images", {"records": [{"_url": "http://x.test/a"}]}),
         ("/api/v1/visual_hash", ["not", "an", "object"]),
@@ -329,6 +329,27 @@ def test_malformed_similarity_requests_are_400_and_make_no_job(h, path, payload)
     answer = h.client.post(path, json=payload)
     assert answer.status_code == 400 and answer.get_json()["success"] is False
     assert h.sent == [] and h.tasks == []
+
+
+@pytest.mark.parametrize(
+    "path,payload,answer",
+    [
+        ("/api/v1/visual_hash", {"records": []}, {"records": []}),
+        (
+            "/api/v1/remove_duplicates",
+            {"records": []},
+            {"records": [], "skipped_records": []},
+        ),
+    ],
+)
+def test_an_empty_records_list_is_answered_with_nothing(h, path, payload, answer):
+    body = h.client.post(path, json=payload)
+    assert body.status_code == 202, body.get_json()
+    assert h.sent == [] and [name for name, _ in h.tasks] == [ANSWER_TASK]
+    _run_all(h)
+    done = h.client.get(body.get_json()["statusUrl"]).get_json()
+    assert {key: done[key] for key in answer} == answer
+    assert done["status"] == {"code": 200, "text": "OK"}
 
 
 def test_stored_answers_are_json(h):

@@ -19,10 +19,21 @@ EXIFQ_SERVICES = ("api", "worker", "beat")
 
 
 def test_the_services_are_all_there():
-    assert set(SERVICES) == {"redis", "minio", "minio-init", "clamav", *EXIFQ_SERVICES}
+    assert set(SERVICES) == {
+        *("redis", "rabbitmq", "minio", "minio-init", "clamav"),
+        *EXIFQ_SERVICES,
+    }
     assert SERVICES["clamav"]["image"].startswith("clamav/clamav")
     assert SERVICES["redis"]["image"].startswith("redis:7")
     assert SERVICES["minio"]["image"].startswith("minio/minio")
+    assert SERVICES["rabbitmq"]["profiles"] == ["rabbitmq"]  # only on request
+
+
+def test_redis_keeps_the_jobs_across_a_restart():
+    command = SERVICES["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "everysec"
+    assert "redis-data:/data" in SERVICES["redis"]["volumes"]
 
 
 @pytest.mark.parametrize("name", EXIFQ_SERVICES)

@@ -97,8 +97,9 @@ def test_url_jobs_use_the_fetched_name_and_bytes(h):
 
 
 def test_forbidden_urls_fail_the_job(h):
-    url = "http://169.254.169.254/latest/meta-data/"
-    h.fetched[url] = UrlForbidden("169.254.169.254 is not a public address")
+    # A name the worker resolves to a forbidden address (literal addresses are refused at submit).
+    url = "http://metadata.example/latest/meta-data/"
+    h.fetched[url] = UrlForbidden("metadata.example resolves to 169.254.169.254")
     job_id = h.client.post("/api/v1/extract", json={"url": url}).get_json()["uuid"]
     assert h.process(job_id) == FAILED
     assert h.jobs.get(job_id).error["code"] == "url_forbidden"
