@@ -1,49 +1,65 @@
-"""Benchmark: exifq extraction vs ExifTool over the shared corpus, plus peak memory at 100 MP.
+"""Metadata extraction: exifq beside ExifTool and exifread, warm and cold, in the same run.
 
-Run from the repository root::
+    python -m bench.extract [--corpus DIR] [--rounds 5] [--cold-files 20] [--write-docs]
 
-    python -m bench.extract [--rounds 5] [--corpus DIR]
+Over the shared corpus (every file in its manifest), each side from a file
+path to JSON text, reading the file from disk every time:
 
-In one run, over every corpus file held in memory:
-
-1. exifq, metadata only (``pixels=False``) - best of ``--rounds`` passes;
-2. exifq with pHash and colours (``pixels=True``) - one pass;
-3. ExifTool in one batch process (``exiftool -j -G1 -n -@ list``, like the
-   reference output), wall clock including its start-up - best of 2 runs; and
-   ``-fast`` for information.
-
-It prints files/s for each and the ratios, then the peak RSS (VmHWM) of a fresh
-process that extracts the metadata of a generated 10000x10000 JPEG (with EXIF)
-without decoding it, next to the RSS of a process that only imports exifq.
-Targets (issue 2): metadata-only >= 5x ExifTool's batch throughput; < 60 MB.
+- Warm vs warm (a long-running process, start-up excluded): exifq
+  ``extract_metadata(pixels=False)`` + ``json.dumps`` in a loop; ExifTool
+  ``-stay_open`` fed ``-j -G1 -n FILE`` file by file through its pipe (its
+  answer read back); exifread ``process_file(details=True)`` with its
+  printable values + ``json.dumps`` (EXIF and maker notes only: no XMP, IPTC
+  or ICC). Passes interleaved, median of ``--rounds``. Peak memory: VmHWM of
+  a process doing one such pass (for ExifTool, its ``-stay_open`` process).
+- Cold vs cold: whole processes, interpreter start-up and imports included,
+  peak memory by GNU time. One process per file over ``--cold-files`` files
+  (``python -m exifq extract --local --no-pixels FILE``, ``exiftool -j -G1 -n
+  FILE``, a ``python -c`` exifread script) and one process for the whole corpus.
+- 100 MP: a generated 10000×10000 JPEG with EXIF, in a fresh process each:
+  exifq metadata only (``pixels=False``), exifq with the service's default
+  options (``pixels=True``: pHash and predominant colours decode the image),
+  ExifTool, and a process that only imports exifq.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-BIG_SIDE = 10_000
+from bench.common import (
+    COLD_HEADER,
+    REPO,
+    Report,
+    Run,
+    cold_row,
+    leg_answer,
+    mb,
+    ms,
+    parser,
+    ratio,
+    run_command,
+    run_leg,
+    start,
+    timed,
+)
 
-_RSS_SCRIPT = """
-import sys
-from worker.media.extract import engine, extract_metadata
-engine.use_exiftool(sys.argv[1], sys.argv[2])  # where ExifTool and its tables are
-data = open(sys.argv[3], "rb").read() if len(sys.argv) > 3 else None
-if data is not None:
-    meta = extract_metadata(data, "big.jpg", pixels=False)
-    assert meta["image"]["width"] == {side} and meta["exif"]["image"]["Make"] == "exifq-bench"
-status = open("/proc/self/status").read()
-print(int(status.split("VmHWM:")[1].split()[0]) / 1024)
+BIG_SIDE = 10_000
+EXIFTOOL_ARGS = ["-j", "-G1", "-n"]
+EXIFREAD_SCRIPT = """
+import json, sys, exifread
+for path in sys.argv[1:]:
+    with open(path, "rb") as file:
+        tags = exifread.process_file(file, details=True)
+    print(json.dumps({key: tag.printable if hasattr(tag, "printable") else repr(tag)
+                      for key, tag in tags.items()}))
 """
 
 
@@ -59,47 +75,179 @@ def find_corpus(explicit: str | None) -> Path:
     sys.exit("corpus not found: pass --corpus DIR or set EXIFQ_CORPUS")
 
 
-def use_tables() -> None:
-    """Extraction reads the tables built from the installed ExifTool (built if missing)."""
+def corpus_paths(corpus: Path) -> list[Path]:
+    return [corpus / row["path"] for row in json.loads((corpus / "manifest.json").read_text())]
+
+
+def use_tables() -> tuple[str, str]:
+    """Extraction reads the tables built from the installed ExifTool (built if missing, loaded
+    now, as the worker does before forking); where ExifTool and the tables are."""
     from common.settings import load_settings
     from worker.media.extract import engine
 
     settings = load_settings()
     engine.use_exiftool(settings.exiftool, settings.tables_dir, eager=True)
+    return str(settings.exiftool), str(settings.tables_dir)
 
 
-def ours(files: list[tuple[str, bytes]], *, pixels: bool) -> tuple[float, int]:
+# ---- the warm sides -----------------------------------------------------------------------
+
+
+def exifq_pass(paths: list[Path]) -> int:
     from common.errors import ExifqError
     from worker.media.extract import extract_metadata
 
-    errors = 0
-    start = time.perf_counter()
-    for name, data in files:
+    refused = 0
+    for path in paths:
         try:
-            extract_metadata(data, name, pixels=pixels)
+            json.dumps(extract_metadata(path.read_bytes(), path.name, pixels=False))
         except ExifqError:
-            errors += 1
-    return time.perf_counter() - start, errors
+            refused += 1
+    return refused
 
 
-def exiftool(corpus: Path, paths: list[str], *extra: str) -> float:
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
-        listing.write("\n".join(paths))
-    try:
-        start = time.perf_counter()
-        proc = subprocess.run(
-            ["exiftool", "-j", "-G1", "-n", *extra, "-@", listing.name],
-            cwd=corpus,
-            capture_output=True,
-            check=False,
+def exifread_pass(paths: list[Path]) -> int:
+    import exifread
+
+    failed = 0
+    for path in paths:
+        try:
+            with open(path, "rb") as file:
+                tags = exifread.process_file(file, details=True)
+            json.dumps({key: getattr(tag, "printable", repr(tag)) for key, tag in tags.items()})
+        except Exception:  # exifread raises on some malformed files
+            failed += 1
+    return failed
+
+
+class StayOpen:
+    """One ExifTool ``-stay_open`` process; ``run(path)`` returns its JSON answer."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            ["exiftool", "-stay_open", "True", "-@", "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
-        elapsed = time.perf_counter() - start
-    finally:
-        os.unlink(listing.name)
-    if not proc.stdout.startswith(b"["):
-        sys.exit(f"exiftool failed: {proc.stderr.decode(errors='replace')}")
-    return elapsed
+        self.run(None)  # Perl start-up and module loading happen here, untimed
 
+    def run(self, path: Path | None, *args: str) -> str:
+        command = ["-ver"] if path is None else [*args, str(path)]
+        self.proc.stdin.write("\n".join([*command, "-execute", ""]))
+        self.proc.stdin.flush()
+        lines = []
+        while (line := self.proc.stdout.readline()) and not line.startswith("{ready"):
+            lines.append(line)
+        return "".join(lines)
+
+    def close(self) -> float:
+        """Stop the process; its peak memory (MB)."""
+        from bench.common import vmhwm_mb
+
+        peak = vmhwm_mb(self.proc.pid)
+        self.proc.stdin.write("-stay_open\nFalse\n")
+        self.proc.stdin.close()
+        self.proc.wait()
+        return peak
+
+
+def exiftool_pass(tool: StayOpen, paths: list[Path]) -> int:
+    return sum(not tool.run(path, *EXIFTOOL_ARGS).startswith("[") for path in paths)
+
+
+def leg_pass(side: str, paths: list[Path]) -> dict:
+    warnings.simplefilter("ignore")
+    if side == "exifq":
+        use_tables()
+    failed = {"exifq": exifq_pass, "exifread": exifread_pass}[side](paths)
+    return {"failed": failed}
+
+
+# ---- the report ------------------------------------------------------------------------------
+
+
+def warm(report: Report, paths: list[Path], rounds: int) -> None:
+    warnings.simplefilter("ignore")
+    tool = StayOpen()
+    use_tables()
+    exifq_pass(paths)  # imports and first calls
+    exifread_pass(paths)
+    exiftool_pass(tool, paths)
+    times: dict[str, list[float]] = {"exifq": [], "ExifTool -stay_open": [], "exifread": []}
+    for _ in range(rounds):
+        times["exifq"].append(timed(lambda: exifq_pass(paths)))
+        times["ExifTool -stay_open"].append(timed(lambda: exiftool_pass(tool, paths)))
+        times["exifread"].append(timed(lambda: exifread_pass(paths)))
+    refused = exifq_pass(paths)
+    failed = {"ExifTool -stay_open": exiftool_pass(tool, paths), "exifread": exifread_pass(paths)}
+    peaks = {
+        "exifq": run_leg("bench.extract", "exifq", *map(str, paths))["peak_mb"],
+        "ExifTool -stay_open": tool.close(),
+        "exifread": run_leg("bench.extract", "exifread", *map(str, paths))["peak_mb"],
+    }
+    median = {name: statistics.median(values) for name, values in times.items()}
+    n = len(paths)
+    rows = [
+        [name, f"{n / median[name]:.0f}", ms(median[name] / n),
+         ratio(median[name], median["exifq"]), mb(peaks[name])]
+        for name in times
+    ]  # fmt: skip
+    size = sum(p.stat().st_size for p in paths) / 2**20
+    report.section(
+        "Warm vs warm: file path to JSON text, long-running process",
+        f"{n} corpus files ({size:.1f} MiB), read from disk each time; passes interleaved, median"
+        f" of {rounds}. exifq: `extract_metadata(pixels=False)` + `json.dumps`. ExifTool:"
+        f" `{' '.join(EXIFTOOL_ARGS)} FILE` through one `-stay_open` pipe (start-up untimed)."
+        " exifread: `process_file(details=True)` + printable values + `json.dumps` (EXIF and"
+        " maker notes only). Peak: VmHWM of a process doing one pass (ExifTool: its"
+        " `-stay_open` process after all passes).",
+    )
+    report.table(
+        ["side", "files/s", "per file", "exifq's speed-up", "peak memory"], rows,
+        f"exifq refused {refused} damaged files (an error answer); ExifTool answered"
+        f" {n - failed['ExifTool -stay_open']}; exifread failed on {failed['exifread']}.",
+    )  # fmt: skip
+
+
+def cold(report: Report, paths: list[Path], per_file: int) -> None:
+    python = sys.executable
+    sides = {
+        "exifq extract --local --no-pixels": [python, "-m", "exifq", "extract", "--local",
+                                               "--no-pixels"],
+        f"exiftool {' '.join(EXIFTOOL_ARGS)}": ["exiftool", *EXIFTOOL_ARGS],
+        "exifread (python -c)": [python, "-c", EXIFREAD_SCRIPT],
+    }  # fmt: skip
+    sample = paths[:: max(1, len(paths) // per_file)][:per_file]
+    one: dict[str, list[Run]] = {name: [] for name in sides}
+    for path in sample:
+        for name, argv in sides.items():
+            one[name].append(run_command([*argv, str(path)], cwd=REPO))
+    batch = {name: run_command([*argv, *map(str, paths)], cwd=REPO) for name, argv in sides.items()}
+    exifq = next(iter(sides))
+    rows = [cold_row(name, "one file", one[name], one[exifq]) for name in sides]
+    rows += [cold_row(name, f"all {len(paths)}", [batch[name]], [batch[exifq]]) for name in sides]
+    report.section(
+        "Cold vs cold: whole processes, start-up included",
+        f"One process per file (median over {len(sample)} files spread over the corpus), then one"
+        " process for the whole corpus. Wall and CPU (user + system) time; peak: whole-process"
+        " VmHWM (GNU time; the largest over the files).",
+    )
+    report.table(COLD_HEADER, rows)
+
+
+_RSS_SCRIPT = """
+import sys
+from worker.media.extract import engine, extract_metadata
+from bench.common import vmhwm_mb
+engine.use_exiftool(sys.argv[1], sys.argv[2])  # where ExifTool and its tables are
+if len(sys.argv) > 4:
+    data = open(sys.argv[3], "rb").read()
+    meta = extract_metadata(data, "big.jpg", pixels=sys.argv[4] == "pixels")
+    assert meta["image"]["width"] == {side}
+print(vmhwm_mb())
+"""
 
 _MAKE_BIG = """
 import sys
@@ -112,91 +260,59 @@ for i in range(0, side, 250):
 exif = Image.Exif()
 exif[0x010F] = "exifq-bench"
 exif[0x0110] = "100 MP"
-exif[0x0132] = "2024:01:01 12:00:00"
 image.save(sys.argv[1], "JPEG", quality=15, exif=exif.tobytes())
 """
 
 
-def make_big_jpeg(path: Path) -> int:
-    """A 10000x10000 baseline JPEG at low quality with an EXIF block; returns its size.
+def big_image(report: Report) -> None:
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as folder:
+        big = Path(folder) / "big.jpg"
+        subprocess.run([python, "-c", _MAKE_BIG.format(side=BIG_SIDE), str(big)], check=True)
+        script = [python, "-c", _RSS_SCRIPT.format(side=BIG_SIDE), *use_tables()]
+        runs = {
+            "import exifq only": script,
+            "exifq, metadata only (pixels=False)": [*script, str(big), "meta"],
+            "exifq, default options (pixels=True)": [*script, str(big), "pixels"],
+            "exiftool -j -G1 -n": ["exiftool", *EXIFTOOL_ARGS, str(big)],
+        }
+        rows = []
+        for name, argv in runs.items():
+            run = run_command(argv, cwd=REPO)
+            assert run.proc.returncode == 0, run.proc.stderr.decode()[-800:]
+            rows.append([name, ms(run.seconds), ms(run.cpu), mb(run.peak)])
+        size = big.stat().st_size / 2**20
+    report.section(
+        "100 megapixels: whole-process peak memory",
+        f"A generated {BIG_SIDE}×{BIG_SIDE} JPEG ({size:.1f} MiB) with EXIF, one fresh process"
+        " each, start-up included (GNU time). Metadata only never decodes the pixels; the"
+        " service's default options (pHash and colours) do.",
+    )
+    report.table(["process", "wall", "CPU", "peak memory"], rows)
 
-    Made in a child process so the 300 MB canvas never inflates this one (whose
-    peak RSS later children would otherwise inherit in ``ru_maxrss``).
-    """
-    subprocess.run([sys.executable, "-c", _MAKE_BIG.format(side=BIG_SIDE), str(path)], check=True)
-    return path.stat().st_size
 
-
-def peak_rss(big: Path | None) -> float:
-    """VmHWM (MB) of a fresh process extracting ``big`` (or only importing exifq).
-
-    VmHWM is per address space and starts afresh at exec; ``ru_maxrss`` is not used
-    because Linux carries a parent's peak over into its children's.
-    """
-    from common.settings import load_settings
-
-    settings = load_settings()
-    args = [sys.executable, "-c", _RSS_SCRIPT.format(side=BIG_SIDE)]
-    args += [str(settings.exiftool), str(settings.tables_dir)]
-    if big is not None:
-        args.append(str(big))
-    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=True)
-    return float(proc.stdout.strip())
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="metadata-only passes (best kept)")
-    parser.add_argument("--corpus", help="corpus folder (default: ../shared/corpus)")
-    args = parser.parse_args(argv)
+def main(argv: list[str] | None = None) -> None:
+    cli = parser(__doc__)
+    cli.add_argument("--corpus", help="corpus folder (default: ../shared/corpus)")
+    cli.add_argument("--rounds", type=int, default=5, help="warm passes per side (median)")
+    cli.add_argument("--cold-files", type=int, default=20, help="files run one process each")
+    cli.add_argument("rest", nargs="*", help=__import__("argparse").SUPPRESS)
+    args = cli.parse_args(argv)
+    if args.leg:
+        leg_answer(leg_pass(args.leg, [Path(p) for p in args.rest]))
+        return
     if shutil.which("exiftool") is None:
         sys.exit("exiftool is not installed (apt-get install libimage-exiftool-perl)")
-    warnings.simplefilter("ignore")
+    command = " ".join(["python -m bench.extract", *(sys.argv[1:] if argv is None else argv)])
+    report = Report("extract", "Metadata extraction: exifq beside ExifTool and exifread", command)
+    start(report)
     corpus = find_corpus(args.corpus)
-    paths = [row["path"] for row in json.loads((corpus / "manifest.json").read_text())]
-    files = [(Path(p).name, (corpus / p).read_bytes()) for p in paths]
-    n = len(files)
-    total_mb = sum(len(d) for _, d in files) / 2**20
-    print(f"corpus: {n} files, {total_mb:.1f} MiB, {corpus}")
-
-    use_tables()
-    ours(files, pixels=False)  # warm-up: imports
-    meta_times = [ours(files, pixels=False)[0] for _ in range(args.rounds)]
-    meta = min(meta_times)
-    pix, pix_errors = ours(files, pixels=True)
-    et = min(exiftool(corpus, paths) for _ in range(2))
-    et_fast = exiftool(corpus, paths, "-fast")
-
-    rows = [
-        ("exifq metadata only", meta),
-        ("exifq + pHash + colours", pix),
-        ("exiftool -j -G1 -n (batch)", et),
-        ("exiftool -fast (batch)", et_fast),
-    ]
-    print(f"\n{'':28s} {'files/s':>9s} {'ms/file':>8s} {'vs exiftool':>12s}")
-    for label, seconds in rows:
-        print(f"{label:28s} {n / seconds:9.1f} {1000 * seconds / n:8.2f} {et / seconds:11.2f}x")
-    print(
-        f"(metadata-only passes: {', '.join(f'{n / t:.0f}' for t in meta_times)} files/s; "
-        f"{pix_errors} files with undecodable pixels counted as processed)"
-    )
-    ratio = et / meta
-    print(
-        f"\nmetadata-only throughput vs ExifTool batch: {ratio:.1f}x (target >= 5x) "
-        f"{'OK' if ratio >= 5 else 'BELOW TARGET'}"
-    )
-
-    with tempfile.TemporaryDirectory() as tmp:
-        big = Path(tmp) / "big.jpg"
-        size = make_big_jpeg(big)
-        base_hwm = peak_rss(None)
-        hwm = peak_rss(big)
-    big_mb = size / 2**20
-    print(f"\n100 MP JPEG ({BIG_SIDE}x{BIG_SIDE}, {big_mb:.1f} MiB), metadata only, fresh process:")
-    print(f"  peak RSS (VmHWM) {hwm:.1f} MB; importing exifq alone: {base_hwm:.1f} MB")
-    print(f"  target < 60 MB: {'OK' if hwm < 60 else 'ABOVE TARGET'}")
-    return 0
+    paths = corpus_paths(corpus)
+    warm(report, paths, args.rounds)
+    cold(report, paths, args.cold_files)
+    big_image(report)
+    report.finish(args.write_docs)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,42 +1,56 @@
-"""Hash benchmarks, ours beside the reference tools in the same run: ``python -m bench.hash``.
+"""Perceptual hashes: exifq beside imagehash and OpenCV, warm and cold, in the same run.
 
-1. pHash from file bytes on 12-megapixel photo-like JPEGs: imagehash (Pillow
-   decode + ``imagehash.phash``) vs ours exact vs ours fast (reduced decode);
-   the fast route's differing bits against exact, for every imagehash-style hash.
-2. All four imagehash-style hashes of one file: imagehash (four calls on one
-   decoded image) vs ours (one decode, one grey conversion), time and memory.
-3. BlockMeanHash mode 1: OpenCV ``img_hash`` vs ours, on decoded pixels and
-   from file bytes.
-4. ``find_duplicates`` on 10^4, 10^5, 10^6 random 64-bit hashes with 1 %
-   planted near-duplicates at max_distance 4 and 8: time and peak memory of
-   the index beside vectorised brute force where brute force is feasible
-   (otherwise its time extrapolated from the measured cost per pair).
+    python -m bench.hash [--photos 6] [--repeat 5] [--write-docs]
 
-Timings interleave ours and the reference and report medians; the machine may
-be shared, so read the ratios. The process is pinned to one CPU. Needs the
-test extras (imagehash, opencv-contrib-python-headless).
+Inputs: 12-megapixel photo-like JPEGs (the corpus's larger photographs
+upscaled, with sensor-like noise), written to a temporary folder.
+
+- Warm vs warm: one process, imports and first calls done, every side from
+  the file's bytes in memory to the hash string (its own JPEG decoder
+  included), sides interleaved, median of ``--repeat``: pHash (imagehash:
+  Pillow open + ``imagehash.phash``), the four imagehash-style hashes from
+  one file, and BlockMeanHash mode 1 (OpenCV: ``cv2.imdecode`` +
+  ``img_hash.BlockMeanHash``). Peak memory: VmHWM of a separate process per
+  side that does the same work on every photo once.
+- Cold vs cold: one fresh process per file, from the path to the hash on
+  standard output, interpreter start and imports included: ``exifq hash
+  --local --types phash FILE`` (the command line) and the same four lines of
+  Python for exifq's library and for imagehash; whole-process VmHWM (GNU time).
+
+Every process runs on one core (OpenCV would otherwise use two). Hashes are
+checked equal to the reference's (exact mode) before timing.
+Needs the test extras (imagehash, opencv-contrib-python-headless).
+The dedupe search over hashes is ``bench/dedupe.py``.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import statistics
-import time
-import tracemalloc
-from collections.abc import Callable
+import sys
+import tempfile
 from functools import partial
+from pathlib import Path
 
-import cv2
-import imagehash
 import numpy as np
-from PIL import Image
 
-from worker.media import hamming_index, hashes
-from worker.media.decode import load_pixels, open_image
-from worker.media.hamming_index import brute_force_pairs, near_pairs
-from worker.media.similarity import find_duplicates
+from bench.common import (
+    COLD_HEADER,
+    REPO,
+    Report,
+    Run,
+    cold_row,
+    interleaved,
+    leg_answer,
+    mb,
+    ms,
+    parser,
+    ratio,
+    run_command,
+    run_leg,
+    start,
+)
 
 CORPUS = os.environ.get("EXIFQ_CORPUS", "/work/shared/corpus")
 # The corpus's larger real photographs, upscaled to 12 MP as stand-ins for camera files.
@@ -54,9 +68,20 @@ PHOTO_SOURCES = [
 ]
 GREY = ("phash", "dhash", "ahash", "whash")
 
+COLD_SCRIPTS = {
+    "imagehash": "import sys, imagehash\nfrom PIL import Image\n"
+    "print(imagehash.phash(Image.open(sys.argv[1])))",
+    "exifq library": "import sys\nfrom worker.media.hashes import compute_hashes\n"
+    "print(compute_hashes(open(sys.argv[1], 'rb').read(), ['phash'])['phash'])",
+}
+
 
 def photo_jpegs(count: int, size: tuple[int, int] = (4000, 3000)) -> list[bytes]:
     """12 MP JPEGs (quality 90): corpus photos upscaled with LANCZOS plus sensor-like noise."""
+    from PIL import Image
+
+    from worker.media.decode import load_pixels, open_image
+
     rng = np.random.default_rng(0)
     photos = []
     for source in PHOTO_SOURCES[:count]:
@@ -71,15 +96,22 @@ def photo_jpegs(count: int, size: tuple[int, int] = (4000, 3000)) -> list[bytes]
     return photos
 
 
-# ---- the reference tools ------------------------------------------------------------------
+# ---- the sides, from bytes in memory -------------------------------------------------------
 
 
 def imagehash_phash(data: bytes) -> str:
-    return str(imagehash.phash(open_image(data)[0]))
+    import imagehash
+    from PIL import Image
+
+    return str(imagehash.phash(Image.open(io.BytesIO(data))))
 
 
 def imagehash_four(data: bytes) -> list[str]:
-    image = open_image(data)[0]
+    import imagehash
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
     return [
         str(imagehash.phash(image)),
         str(imagehash.dhash(image)),
@@ -88,203 +120,143 @@ def imagehash_four(data: bytes) -> list[str]:
     ]
 
 
-def opencv_bmh1_from_bytes(data: bytes) -> np.ndarray:
+def opencv_bmh1(data: bytes) -> str:
+    import cv2
+
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    return cv2.img_hash.BlockMeanHash_create(1).compute(pixels)
+    bits = cv2.img_hash.BlockMeanHash_create(1).compute(pixels)[0]
+    return "".join(map(str, np.unpackbits(bits, bitorder="little")))
 
 
-# ---- measuring ----------------------------------------------------------------------------
+def ours(types: tuple[str, ...], data: bytes, fast: bool = False) -> list[str]:
+    from worker.media.hashes import compute_hashes
+
+    return list(compute_hashes(data, list(types), fast=fast).values())
 
 
-def timed(function: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
+SIDES = {
+    "imagehash phash": imagehash_phash,
+    "exifq phash": partial(ours, ("phash",)),
+    "exifq phash --fast": partial(ours, ("phash",), fast=True),
+    "imagehash four": imagehash_four,
+    "exifq four": partial(ours, GREY),
+    "opencv bmh1": opencv_bmh1,
+    "exifq bmh1": partial(ours, ("bmh1",)),
+}
 
 
-def measured(function: Callable[[], object]) -> tuple[float, float, object]:
-    """Seconds, peak MB (tracemalloc: Python and numpy allocations) and result of one call."""
-    tracemalloc.start()
-    seconds, result = timed(function)
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return seconds, peak, result
+def leg_side(name: str, paths: list[str]) -> dict:
+    """One side over every photo once (from bytes in memory), for its peak memory."""
+    for path in paths:
+        SIDES[name](Path(path).read_bytes())
+    return {}
 
 
-def interleaved(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median seconds of each callable, run in turn ``repeat`` times (so load hits all alike)."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeat):
-        for name, run in runs.items():
-            times[name].append(timed(run)[0])
-    return {name: statistics.median(values) for name, values in times.items()}
+# ---- the report ------------------------------------------------------------------------------
 
 
-def bits_apart(a: str, b: str) -> int:
-    if len(a) == 16:
-        return (int(a, 16) ^ int(b, 16)).bit_count()
-    return sum(x != y for x, y in zip(a, b, strict=True))
+def check_equal(photos: list[bytes]) -> None:
+    for data in photos:
+        assert ours(("phash",), data) == [imagehash_phash(data)], "pHash differs from imagehash"
+        assert ours(GREY, data) == imagehash_four(data), "hashes differ from imagehash"
+        assert ours(("bmh1",), data) == [opencv_bmh1(data)], "bmh1 differs from OpenCV"
 
 
-def summary(off: list[int]) -> str:
-    return (
-        f"mean {np.mean(off):.2f} bits, max {max(off)},"
-        f" identical {100 * np.mean(np.array(off) == 0):.0f} %"
+def bits_off(photos: list[bytes]) -> str:
+    off = [
+        (int(ours(("phash",), d)[0], 16) ^ int(ours(("phash",), d, fast=True)[0], 16)).bit_count()
+        for d in photos
+    ]
+    return f"mean {np.mean(off):.2f}, max {max(off)} of 64 bits"
+
+
+def warm(report: Report, photos: list[bytes], paths: list[str], repeat: int) -> None:
+    comparisons = [
+        ("pHash", "imagehash phash", ["exifq phash", "exifq phash --fast"]),
+        ("pHash + dHash + aHash + wHash", "imagehash four", ["exifq four"]),
+        ("BlockMeanHash mode 1", "opencv bmh1", ["exifq bmh1"]),
+    ]
+    peaks = {name: run_leg("bench.hash", "side", name, *paths)["peak_mb"] for name in SIDES}
+    rows = []
+    for label, reference, contenders in comparisons:
+        per_photo: dict[str, list[float]] = {name: [] for name in [reference, *contenders]}
+        for data in photos:
+            medians = interleaved({n: partial(SIDES[n], data) for n in per_photo}, repeat)
+            for name, seconds in medians.items():
+                per_photo[name].append(seconds)
+        reference_s = statistics.median(per_photo[reference])
+        rows.append([label, reference, ms(reference_s), "", mb(peaks[reference]), ""])
+        for name in contenders:
+            ours_s = statistics.median(per_photo[name])
+            speedups = [r / o for r, o in zip(per_photo[reference], per_photo[name], strict=True)]
+            spread = f"{min(speedups):.2f}–{max(speedups):.2f}×"
+            rows.append(
+                [label, name, ms(ours_s), f"{ratio(reference_s, ours_s)} ({spread})",
+                 mb(peaks[name]), ratio(peaks[reference], peaks[name])]
+            )  # fmt: skip
+    report.section(
+        "Warm vs warm: bytes in memory to hash, one process",
+        f"{len(photos)} JPEGs of 4000×3000; each side decodes with its own decoder (Pillow for"
+        " imagehash and exifq, OpenCV's for OpenCV). Time: median over photos of each photo's"
+        f" median of {repeat} interleaved runs; the range is the per-photo speed-up. Peak: VmHWM"
+        " of a fresh process running that side over every photo once (imports included).",
     )
+    report.table(
+        ["hashes", "side", "time", "speed-up vs reference", "peak memory", "less memory"], rows,
+        f"`--fast` decodes JPEGs at a reduced scale; its pHash against exact: {bits_off(photos)}."
+        " Exact hashes equal the reference's on every photo (checked).",
+    )  # fmt: skip
 
 
-# ---- the benchmarks -----------------------------------------------------------------------
-
-
-def bench_phash(photos: list[bytes], repeat: int) -> None:
-    print(f"\n## pHash from bytes, {len(photos)} JPEGs of 4000x3000 (median of {repeat})")
-    print("photo  imagehash     exact      fast  imagehash/exact  imagehash/fast  fast bits off")
-    exact_ratios, fast_ratios, off = [], [], []
-    for i, data in enumerate(photos):
-        medians = interleaved(
-            {
-                "imagehash": partial(imagehash_phash, data),
-                "exact": partial(hashes.compute_hashes, data, ["phash"]),
-                "fast": partial(hashes.compute_hashes, data, ["phash"], fast=True),
-            },
-            repeat,
-        )
-        exact = hashes.compute_hashes(data, ["phash"])["phash"]
-        assert exact == imagehash_phash(data), "exact pHash differs from imagehash"
-        off.append(bits_apart(exact, hashes.compute_hashes(data, ["phash"], fast=True)["phash"]))
-        exact_ratios.append(medians["imagehash"] / medians["exact"])
-        fast_ratios.append(medians["imagehash"] / medians["fast"])
-        print(
-            f"{i:>5} {medians['imagehash'] * 1e3:>8.1f}ms {medians['exact'] * 1e3:>7.1f}ms"
-            f" {medians['fast'] * 1e3:>7.1f}ms {exact_ratios[-1]:>15.2f}x"
-            f" {fast_ratios[-1]:>14.2f}x {off[-1]:>14}"
-        )
-    print(
-        f"median speed-up over imagehash: exact {statistics.median(exact_ratios):.2f}x,"
-        f" fast {statistics.median(fast_ratios):.2f}x; fast vs exact pHash: {summary(off)}"
+def cold(report: Report, paths: list[str]) -> None:
+    commands = {
+        "imagehash (python -c)": [sys.executable, "-c", COLD_SCRIPTS["imagehash"]],
+        "exifq library (python -c)": [sys.executable, "-c", COLD_SCRIPTS["exifq library"]],
+        "exifq hash --local --types phash": [
+            sys.executable, "-m", "exifq", "hash", "--local", "--types", "phash",
+        ],
+    }  # fmt: skip
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    for path in paths:
+        for name, argv in commands.items():
+            run = run_command([*argv, path], cwd=REPO)
+            assert run.proc.returncode == 0, run.proc.stderr.decode()[-500:]
+            runs[name].append(run)
+    exifq = "exifq hash --local --types phash"
+    rows = [cold_row(name, "one", runs[name], runs[exifq]) for name in commands]
+    report.section(
+        "Cold vs cold: one process per file, path to pHash",
+        f"{len(paths)} files, one process each, interpreter start-up and imports included;"
+        " median wall and CPU (user + system) time per file, largest whole-process peak"
+        " (GNU time).",
     )
-    for name in GREY[1:]:
-        off = [
-            bits_apart(
-                hashes.compute_hashes(data, [name])[name],
-                hashes.compute_hashes(data, [name], fast=True)[name],
-            )
-            for data in photos
-        ]
-        print(f"fast vs exact {name}: {summary(off)}")
-
-
-def bench_four_hashes(photos: list[bytes], repeat: int) -> None:
-    print(f"\n## phash+dhash+ahash+whash from bytes (median of {repeat}; peak MB, tracemalloc)")
-    for i, data in enumerate(photos[:3]):
-        assert list(hashes.compute_hashes(data, GREY).values()) == imagehash_four(data)
-        runs = {
-            "imagehash": partial(imagehash_four, data),
-            "ours": partial(hashes.compute_hashes, data, GREY),
-        }
-        medians = interleaved(runs, repeat)
-        peaks = {name: measured(run)[1] for name, run in runs.items()}
-        print(
-            f"photo {i}: imagehash {medians['imagehash'] * 1e3:.0f} ms"
-            f" ({peaks['imagehash']:.0f} MB), ours {medians['ours'] * 1e3:.0f} ms"
-            f" ({peaks['ours']:.0f} MB): {medians['imagehash'] / medians['ours']:.2f}x faster"
-        )
-
-
-def bench_block_mean(photos: list[bytes], repeat: int) -> None:
-    print(f"\n## BlockMeanHash mode 1 (median of {repeat})")
-    hasher = cv2.img_hash.BlockMeanHash_create(1)
-    for i, data in enumerate(photos[:3]):
-        image = open_image(data)[0]
-        load_pixels(image)
-        bgr = np.ascontiguousarray(np.asarray(image.convert("RGB"))[..., ::-1])
-        expected = "".join(map(str, np.unpackbits(hasher.compute(bgr)[0], bitorder="little")))
-        assert hashes.block_mean_hash(image, 1) == expected, "bmh1 differs from OpenCV"
-        decoded = interleaved(
-            {
-                "opencv": partial(hasher.compute, bgr),
-                "ours": partial(hashes.block_mean_hash, image),
-            },
-            repeat,
-        )
-        from_bytes = interleaved(
-            {
-                "opencv": partial(opencv_bmh1_from_bytes, data),
-                "ours": partial(hashes.compute_hashes, data, ["bmh1"]),
-            },
-            repeat,
-        )
-        print(
-            f"photo {i}: hash of decoded pixels OpenCV {decoded['opencv'] * 1e3:.1f} ms,"
-            f" ours {decoded['ours'] * 1e3:.1f} ms; from bytes (each with its own JPEG decoder)"
-            f" OpenCV {from_bytes['opencv'] * 1e3:.0f} ms, ours {from_bytes['ours'] * 1e3:.0f} ms"
-            f" = {from_bytes['opencv'] / from_bytes['ours']:.2f}x OpenCV's speed"
-        )
-
-
-def planted_hashes(n: int, max_distance: int, seed: int) -> np.ndarray:
-    """n random 64-bit hashes plus n/100 copies of some, with up to max_distance bits flipped."""
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
-    copies = base[rng.integers(0, n, n // 100)].copy()
-    flips = rng.integers(0, max_distance + 1, len(copies))
-    for bit in range(max_distance):
-        chosen = flips > bit
-        positions = rng.integers(0, 64, int(chosen.sum())).astype(np.uint64)
-        copies[chosen] ^= np.uint64(1) << positions
-    return np.concatenate([base, copies])
-
-
-def bench_duplicates(sizes: list[int], brute_limit: int) -> None:
-    hamming_index.MAX_CHECKS = 10**12  # the service's work budget would refuse brute force at 10^5
-    print("\n## find_duplicates: random 64-bit hashes + 1 % planted near-duplicates, one core")
-    print("        n  d  index s  index MB   pairs  clusters    brute s  brute MB  brute/index")
-    per_pair = None
-    for n in sizes:
-        for max_distance in (4, 8):
-            values = planted_hashes(n, max_distance, seed=n + max_distance)
-            words = values.reshape(-1, 1)
-            seconds, peak, clusters = measured(partial(find_duplicates, values, max_distance))
-            pairs = near_pairs(words, 64, max_distance)
-            if len(values) <= brute_limit:
-                brute_s, brute_mb, brute = measured(partial(brute_force_pairs, words, max_distance))
-                assert all(np.array_equal(a, b) for a, b in zip(pairs, brute, strict=True))
-                per_pair = brute_s / (len(values) ** 2 / 2)
-                brute = f"{brute_s:>10.2f} {brute_mb:>9.0f} {brute_s / seconds:>11.1f}x"
-            elif per_pair is not None:
-                estimate = per_pair * len(values) ** 2 / 2
-                brute = (
-                    f"{'~' + format(estimate, '.0f'):>10} {'-':>9} {estimate / seconds:>10.0f}x*"
-                )
-            else:
-                brute = f"{'-':>10} {'-':>9} {'-':>12}"
-            print(
-                f"{n:>9} {max_distance:>2} {seconds:>8.2f} {peak:>9.0f} {len(pairs.first):>7}"
-                f" {len(clusters):>9} {brute}"
-            )
-    print(
-        "* brute force not run at this size: its time extrapolated from the measured cost per pair"
-    )
+    report.table(COLD_HEADER, rows)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=8, help="12 MP JPEGs to generate (≤ 10)")
-    parser.add_argument("--repeat", type=int, default=7, help="timed runs per measurement")
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="find_duplicates sizes")
-    parser.add_argument(
-        "--brute-limit", type=int, default=200_000, help="largest n for brute force"
-    )
-    parser.add_argument("--skip-images", action="store_true", help="only find_duplicates")
-    args = parser.parse_args(argv)
-    if hasattr(os, "sched_setaffinity"):
+    cli = parser(__doc__)
+    cli.add_argument("--photos", type=int, default=6, help="12 MP JPEGs to generate (≤ 10)")
+    cli.add_argument("--repeat", type=int, default=5, help="interleaved runs per photo")
+    cli.add_argument("rest", nargs="*", help=__import__("argparse").SUPPRESS)
+    args = cli.parse_args(argv)
+    if args.leg:
+        leg_answer(leg_side(args.rest[0], args.rest[1:]))
+        return
+    command = " ".join(["python -m bench.hash", *(sys.argv[1:] if argv is None else argv)])
+    report = Report("hash", "Perceptual hashes: exifq beside imagehash and OpenCV", command)
+    start(report)
+    if hasattr(os, "sched_setaffinity"):  # one core for every side (OpenCV would take two)
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    if not args.skip_images:
-        photos = photo_jpegs(args.photos)
-        bench_phash(photos, args.repeat)
-        bench_four_hashes(photos, max(3, args.repeat // 2))
-        bench_block_mean(photos, args.repeat)
-    bench_duplicates([int(n) for n in args.sizes.split(",")], args.brute_limit)
+    photos = photo_jpegs(args.photos)
+    check_equal(photos)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for i, data in enumerate(photos):
+            paths.append(str(Path(folder) / f"photo{i}.jpg"))
+            Path(paths[-1]).write_bytes(data)
+        warm(report, photos, paths, args.repeat)
+        cold(report, paths)
+    report.finish(args.write_docs)
 
 
 if __name__ == "__main__":

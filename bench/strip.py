@@ -1,35 +1,34 @@
-"""Strip benchmark: exifq beside ExifTool and a Pillow re-save, in the same run.
+"""Metadata removal: exifq beside ExifTool, jpegtran and mat2, warm and cold, in the same run.
 
-    python -m bench.strip [--corpus DIR] [--rounds 3] [--megapixels 24]
+    python -m bench.strip [--corpus DIR] [--rounds 3] [--megapixels 24] [--write-docs]
 
-1. Corpus JPEGs, file to file (read, strip, write), warm: exifq
-   ``strip_file`` (and ``strip_metadata`` with ``read_bytes``/``write_bytes``)
-   in a loop against ExifTool ``-all=`` fed file by file through one
-   ``-stay_open`` process (Perl start-up excluded) — a service's steady
-   state; and the floor of ``strip_file``'s I/O (open, read or mmap, write a
-   temporary file, rename) with no strip at all.
-2. The same files cold, one command for all of them, start-up included:
-   ``python -m exifq.cli strip --local FILES -o DIR`` against
-   ``exiftool -all= -o DIR FILES``.
-3. What a naive service does instead: Pillow open and re-save at quality 95,
-   its time and the pixel error it causes (exifq changes no pixel).
-4. Every corpus format, warm, exifq against ExifTool.
-5. One large JPEG the bench generates (noise over gradients, camera-like
-   EXIF, GPS and XMP): exifq in memory, then each contender file to file.
+Every row is file to file (read the input, write the cleaned output), except
+one marked in memory, which has no peer (none of the others strips bytes in
+memory). Outputs go to ``/dev/shm`` when it exists, for every side alike.
 
-Every contender runs in its own child process and reports its peak RSS
-(``VmHWM``); timings are the best of ``--rounds``. Outputs go to ``/dev/shm``
-when it exists, for both sides alike, so that disk noise on a shared machine
-does not drown what the tools themselves cost. Read the ratios.
+- Warm vs warm (a long-running process, start-up excluded; best of
+  ``--rounds`` passes, sides interleaved): exifq ``strip_file`` in a loop;
+  ExifTool ``-all= -o OUT FILE`` file by file through one ``-stay_open``
+  pipe; mat2's library (``libmat2``, Debian's python3) file by file in one
+  process. Peak memory: each side's process VmHWM.
+- Cold vs cold (whole processes, start-up included, peak by GNU time): one
+  process per file (``exifq strip --local FILE -o OUT``, ``exiftool -all= -o
+  OUT FILE``, ``jpegtran -copy none -outfile OUT FILE``, ``mat2 FILE``) and
+  one process for every file (jpegtran takes one file per process: no row).
+
+Sets: the corpus's JPEGs; every corpus file (exifq and ExifTool: the others
+take fewer formats); one large camera-like JPEG the script generates.
+ExifTool, jpegtran and exifq keep the JPEG scan data byte for byte; mat2
+re-encodes the image with GdkPixbuf (its pixels change), as ``mat2 FILE`` does.
+Install: ``apt-get install libimage-exiftool-perl libjpeg-turbo-progs mat2``.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,17 +36,38 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.common import (
+    COLD_HEADER,
+    REPO,
+    Report,
+    Run,
+    cold_row,
+    mb,
+    ms,
+    parser,
+    ratio,
+    run_command,
+    start,
+    vmhwm_mb,
+)
 from bench.extract import find_corpus
 
-REPO = Path(__file__).resolve().parent.parent
 SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
-
-
-def corpus_files(corpus: Path) -> list[Path]:
-    files = sorted(p for p in corpus.rglob("*") if p.suffix.lower() in SUFFIXES)
-    if not files:
-        raise SystemExit(f"no images under {corpus}: pass --corpus or set EXIFQ_CORPUS")
-    return files
+MAT2_PYTHON = "/usr/bin/python3"  # Debian's mat2 lives in its own interpreter's packages
+MAT2_DRIVER = """
+import os, sys
+from libmat2 import parser_factory
+for line in sys.stdin:
+    source, target = line.rstrip("\\n").split("\\t")
+    try:
+        parser, _ = parser_factory.get_parser(source)
+        parser.output_filename = target
+        ok = bool(parser and parser.remove_all())
+    except Exception:
+        ok = False
+    print("ok" if ok else "failed", flush=True)
+print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0], flush=True)
+"""
 
 
 def scratch() -> tempfile.TemporaryDirectory:
@@ -56,184 +76,191 @@ def scratch() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(dir=shm if os.access(shm, os.W_OK) else None)
 
 
-def peak_rss_mb(pid: int | str = "self") -> float:
-    """Peak resident memory (Linux ``VmHWM``; unlike ``ru_maxrss`` not inherited across exec)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return math.nan
+def corpus_files(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.rglob("*") if p.suffix.lower() in SUFFIXES)
 
 
-def best_of(rounds: int, run: Callable[[Path], int]) -> tuple[float, int]:
-    """The fastest of ``rounds`` runs of ``run(output folder)``, and the failures it counted."""
-    best, failed = math.inf, 0
-    for _ in range(rounds):
-        with scratch() as out:
-            start = time.perf_counter()
-            failed = run(Path(out))
-            best = min(best, time.perf_counter() - start)
-    return best, failed
+# ---- warm sides: each an object with pass_(files, out) -> failures, and close() -> peak MB ----
 
 
-# --- legs: each runs in a child process and prints one JSON object -------------------------
+class Exifq:
+    """``strip_file`` in a child process (so that its VmHWM is its own), driven by lines."""
+
+    name = "exifq strip_file"
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.strip", "--leg", "serve"],
+            cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def pass_(self, files: list[Path], out: Path) -> int:
+        return _drive(self.proc, files, out)
+
+    def close(self) -> float:
+        self.proc.stdin.close()
+        peak = float(self.proc.stdout.readline())
+        self.proc.wait()
+        return peak
 
 
-def leg_exifq(files: list[Path], rounds: int) -> dict:
-    """Read, strip (default keep), write, file by file in one warm process."""
-    from worker.media.strip import strip_metadata
+class Mat2(Exifq):
+    name = "mat2 (libmat2)"
 
-    def run(out: Path) -> int:
-        failed = 0
-        for index, path in enumerate(files):
-            try:
-                cleaned = strip_metadata(path.read_bytes()).data
-            except Exception:  # the corpus's truncated files are refused, not written
-                failed += 1
-                continue
-            (out / f"{index}{path.suffix}").write_bytes(cleaned)
-        return failed
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [MAT2_PYTHON, "-c", MAT2_DRIVER],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
 
-    seconds, failed = best_of(rounds, run)
-    return {"seconds": seconds, "failed": failed}
+    def close(self) -> float:
+        return super().close() / 1024
 
 
-def leg_exifq_files(files: list[Path], rounds: int) -> dict:
-    """``strip_file`` (read or mmap, writev, rename), file by file in one warm process."""
-    from worker.media.strip.files import strip_file
+class ExifTool:
+    name = "ExifTool -stay_open"
 
-    def run(out: Path) -> int:
-        failed = 0
-        for index, path in enumerate(files):
-            try:
-                strip_file(path, out / f"{index}{path.suffix}")
-            except Exception:  # the corpus's truncated files are refused, not written
-                failed += 1
-        return failed
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            ["exiftool", "-stay_open", "True", "-@", "-"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        self._command("-ver")  # Perl start-up and module loading, untimed
 
-    seconds, failed = best_of(rounds, run)
-    return {"seconds": seconds, "failed": failed}
-
-
-def leg_floor(files: list[Path], rounds: int) -> dict:
-    """``strip_file``'s I/O alone: open, read or mmap, write a temporary file, rename; no strip."""
-    from worker.media.strip.files import _contents, _write_whole
-
-    def run(out: Path) -> int:
-        for index, path in enumerate(files):
-            with open(path, "rb", buffering=0) as source, _contents(source) as data:
-                pieces = [memoryview(data)]
-                _write_whole(str(out / f"{index}{path.suffix}"), pieces)
-                del pieces
-        return 0
-
-    seconds, failed = best_of(rounds, run)
-    return {"seconds": seconds, "failed": failed}
-
-
-def leg_exiftool(files: list[Path], rounds: int) -> dict:
-    """``exiftool -all= -o OUT FILE`` per file through one warm ``-stay_open`` process."""
-    proc = subprocess.Popen(
-        ["exiftool", "-stay_open", "True", "-@", "-"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-
-    def command(*args: str) -> None:
-        proc.stdin.write("\n".join([*args, "-execute", ""]))
-        proc.stdin.flush()
-        while (line := proc.stdout.readline()) and not line.startswith("{ready"):
+    def _command(self, *args: str) -> None:
+        self.proc.stdin.write("\n".join([*args, "-execute", ""]))
+        self.proc.stdin.flush()
+        while (line := self.proc.stdout.readline()) and not line.startswith("{ready"):
             pass
 
-    def run(out: Path) -> int:
-        for index, path in enumerate(files):  # -q would also silence {ready}
-            command("-m", "-all=", "-o", str(out / f"{index}{path.suffix}"), str(path))
+    def pass_(self, files: list[Path], out: Path) -> int:
+        for index, path in enumerate(files):
+            self._command("-m", "-all=", "-o", str(out / f"{index}{path.suffix}"), str(path))
         return len(files) - len(list(out.iterdir()))
 
-    command("-ver")  # Perl start-up and module loading, not timed
-    seconds, failed = best_of(rounds, run)
-    rss = peak_rss_mb(proc.pid)
-    proc.stdin.write("-stay_open\nFalse\n")
-    proc.stdin.close()  # with False, ExifTool reads its argument file to the end, then exits
-    proc.wait()
-    return {"seconds": seconds, "failed": failed, "child_rss_mb": rss}
+    def close(self) -> float:
+        peak = vmhwm_mb(self.proc.pid)
+        self.proc.stdin.write("-stay_open\nFalse\n")
+        self.proc.stdin.close()
+        self.proc.wait()
+        return peak
 
 
-def _timed_command(argv: list[str], rounds: int, out_arg: Callable[[Path], list[str]]) -> dict:
-    """Best time of a whole command over the files (start-up included) and its peak RSS."""
-    rss = 0.0
-
-    def run(out: Path) -> int:
-        nonlocal rss
-        proc = subprocess.Popen([*argv, *out_arg(out)], cwd=REPO, stdout=subprocess.DEVNULL)
-        _, _, usage = os.wait4(proc.pid, 0)
-        proc.returncode = 0
-        rss = max(rss, usage.ru_maxrss / 1024)
-        return 0
-
-    seconds, _ = best_of(rounds, run)
-    return {"seconds": seconds, "failed": 0, "child_rss_mb": rss}
+def _drive(proc: subprocess.Popen, files: list[Path], out: Path) -> int:
+    """Send "source<TAB>target" lines, one per file; count the failures answered."""
+    for index, path in enumerate(files):
+        proc.stdin.write(f"{path}\t{out / f'{index}{path.suffix}'}\n")
+    proc.stdin.flush()
+    return sum(proc.stdout.readline().strip() != "ok" for _ in files)
 
 
-def leg_exifq_cli(files: list[Path], rounds: int) -> dict:
-    argv = [sys.executable, "-m", "exifq.cli", "strip", "--local", *map(str, files)]
-    return _timed_command(argv, rounds, lambda out: ["-o", str(out)])
+def leg_serve() -> None:
+    """The exifq side: strip_file for each "source<TAB>target" line; VmHWM at the end."""
+    from worker.media.strip.files import strip_file
+
+    for line in sys.stdin:
+        source, target = line.rstrip("\n").split("\t")
+        try:
+            strip_file(source, target)
+            print("ok", flush=True)
+        except Exception:  # the corpus's truncated files are refused, not written
+            print("failed", flush=True)
+    print(vmhwm_mb(), flush=True)
 
 
-def leg_exiftool_cli(files: list[Path], rounds: int) -> dict:
-    argv = ["exiftool", "-q", "-q", "-m", "-all=", *map(str, files)]
-    return _timed_command(argv, rounds, lambda out: ["-o", f"{out}/%f%-c.%e"])
+def warm(report: Report, title: str, files: list[Path], rounds: int, with_mat2: bool) -> None:
+    sides = [Exifq(), ExifTool(), *([Mat2()] if with_mat2 else [])]
+    best = {side.name: math.inf for side in sides}
+    failed = {}
+    for round_ in range(rounds + 1):  # the first pass warms up (imports, caches), untimed
+        for side in sides:
+            with scratch() as out:
+                started = time.perf_counter()
+                failed[side.name] = side.pass_(files, Path(out))
+                seconds = time.perf_counter() - started
+            if round_:
+                best[side.name] = min(best[side.name], seconds)
+    peaks = {side.name: side.close() for side in sides}
+    reference = best["exifq strip_file"]
+    size = sum(p.stat().st_size for p in files) / 1e6
+    rows = [
+        [name, f"{len(files) / seconds:.0f}", f"{size / seconds:.0f}", ms(seconds),
+         ratio(seconds, reference), mb(peaks[name]), failed[name]]
+        for name, seconds in best.items()
+    ]  # fmt: skip
+    report.section(
+        f"Warm vs warm: {title}, file to file",
+        f"{len(files)} files, {size:.1f} MB; best of {rounds} passes after one untimed pass.",
+    )
+    report.table(
+        ["side", "files/s", "MB/s", "pass", "exifq's speed-up", "peak memory", "not written"],
+        rows,
+    )
 
 
-def leg_pillow(files: list[Path], rounds: int) -> dict:
-    """Open and re-save at quality 95, then the pixel error that re-encoding caused."""
-    import numpy as np
-    from PIL import Image
-
-    def run(out: Path) -> int:
-        failed = 0
-        for index, path in enumerate(files):
-            try:
-                with Image.open(path) as image:
-                    image.save(out / f"{index}.jpg", quality=95)
-            except Exception:
-                failed += 1
-        return failed
-
-    seconds, failed = best_of(rounds, run)
-    worst, psnrs = 0, []
-    with scratch() as out:
-        run(Path(out))
-        for index, path in enumerate(files):
-            if not (Path(out) / f"{index}.jpg").exists():
+def cold(report: Report, title: str, files: list[Path], per_file: int) -> None:
+    """One process per file, then one for all (except jpegtran): wall time and peak memory."""
+    python = sys.executable
+    jpeg_only = all(p.suffix.lower() in (".jpg", ".jpeg") for p in files)
+    sample = files[:: max(1, len(files) // per_file)][:per_file]
+    one: dict[str, list[Run]] = {}
+    with scratch() as folder:
+        copies = _copies(files, Path(folder) / "in")  # mat2 writes next to its input
+        out = Path(folder) / "out"
+        out.mkdir()
+        commands: dict[str, Callable[[list[Path]], list[str]]] = {
+            "exifq strip --local": lambda fs: [python, "-m", "exifq", "strip", "--local",
+                                               *map(str, fs), "-o", str(out)],
+            "exiftool -all=": lambda fs: ["exiftool", "-q", "-q", "-m", "-all=",
+                                          "-o", f"{out}/%f%-c.%e", *map(str, fs)],
+            "mat2": lambda fs: ["mat2", "--no-sandbox", *map(str, fs)],
+        }  # fmt: skip
+        if jpeg_only:
+            commands["jpegtran -copy none"] = lambda fs: [
+                "jpegtran", "-copy", "none", "-outfile", str(out / fs[0].name), str(fs[0]),
+            ]  # fmt: skip
+        for path in sample:
+            for name, argv in commands.items():
+                _empty(out)
+                one.setdefault(name, []).append(run_command(argv([copies[path]]), cwd=REPO))
+        batch = {}
+        for name, argv in commands.items():
+            if name.startswith("jpegtran") or len(files) == 1:
                 continue
-            with Image.open(path) as a, Image.open(Path(out) / f"{index}.jpg") as b:
-                diff = np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16))
-            worst = max(worst, int(diff.max()))
-            mse = float(np.mean(diff.astype(np.float64) ** 2))
-            psnrs.append(10 * math.log10(255**2 / mse) if mse else math.inf)
-    finite = [p for p in psnrs if math.isfinite(p)]
-    return {
-        "seconds": seconds,
-        "failed": failed,
-        "max_abs_diff": worst,
-        "psnr_min": min(finite, default=math.inf),
-        "psnr_mean": sum(finite) / len(finite) if finite else math.inf,
-    }
+            _empty(out)
+            batch[name] = run_command(argv([copies[p] for p in files]), cwd=REPO)
+    exifq = "exifq strip --local"
+    rows = [cold_row(name, "one", runs, one[exifq]) for name, runs in one.items()]
+    rows += [
+        cold_row(name, f"all {len(files)}", [run], [batch[exifq]]) for name, run in batch.items()
+    ]
+    what = "One process per file" + (
+        f" (median over {len(sample)} files), then one process for all files" if batch else ""
+    )
+    report.section(
+        f"Cold vs cold: {title}, whole processes",
+        f"{what}; start-up included; wall and CPU (user + system) time; peak: whole-process"
+        " VmHWM (GNU time), the largest.",
+    )
+    report.table(COLD_HEADER, rows)
 
 
-def leg_memory(files: list[Path], rounds: int) -> dict:
-    """exifq on one file, bytes in memory to bytes in memory."""
-    from worker.media.strip import strip_metadata
+def _copies(files: list[Path], folder: Path) -> dict[Path, Path]:
+    folder.mkdir()
+    copies = {}
+    for index, path in enumerate(files):
+        copies[path] = folder / f"{index}-{path.name}"
+        shutil.copyfile(path, copies[path])
+    return copies
 
-    data = files[0].read_bytes()
-    best = math.inf
-    for _ in range(max(rounds, 10)):
-        start = time.perf_counter()
-        strip_metadata(data)
-        best = min(best, time.perf_counter() - start)
-    return {"seconds": best, "failed": 0}
+
+def _empty(folder: Path) -> None:
+    for child in folder.iterdir():
+        child.unlink()
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 def large_jpeg(megapixels: int) -> bytes:
@@ -257,114 +284,52 @@ def large_jpeg(megapixels: int) -> bytes:
     return buffer.getvalue()
 
 
-LEGS = {
-    "exifq": leg_exifq,
-    "exifq-files": leg_exifq_files,
-    "floor": leg_floor,
-    "exiftool": leg_exiftool,
-    "exifq-cli": leg_exifq_cli,
-    "exiftool-cli": leg_exiftool_cli,
-    "pillow": leg_pillow,
-    "memory": leg_memory,
-}
+def in_memory(report: Report, path: Path, rounds: int) -> None:
+    """exifq ``strip_metadata`` bytes to bytes: no peer works in memory, so no ratio."""
+    from worker.media.strip import strip_metadata
 
-
-def child(leg: str, files: list[Path], rounds: int) -> dict:
-    """Run one leg in a fresh interpreter: its result and its own peak RSS."""
-    command = [sys.executable, "-m", "bench.strip", "--leg", leg, "--rounds", str(rounds)]
-    proc = subprocess.run(
-        [*command, "--", *map(str, files)], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    result = json.loads(proc.stdout)
-    return {**result, "rss_mb": result.get("child_rss_mb", result["rss_mb"])}
-
-
-# --- the report --------------------------------------------------------------------------
-
-HEADER = f"  {'':26}{'files/s':>9}{'MB/s':>9}{'ms':>10}{'vs ExifTool':>13}{'peak RSS':>10}"
-
-
-def row(name: str, count: int, megabytes: float, leg: dict, reference: dict, note: str = "") -> str:
-    """One contender's throughput, total time, speed against ``reference`` and memory."""
-    seconds = leg["seconds"]
-    return (
-        f"  {name:26}{count / seconds:9.0f}{megabytes / seconds:9.1f}{seconds * 1000:10.1f}"
-        f"{reference['seconds'] / seconds:12.1f}x{leg['rss_mb']:7.0f} MB  {note}"
+    data = path.read_bytes()
+    best = min(_timed(lambda: strip_metadata(data)) for _ in range(max(rounds, 5)))
+    report.note(
+        f"In memory (no peer does this; not comparable with the rows above): exifq"
+        f" `strip_metadata` on the same {len(data) / 1e6:.1f} MB JPEG, bytes to bytes:"
+        f" {ms(best)} ({len(data) / 1e6 / best:.0f} MB/s), best of {max(rounds, 5)}.\n"
     )
 
 
-def corpus_report(title: str, files: list[Path], rounds: int, cold: bool) -> None:
-    """Sections 1-4 for ``files``: warm (and cold, with Pillow) against ExifTool."""
-    megabytes = sum(p.stat().st_size for p in files) / 1e6
-    count = len(files)
-    print(f"\n{title}: {count} files, {megabytes:.1f} MB, file to file, best of {rounds}")
-    print(HEADER)
-    ours, tool = child("exifq", files, rounds), child("exiftool", files, rounds)
-    by_file, floor = child("exifq-files", files, rounds), child("floor", files, rounds)
-    print(row("exifq strip_file", count, megabytes, by_file, tool, f"{by_file['failed']} refused"))
-    print(row("exifq strip_metadata", count, megabytes, ours, tool, f"{ours['failed']} refused"))
-    print(row("ExifTool -stay_open", count, megabytes, tool, tool, f"{tool['failed']} not written"))
-    print(row("I/O floor, no strip", count, megabytes, floor, tool))
-    per_file = {
-        name: leg["seconds"] / count * 1e6
-        for name, leg in (("ours", by_file), ("floor", floor), ("tool", tool))
-    }
-    print(
-        f"  per file: strip_file {per_file['ours']:.0f} us (I/O floor {per_file['floor']:.0f} us),"
-        f" ExifTool {per_file['tool']:.0f} us"
-    )
-    if not cold:
+def _timed(function: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli = parser(__doc__)
+    cli.add_argument("--corpus", type=Path, help="default: the shared corpus")
+    cli.add_argument("--rounds", type=int, default=3)
+    cli.add_argument("--megapixels", type=int, default=24)
+    cli.add_argument("--cold-files", type=int, default=12, help="files run one process each")
+    args = cli.parse_args(argv)
+    if args.leg == "serve":
+        leg_serve()
         return
-    ours_cold, tool_cold = child("exifq-cli", files, rounds), child("exiftool-cli", files, rounds)
-    print(row("exifq strip --local (cold)", count, megabytes, ours_cold, tool_cold))
-    print(row("exiftool -all= (cold)", count, megabytes, tool_cold, tool_cold))
-    pil = child("pillow", files, rounds)
-    print(row("Pillow re-save q95", count, megabytes, pil, tool, f"{pil['failed']} failed"))
-    print(
-        f"  Pillow's re-save changes pixels: max |diff| {pil['max_abs_diff']} levels, PSNR min "
-        f"{pil['psnr_min']:.1f} dB, mean {pil['psnr_mean']:.1f} dB (exifq: identical pixels)"
-    )
-
-
-def large_report(megapixels: int, rounds: int) -> None:
-    """Section 5: one camera-sized JPEG."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "large.jpg"
-        path.write_bytes(large_jpeg(megapixels))
-        megabytes = path.stat().st_size / 1e6
-        memory = child("memory", [path], rounds)
-        ours, tool = child("exifq", [path], rounds), child("exiftool", [path], rounds)
-        by_file, floor = child("exifq-files", [path], rounds), child("floor", [path], rounds)
-        pil = child("pillow", [path], 1)
-    print(f"\n{megapixels} MP JPEG, {megabytes:.1f} MB")
-    print(HEADER)
-    print(row("exifq in memory", 1, megabytes, memory, tool))
-    print(row("exifq strip_file", 1, megabytes, by_file, tool))
-    print(row("exifq strip_metadata + I/O", 1, megabytes, ours, tool))
-    print(row("ExifTool -stay_open", 1, megabytes, tool, tool))
-    print(row("I/O floor, no strip", 1, megabytes, floor, tool))
-    print(row("Pillow re-save q95", 1, megabytes, pil, tool))
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=None, help="default: the shared corpus")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--megapixels", type=int, default=24)
-    parser.add_argument("--leg", choices=LEGS, help=argparse.SUPPRESS)
-    parser.add_argument("files", nargs="*", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.leg:
-        result = LEGS[args.leg](args.files, args.rounds)
-        print(json.dumps({**result, "rss_mb": peak_rss_mb()}))
-        return 0
+    command = " ".join(["python -m bench.strip", *(sys.argv[1:] if argv is None else argv)])
+    report = Report("strip", "Metadata removal: exifq beside ExifTool, jpegtran and mat2", command)
+    start(report)
     files = corpus_files(args.corpus or find_corpus(None))
     jpegs = [p for p in files if p.suffix.lower() in (".jpg", ".jpeg")]
-    corpus_report("Corpus JPEGs", jpegs, args.rounds, cold=True)
-    corpus_report("Every corpus format", files, args.rounds, cold=False)
-    large_report(args.megapixels, args.rounds)
-    return 0
+    warm(report, "corpus JPEGs", jpegs, args.rounds, with_mat2=True)
+    cold(report, "corpus JPEGs", jpegs, args.cold_files)
+    warm(report, "every corpus file (exifq and ExifTool)", files, args.rounds, with_mat2=False)
+    with tempfile.TemporaryDirectory() as folder:
+        large = Path(folder) / "large.jpg"
+        large.write_bytes(large_jpeg(args.megapixels))
+        title = f"one {args.megapixels} MP JPEG"
+        warm(report, title, [large], args.rounds, with_mat2=True)
+        cold(report, title, [large], 1)
+        in_memory(report, large, args.rounds)
+    report.finish(args.write_docs)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,6 +1,9 @@
-"""The near-pair index: whatever the number of blocks, exactly the pairs brute force finds."""
+"""The near-pair index: whatever the blocks and tables, exactly the pairs brute force finds."""
 
 from __future__ import annotations
+
+import math
+from itertools import combinations
 
 import numpy as np
 import pytest
@@ -9,7 +12,7 @@ from hypothesis import strategies as st
 
 from common.errors import BadRequest
 from worker.media import hamming_index
-from worker.media.hamming_index import brute_force_pairs, near_pairs
+from worker.media.hamming_index import brute_force_pairs, covering, near_pairs
 from worker.media.similarity import find_duplicates, pack_hashes
 
 
@@ -54,6 +57,67 @@ def test_index_equals_brute_force_on_multi_word_hashes(case, extra_blocks):
     assert_same_pairs(near_pairs(words, bits, max_distance, blocks=blocks), expected)
 
 
+@settings(max_examples=120, deadline=None)
+@given(clustered_words(width=1), st.integers(1, 6), st.data())
+def test_index_equals_brute_force_with_covering_tables(case, extra_blocks, data):
+    """Tables of fewer than k − r blocks (a greedy covering design) miss no pair either."""
+    words, bits, max_distance = case
+    blocks = min(max_distance + extra_blocks, 20)
+    keep = data.draw(st.integers(1, blocks - max_distance))
+    expected = brute_force_pairs(words, max_distance)
+    assert_same_pairs(near_pairs(words, bits, max_distance, blocks=blocks, keep=keep), expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(clustered_words(width=2), st.integers(2, 5))
+def test_covering_tables_on_multi_word_hashes(case, extra_blocks):
+    words, bits, max_distance = case
+    blocks = max_distance + extra_blocks
+    expected = brute_force_pairs(words, max_distance)
+    assert_same_pairs(near_pairs(words, bits, max_distance, blocks=blocks, keep=1), expected)
+
+
+@pytest.mark.parametrize(
+    ("k", "s", "r"), [(16, 5, 8), (15, 5, 8), (12, 4, 4), (14, 6, 4), (10, 2, 3), (9, 8, 1)]
+)
+def test_covering_leaves_every_set_of_r_blocks_a_table_it_misses(k, s, r):
+    tables = covering(k, s, r)
+    assert all(table.bit_count() == s for table in tables)
+    for errors in combinations(range(k), r):
+        hit = sum(1 << b for b in errors)
+        assert any(table & hit == 0 for table in tables), errors
+    assert covering(k, s, r) == tables  # deterministic (and cached)
+
+
+def test_covering_needs_fewer_tables_than_every_choice():
+    assert len(covering(16, 5, 8)) <= 210 < len(covering(12, 4, 8)) == math.comb(12, 8)
+    assert len(covering(12, 4, 8)) == len(set(covering(12, 4, 8)))
+
+
+def test_a_million_hashes_at_distance_8_use_a_covering():
+    blocks, keep = hamming_index._choose_design(10**6, 1, 64, 8)
+    assert keep < blocks - 8
+    assert len(covering(blocks, keep, 8)) < math.comb(12, 8) / 2
+
+
+def test_folded_prefilter_keeps_every_pair_without_it(monkeypatch):
+    """The folded-distance prefilter only drops pairs the popcount would drop."""
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 2**64 - 1, 3000, dtype=np.uint64, endpoint=True)
+    flips = np.uint64(1) << rng.integers(0, 64, (3000, 6)).astype(np.uint64)
+    words = np.concatenate([base, base ^ np.bitwise_or.reduce(flips, axis=1)]).reshape(-1, 1)
+    expected = brute_force_pairs(words, 6)
+    assert_same_pairs(near_pairs(words, 64, 6, blocks=10, keep=2), expected)
+    real_init = hamming_index._KeySorter.__init__
+
+    def without_fold(self, words):
+        real_init(self, words)
+        self.fold_mask = np.uint64(0)
+
+    monkeypatch.setattr(hamming_index._KeySorter, "__init__", without_fold)
+    assert_same_pairs(near_pairs(words, 64, 6, blocks=10, keep=2), expected)
+
+
 @pytest.mark.parametrize(("n", "max_distance"), [(20_000, 4), (20_000, 8), (5_000, 12)])
 def test_index_on_many_random_hashes_with_planted_near_duplicates(n, max_distance):
     rng = np.random.default_rng(n + max_distance)
@@ -80,6 +144,10 @@ def test_block_count_must_exceed_the_distance():
     words, _ = pack_hashes([0, 1, 2])
     with pytest.raises(ValueError, match="blocks"):
         near_pairs(words, 64, 4, blocks=4)
+    with pytest.raises(ValueError, match="keep"):
+        near_pairs(words, 64, 4, blocks=8, keep=5)
+    with pytest.raises(ValueError, match="keep"):
+        near_pairs(words, 64, 4, blocks=30, keep=3)  # coverings only up to 20 blocks
 
 
 def _dense_ball() -> np.ndarray:
