@@ -135,8 +135,9 @@ def test_dev_shows_its_parts_then_the_url_and_serves_local_urls_only(tmp_path):
             params={"wait": 30},
             headers=headers,
             timeout=60,
-        ).json()
-        assert refused["status"] == "failed" and refused["error"]["code"] == "url_forbidden"
+        )
+        assert refused.status_code == 400  # a literal address is checked at submit
+        assert refused.json()["code"] == "url_forbidden", refused.text
     finally:
         status = screen.ctrl_c()
     assert status == 0
