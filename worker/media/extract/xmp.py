@@ -18,7 +18,8 @@ degrees, ...); text that is a plain number becomes a JSON number.
 XML parsing uses ``defusedxml``: entity declarations (billion laughs, quadratic
 blow-up) and external references are refused and reported as
 :class:`~common.errors.DecompressionBomb`; a packet that is not well-formed XML
-is skipped with a warning (the image itself is fine).
+(junk after the root, an unclosed token, ``/`` in a name, an undeclared prefix) is
+read as ExifTool's scanner reads it (:mod:`.xmprecover`), with ExifTool's warnings.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .exiftool_funcs import convert_xmp_date
 from .tables import active, get_table
 from .tabletypes import Tag
 from .tagstore import decode_text, to_json
+from .xmprecover import UNDECLARED, recover
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -92,26 +94,28 @@ def normalize_packet(packet: bytes) -> bytes:
     return packet[start:].rstrip(b"\x00 \t\r\n")
 
 
-def parse_packet(packet: bytes) -> Element:
+def parse_packet(packet: bytes) -> tuple[Element, list[str]]:
     """Parse one XMP packet with entity expansion and external references refused.
 
     A packet that is not well-formed only because of stray control bytes (NUL
     padding inside the packet, seen in files edited in place) is parsed again
-    without them, as ExifTool's lenient parser would read it.
+    without them; one that is still not well-formed is read as ExifTool's scanner
+    reads it (:func:`.xmprecover.recover`, which returns ExifTool's warnings).
     """
     if len(packet) > MAX_XMP_BYTES:
         raise XmpError("XMP packet too large")
     text = normalize_packet(packet)
     for attempt in (text, _CONTROL.sub(b"", text)):
         try:
-            return fromstring(attempt, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+            root = fromstring(attempt, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+            return root, []
         except DefusedXmlException as exc:
             raise DecompressionBomb(
                 f"XMP refused: {type(exc).__name__} (possible XML bomb)"
             ) from None
-        except (ParseError, ValueError, RecursionError) as exc:
-            error = exc
-    raise XmpError(f"malformed XMP: {error}")
+        except (ParseError, ValueError, RecursionError):
+            pass
+    return recover(text.decode("utf-8", "replace"))
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -133,15 +137,17 @@ class XmpReader:
     # ------------------------------------------------------------------ entry
     def read(self, packet: bytes) -> None:
         try:
-            root = parse_packet(packet)
+            root, warnings = parse_packet(packet)
         except XmpError as exc:
             self.warnings.append(str(exc))
             return
+        self.warnings.extend(warnings)
         self._prefixes(packet)
-        if _split(root.tag) == (X_NS, "xmpmeta"):
-            for key, value in root.attrib.items():
-                if _split(key) == (X_NS, "xmptk"):
-                    self._store("x", "xmptk", value, ())
+        for meta in (root, *root.findall(f"{{{X_NS}}}xmpmeta")):
+            if _split(meta.tag) == (X_NS, "xmpmeta"):
+                for key, value in meta.attrib.items():
+                    if _split(key) == (X_NS, "xmptk"):
+                        self._store("x", "xmptk", value, ())
         for rdf in root.iter(f"{{{RDF}}}RDF"):
             for desc in rdf:
                 if desc.tag != f"{{{RDF}}}Description":
@@ -227,7 +233,9 @@ class XmpReader:
     # ------------------------------------------------------------------ naming & conversion
     def _store_uri(self, uri: str, local: str, value: object) -> None:
         to_prefix, std_xlat = _prefixes()
-        prefix = to_prefix.get(uri) or self.doc_prefixes.get(uri) or "unknown"
+        prefix = to_prefix.get(uri) or self.doc_prefixes.get(uri)
+        if prefix is None:
+            prefix = uri[len(UNDECLARED) :] if uri.startswith(UNDECLARED) else "unknown"
         prefix = std_xlat.get(prefix, prefix)
         self._store(prefix, local, value, ())
 
