@@ -249,28 +249,16 @@ class XmpReader:
             return
         self.values[f"{prefix}:{name}"] = self._convert(tag, value)
 
-    def _convert(self, tag: object, value: object) -> object:
+    def _convert(self, tag: Tag | None, value: object) -> object:
         if isinstance(value, list):
             return [self._convert(tag, v) for v in value]
         if isinstance(value, dict):
-            return {k: self._convert(None, v) for k, v in value.items()}
+            return _fields(value, tag.struct if tag is not None else None)
         if isinstance(value, LangAlt):
             return self._convert(tag, _default_lang(value))
-        text = P.pstr(value).encode("utf-8").decode("latin-1")  # Perl byte semantics
-        writable = getattr(tag, "writable", None)
-        if tag is None or writable == "rational":
-            m = _RATIONAL.fullmatch(text.strip())
-            if m:
-                den = int(m.group(2))
-                text = (
-                    P.div(int(m.group(1)), den) if den else ("inf" if int(m.group(1)) else "undef")
-                )
-        if isinstance(text, str) and (tag is None or writable == "date"):
-            text = convert_xmp_date(P.Env(), text, tag is None)
-        converted: object = text
+        text = _auto_convert(value, tag is None, getattr(tag, "writable", None))
         # a Perl error keeps the text (ExifTool would still show the raw value)
-        if tag is not None:
-            converted = self._tag_conversions(tag, converted)
+        converted = self._tag_conversions(tag, text) if tag is not None else text
         return _plain(converted)
 
     def _tag_conversions(self, tag: Tag, value: object) -> object:
@@ -285,6 +273,43 @@ class XmpReader:
             if field == "ValueConv" and "Binary" in tag.flags and isinstance(value, str):
                 value = P.Ref(value)  # as ExifTool: "(Binary data N bytes)"
         return value
+
+
+def _auto_convert(value: object, unknown: bool, writable: str | None) -> object:
+    """ExifTool's conversion of an XMP value by its type: ``a/b`` to a number for a
+    ``rational`` and ISO dates for a ``date``; a property (or structure field) ExifTool's
+    tables do not know gets both (its ``XMPAutoConv``), a known one of another type neither."""
+    text = P.pstr(value).encode("utf-8").decode("latin-1")  # Perl byte semantics
+    if unknown or writable == "rational":
+        m = _RATIONAL.fullmatch(text.strip())
+        if m:
+            num, den = int(m.group(1)), int(m.group(2))
+            return P.div(num, den) if den else ("inf" if num else "undef")
+    if unknown or writable == "date":
+        return convert_xmp_date(P.Env(), text, unknown)
+    return text
+
+
+_UNKNOWN_FIELD = (None, None, None)  # a field the structure's definition lacks
+
+
+def _fields(value: dict, struct: dict | None) -> dict:
+    """A structure's fields converted by their types in ExifTool's structure definition
+    (``struct``: ``{field: (list, writable, nested) or None}``, ``None`` for a plain
+    field; ``struct`` is ``None`` for a structure ExifTool does not define)."""
+    known = {_field_name(k): spec for k, spec in (struct or {}).items()}
+    return {k: _field_value(v, known.get(k, _UNKNOWN_FIELD)) for k, v in value.items()}
+
+
+def _field_value(value: object, spec: tuple | None) -> object:
+    if isinstance(value, list):
+        return [_field_value(v, spec) for v in value]
+    if isinstance(value, dict):
+        return _fields(value, spec[2] if spec else None)
+    if isinstance(value, LangAlt):
+        return _field_value(_default_lang(value), spec)
+    unknown = spec is _UNKNOWN_FIELD
+    return _plain(_auto_convert(value, unknown, spec[1] if spec else None))
 
 
 def _default_lang(value: LangAlt) -> object:

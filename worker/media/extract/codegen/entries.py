@@ -100,14 +100,28 @@ def _flag_args(info: dict) -> list[str]:
     if isinstance(groups, dict) and groups.get("1"):
         args.append(f"group1={groups['1']!r}")
     if isinstance(info.get("Struct"), dict):
-        struct = info["Struct"]
-        fields = {
-            k: (v.get("List") if isinstance(v, dict) else None)
-            for k, v in struct.items()
-            if not k.isupper() and k != "STRUCT_NAME"
-        }
-        args.append(f"struct={fields!r}")
+        args.append(f"struct={struct_fields(info['Struct'])!r}")
     return args
+
+
+def struct_fields(struct: dict, depth: int = 0) -> dict:
+    """An XMP structure's fields: ``{field: (List, Writable, nested fields) or None}``
+    (``None``: a plain field, neither list, typed nor a structure).
+
+    Structures can refer to each other (ExifTool's ``sCorrection`` masks), so nesting
+    stops after a few levels; a field deeper than that is read as an unknown one."""
+    fields: dict = {}
+    for key, value in struct.items():
+        if key.isupper() or not isinstance(value, dict):
+            continue  # NAMESPACE, STRUCT_NAME, TYPE, ...
+        nested = value.get("Struct")
+        spec = (
+            value.get("List"),
+            value.get("Writable"),
+            struct_fields(nested, depth + 1) if isinstance(nested, dict) and depth < 4 else None,
+        )
+        fields[key] = spec if any(spec) else None
+    return fields
 
 
 def tag_literal(
