@@ -143,11 +143,11 @@ class XmpReader:
             return
         self.warnings.extend(warnings)
         self._prefixes(packet)
-        for meta in (root, *root.findall(f"{{{X_NS}}}xmpmeta")):
-            if _split(meta.tag) == (X_NS, "xmpmeta"):
-                for key, value in meta.attrib.items():
-                    if _split(key) == (X_NS, "xmptk"):
-                        self._store("x", "xmptk", value, ())
+        for meta in (root, *root):
+            for key, value in meta.attrib.items():
+                # the toolkit attribute, and its name in XMP before 2002 (x:xapmeta x:xaptk)
+                if _split(key) in ((X_NS, "xmptk"), (X_NS, "xaptk")):
+                    self._store("x", "xmptk", value, ())
         for rdf in root.iter(f"{{{RDF}}}RDF"):
             for desc in rdf:
                 if desc.tag != f"{{{RDF}}}Description":
