@@ -143,6 +143,13 @@ def tag_literal(
             args.append(f"subdir={lit}")
     if info.get("Avoid") and info.get("Priority") is None:
         args.append("avoid=True")
+    is_offset = info.get("IsOffset")
+    if isinstance(is_offset, str) and not _INT.fullmatch(is_offset.strip()):
+        # an expression (Canon's OriginalDecisionDataOffset: an offset only outside JPEG)
+        fn = w.expr(is_offset, f"{where}.IsOffset")
+        info = {k: v for k, v in info.items() if k != "IsOffset"}
+        if fn is not None:
+            args.append(f"is_offset={fn}")
     _literal_args(info, TAG_LITERALS, args)
     args.extend(_flag_args(info))
     return "Tag(" + ", ".join(args) + ")"
