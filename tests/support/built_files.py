@@ -67,14 +67,15 @@ def tally(reference: dict, metadata: dict, maker_groups: set[str] = frozenset())
 # (for maker-note directories ExifTool reads but cannot create)
 
 TYPES = {"B": (1, "B"), "A": (2, "B"), "H": (3, "H"), "I": (4, "I"), "U": (7, "B")}
-TYPES.update({"h": (8, "h"), "i": (9, "i")})
+TYPES.update({"h": (8, "h"), "i": (9, "i"), "R": (5, "I")})
 
 
 def ifd(entries: list[tuple[int, str, object]], pos: int, order: str = "<") -> bytes:
     """An IFD placed at ``pos`` (offsets count from the TIFF header), values after it.
 
     Each entry is ``(tag, kind, value)``: kind ``A`` (ASCII, str), ``U`` (undefined,
-    bytes), ``B``/``H``/``I``/``h``/``i`` (int8u/16u/32u/16s/32s, a list of ints)."""
+    bytes), ``B``/``H``/``I``/``h``/``i`` (int8u/16u/32u/16s/32s, a list of ints),
+    ``R`` (rational64u, a flat list of numerators and denominators)."""
     head = struct.pack(order + "H", len(entries))
     data = b""
     data_pos = pos + 2 + 12 * len(entries) + 4
@@ -87,6 +88,7 @@ def ifd(entries: list[tuple[int, str, object]], pos: int, order: str = "<") -> b
         else:
             raw = struct.pack(f"{order}{len(value)}{fmt}", *value)
         count = len(raw) if kind in ("A", "U", "B") else len(value)
+        count = count // 2 if kind == "R" else count
         if len(raw) <= 4:
             field = raw.ljust(4, b"\x00")
         else:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 
-from . import binary, canoncustom, ifd, makernotes
+from . import binary, canoncustom, ifd, makernotes, textnotes
 from . import perl as P
 from .dirinfo import BLOCK_TAGS, MAX_DEPTH, DirInfo, as_int
 from .tables import get_table
@@ -223,6 +223,7 @@ _PROCESSORS = {
     "ProcessBinaryData": ExifReader.process_binary,
     **makernotes.PROCESSORS,
     **canoncustom.PROCESSORS,
+    **textnotes.PROCESSORS,
 }
 
 __all__ = ["BLOCK_TAGS", "DirInfo", "ExifReader"]

@@ -24,6 +24,7 @@ class SubDir:
         "decrypt_start",
         "dir_len",
         "dir_name",
+        "dir_offset",
         "fix_base",
         "max_subdirs",
         "offset_pt",
@@ -49,6 +50,7 @@ class SubDir:
         fix_base: object = None,
         max_subdirs: int | None = None,
         dir_len: int | None = None,
+        dir_offset: int | None = None,
     ) -> None:
         self.table = table
         self.start = start
@@ -63,6 +65,7 @@ class SubDir:
         self.fix_base = fix_base
         self.max_subdirs = max_subdirs
         self.dir_len = dir_len
+        self.dir_offset = dir_offset  # Nikon: where the directory starts in the decrypted data
 
 
 class Tag:

@@ -31,6 +31,7 @@ SUBDIR_LITERALS = (
     ("FixBase", "fix_base"),
     ("MaxSubdirs", "max_subdirs"),
     ("DirLen", "dir_len"),
+    ("DirOffset", "dir_offset"),
 )
 TAG_LITERALS = (
     ("Mask", "mask"),
