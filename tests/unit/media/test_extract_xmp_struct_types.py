@@ -4,9 +4,11 @@ ExifTool turns ``a/b`` into a number only for a ``rational`` property (and ISO d
 into its date format only for a ``date``); a field its tables do not define gets both
 (``XMPAutoConv``). A phone number ``06136/958638`` in ``CreatorContactInfo`` or a
 ``Parameters`` of ``1/2`` in ``xmpMM:History`` stays text, while ``GPSAltitude`` in
-``LocationCreated`` and ``scale`` in ``xmpDM:Duration`` become numbers. The files are
-written by each ExifTool version and read back by it; one packet adds a field no
-definition has (which ExifTool cannot write), built byte by byte.
+``LocationCreated`` and ``scale`` in ``xmpDM:Duration`` become numbers. A field's own
+conversions apply too (``GPSLatitude`` to signed degrees; printed, ``GPSAltitude`` as
+``123.4 m`` and ``Flash/Fired`` as ``True``). The files are written by each ExifTool
+version and read back by it; one packet adds a field no definition has (which
+ExifTool cannot write), built byte by byte.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ WRITTEN = [
     "-XMP-iptcCore:CreatorContactInfo={CiTelWork=06136/958638,CiAdrPcode=12/34,"
     "CiAdrCity=Bern,CiEmailWork=a@b.ch}",
     "-XMP-xmpDM:Duration={scale=1/25,value=100}",
-    "-XMP-iptcExt:LocationCreated={City=Bern,GPSAltitude=1234/10,Sublocation=2/3}",
+    "-XMP-iptcExt:LocationCreated={City=Bern,GPSAltitude=1234/10,Sublocation=2/3,"
+    "GPSLatitude=46.9511,GPSLongitude=-7.4386}",
     "-XMP-xmpMM:History={When=2020:01:02 03:04:05,Action=saved,Parameters=1/2,SoftwareAgent=5/6}",
     "-XMP-exif:Flash={Fired=True,Mode=1}",
     "-XMP-xmpDM:Tracks={TrackName=3/4,FrameRate=f25,Markers=[{StartTime=1/2,Name=9/10}]}",
@@ -54,16 +57,19 @@ def files(
     return {"written": written, "unknown field": built}
 
 
+@pytest.mark.parametrize("printed", [False, True], ids=["values", "printed"])
 @pytest.mark.parametrize("case", ["written", "unknown field"])
 def test_structure_fields_agree_with_exiftool(
     files: dict[str, Path],
     case: str,
+    printed: bool,
     exiftool_version: ExifToolVersion,
     version_tables: tables.TableSet,
 ) -> None:
     path = files[case]
-    reference = reading(exiftool_version.program, path)
-    metadata = extract_metadata(path.read_bytes(), path.name, pixels=False)
+    reference = reading(exiftool_version.program, path, printed=printed)
+    values = "printed" if printed else "raw"
+    metadata = extract_metadata(path.read_bytes(), path.name, pixels=False, values=values)
     result = tally(reference, metadata)
     good, total = result.classes["XMP"]
     assert total >= 2, reference
@@ -78,4 +84,5 @@ def test_typed_fields_still_convert(files: dict[str, Path], version_tables: tabl
     assert xmp["xmpDM:Duration"] == {"Scale": 0.04, "Value": 100}
     assert xmp["iptcExt:LocationCreated"][0]["GPSAltitude"] == 123.4
     assert xmp["iptcExt:LocationCreated"][0]["Sublocation"] == "2/3"
+    assert xmp["iptcExt:LocationCreated"][0]["GPSLongitude"] == -7.4386
     assert xmp["xmpMM:History"][0]["Parameters"] == "1/2"

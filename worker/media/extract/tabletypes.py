@@ -207,6 +207,8 @@ class Table:
         for alternatives in tags.values():
             for tag in alternatives:
                 tag.table = name
+                if tag.struct:
+                    _name_fields(tag.struct, f"{name}:{tag.name}", 0)
 
     def binary_ids(self) -> list:
         """Numeric tag IDs in ExifTool's processing order (negative ones last)."""
@@ -217,3 +219,12 @@ class Table:
 
     def __repr__(self) -> str:
         return f"Table({self.name!r})"
+
+
+def _name_fields(struct: dict, where: str, depth: int) -> None:
+    """Give an XMP structure's field tags their place (``table:Tag``), for failure reports."""
+    for field in struct.values():
+        if field is not None and depth < 8:
+            field.table = where
+            if field.struct:
+                _name_fields(field.struct, f"{where}/{field.name}", depth + 1)

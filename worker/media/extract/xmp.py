@@ -253,13 +253,34 @@ class XmpReader:
         if isinstance(value, list):
             return [self._convert(tag, v) for v in value]
         if isinstance(value, dict):
-            return _fields(value, tag.struct if tag is not None else None)
+            return self._fields(value, tag.struct if tag is not None else None)
         if isinstance(value, LangAlt):
             return self._convert(tag, _default_lang(value))
         text = _auto_convert(value, tag is None, getattr(tag, "writable", None))
         # a Perl error keeps the text (ExifTool would still show the raw value)
         converted = self._tag_conversions(tag, text) if tag is not None else text
         return _plain(converted)
+
+    def _fields(self, value: dict, struct: dict | None) -> dict:
+        """A structure's fields converted as ExifTool converts its flattened field tags: by
+        the type and conversions in the structure's definition (``struct``:
+        ``{field: Tag or None}``, ``None`` for a plain text field; ``struct`` is ``None``
+        for a structure ExifTool does not define, whose fields are auto-converted)."""
+        known = {_field_name(k): spec for k, spec in (struct or {}).items()}
+        return {k: self._field_value(v, known.get(k, _UNKNOWN_FIELD)) for k, v in value.items()}
+
+    def _field_value(self, value: object, field: Tag | None) -> object:
+        if isinstance(value, list):
+            return [self._field_value(v, field) for v in value]
+        if isinstance(value, dict):
+            return self._fields(value, field.struct if field is not None else None)
+        if isinstance(value, LangAlt):
+            return self._field_value(_default_lang(value), field)
+        unknown = field is _UNKNOWN_FIELD
+        text = _auto_convert(value, unknown, field.writable if field is not None else None)
+        if field is not None and not unknown:
+            text = self._tag_conversions(field, text)
+        return _plain(text)
 
     def _tag_conversions(self, tag: Tag, value: object) -> object:
         """The tag's ``RawConv``, ``ValueConv`` and, for printed values, ``PrintConv``."""
@@ -290,26 +311,7 @@ def _auto_convert(value: object, unknown: bool, writable: str | None) -> object:
     return text
 
 
-_UNKNOWN_FIELD = (None, None, None)  # a field the structure's definition lacks
-
-
-def _fields(value: dict, struct: dict | None) -> dict:
-    """A structure's fields converted by their types in ExifTool's structure definition
-    (``struct``: ``{field: (list, writable, nested) or None}``, ``None`` for a plain
-    field; ``struct`` is ``None`` for a structure ExifTool does not define)."""
-    known = {_field_name(k): spec for k, spec in (struct or {}).items()}
-    return {k: _field_value(v, known.get(k, _UNKNOWN_FIELD)) for k, v in value.items()}
-
-
-def _field_value(value: object, spec: tuple | None) -> object:
-    if isinstance(value, list):
-        return [_field_value(v, spec) for v in value]
-    if isinstance(value, dict):
-        return _fields(value, spec[2] if spec else None)
-    if isinstance(value, LangAlt):
-        return _field_value(_default_lang(value), spec)
-    unknown = spec is _UNKNOWN_FIELD
-    return _plain(_auto_convert(value, unknown, spec[1] if spec else None))
+_UNKNOWN_FIELD = Tag("")  # a field the structure's definition lacks
 
 
 def _default_lang(value: LangAlt) -> object:
