@@ -267,7 +267,8 @@ class XmpReader:
         ``{field: Tag or None}``, ``None`` for a plain text field; ``struct`` is ``None``
         for a structure ExifTool does not define, whose fields are auto-converted)."""
         known = {_field_name(k): spec for k, spec in (struct or {}).items()}
-        return {k: self._field_value(v, known.get(k, _UNKNOWN_FIELD)) for k, v in value.items()}
+        out = {k: self._field_value(v, known.get(k, _UNKNOWN_FIELD)) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None}  # a RawConv's undef drops it
 
     def _field_value(self, value: object, field: Tag | None) -> object:
         if isinstance(value, list):
