@@ -10,6 +10,7 @@ warning must be ours too. An entity declaration is still refused (no expansion).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,23 @@ def test_entity_declarations_are_never_expanded() -> None:
     )
     root, warnings = recover(text)
     assert root[0].text == "&a; &" and warnings == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(f"<a:n{i}>v</a:n{i}>" for i in range(100_000)) + "<a:open>",  # many names
+        "<a:b>" * 100_000 + "x",  # nothing ever closed
+        "<a:b>" * 20_000 + "x" + "</a:b>" * 20_000 + "junk",  # deep, then junk
+        "<a:b" * 200_000,  # tokens that never end
+        "<a:b>" * 2 + "<a:b/>" * 300_000 + "</a:b>",  # long same-name runs
+    ],
+    ids=["many names", "never closed", "deep", "unterminated tokens", "same-name runs"],
+)
+def test_hostile_packets_are_read_in_linear_time(text: str) -> None:
+    started = time.perf_counter()
+    recover("<x:xmpmeta xmlns:x='adobe:ns:meta/' xmlns:a='u'>" + text + "</x:xmpmeta>")
+    assert time.perf_counter() - started < 5
 
 
 def test_deep_nesting_is_bounded() -> None:

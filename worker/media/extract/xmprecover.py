@@ -10,8 +10,10 @@ the same rules, so :class:`~worker.media.extract.xmp.XmpReader` reads what ExifT
 
 It is safe by construction: only the five predefined XML entities and character
 references are decoded (no DTD, no entity declarations, no external references; a
-``<!DOCTYPE`` is skipped as text), the nesting depth is bounded, and each element's
-closing token is searched once per level.
+``<!DOCTYPE`` is skipped as text); closing tokens are found by plain string search
+(no pattern compiled per name), the nesting depth is bounded, and so is the number of
+tokens visited in all (each level rescans its content, as ExifTool does): a hostile
+32 MB packet costs a few seconds at most, and what was read by then is kept.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from xml.etree.ElementTree import Element
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 UNDECLARED = "urn:exifq:undeclared-prefix:"  # URI given to a prefix the packet never declares
 MAX_DEPTH = 40
+MAX_TOKENS = 500_000  # tokens visited in all (levels rescan their content): ~2 s at most
 
 _NAME = r"[-\w:.\x80-\U0010ffff]"
+_NAME_CHAR = re.compile(_NAME)
 _TOKEN = re.compile(r"<([?/]?)(" + _NAME + r"+|!--)([^>]*)>", re.S)
 _ATTR = re.compile(r"(\S+?)\s*=\s*(['\"])(.*?)\2", re.S)
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
@@ -39,13 +43,22 @@ class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
         self.warnings: list[str] = []
+        self.budget = MAX_TOKENS
+        self.last_gt = text.rfind(">")  # no token can end after it (bounds each search)
+
+    def _spend(self) -> bool:
+        """Count one token visited; ``False`` once the budget is spent (warned once)."""
+        self.budget -= 1
+        if self.budget == 0:
+            self.warnings.append("XMP format error (too convoluted to recover whole)")
+        return self.budget > 0
 
     def elements(self, start: int, end: int, scope: dict[str, str], depth: int) -> list[Element]:
         """The elements between ``start`` and ``end`` (one level), as ExifTool delimits them."""
         out: list[Element] = []
         pos = start
-        while pos <= end - 4 and depth <= MAX_DEPTH:
-            m = _TOKEN.search(self.text, pos)
+        while pos <= end - 4 and depth <= MAX_DEPTH and self._spend():
+            m = _TOKEN.search(self.text, pos, self.last_gt + 1)
             if m is None or m.end() > end:
                 break
             pos = m.end()
@@ -72,22 +85,37 @@ class _Scanner:
         return out
 
     def _closing(self, name: str, pos: int, end: int) -> int | None:
-        """Where the value of ``<name>`` opened before ``pos`` ends (its closing token)."""
-        token = re.compile("<(/?)" + re.escape(name) + "(" + _NAME + r"*)(.*?(/?))>", re.S)
+        """Where the value of ``<name>`` opened before ``pos`` ends (its closing token).
+
+        Same-named tokens are counted (``<name>`` nests, ``<name/>`` does not); a token
+        whose name only starts with ``name`` is another element. Plain string search,
+        no pattern per name: a packet with many names costs no regex compilations."""
+        text = self.text
+        opening, closing = "<" + name, "</" + name
         nesting = 1
-        while True:
-            m = token.search(self.text, pos)
-            if m is None or m.end() > end:
+        at_close = -2  # not searched yet; -1: there is none (from here on)
+        while self._spend():
+            if at_close == -2 or 0 <= at_close < pos:
+                at_close = text.find(closing, pos, end)
+            at_open = text.find(opening, pos, at_close if at_close >= 0 else end)
+            is_close = at_close >= 0 and at_open < 0
+            start = at_close if is_close else at_open
+            if start < 0:
                 return None
-            pos = m.end()
-            if m.group(2):
+            after = start + len(closing if is_close else opening)
+            gt = text.find(">", after, end)
+            if gt < 0:
+                return None
+            pos = gt + 1
+            if _NAME_CHAR.match(text, after):
                 continue  # another element whose name starts with this one
-            if m.group(1):
+            if is_close:
                 nesting -= 1
                 if not nesting:
-                    return m.start()
-            elif not m.group(4):
+                    return start
+            elif text[gt - 1] != "/":
                 nesting += 1
+        return None
 
     def _element(
         self, name: str, attrs: str, start: int, end: int, scope: dict[str, str], depth: int
