@@ -120,7 +120,7 @@ def test_entity_declarations_are_never_expanded() -> None:
 def test_hostile_packets_are_read_in_linear_time(text: str) -> None:
     started = time.perf_counter()
     recover("<x:xmpmeta xmlns:x='adobe:ns:meta/' xmlns:a='u'>" + text + "</x:xmpmeta>")
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 10  # (about 1 s each on the project machine)
 
 
 def test_deep_nesting_is_bounded() -> None:
