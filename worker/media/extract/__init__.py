@@ -30,7 +30,7 @@ from .containers import Blocks
 from .exif import ExifReader
 from .icc import read_icc
 from .image import image_info, mime_type
-from .iptc import read_iptc
+from .iptc import photoshop_iptc_blocks, read_iptc_blocks
 from .iptcprint import printed_iptc
 from .summary import datetime_original, gps, orientation
 from .tagstore import TagStore
@@ -119,7 +119,7 @@ def _extract_quietly(
     exif = _exif_sections(store)
     xmp, xmp_warnings = read_xmp(_xmp_packets(blocks))
     printed = values == "printed"
-    iptc = read_iptc(blocks.iptc) if blocks.iptc else {}
+    iptc = read_iptc_blocks(_iptc_blocks(blocks)) if blocks.iptc else {}
     icc = read_icc(blocks.icc) if blocks.icc else None
     problems = store.warnings + xmp_warnings
     if blocks.truncated:
@@ -210,6 +210,16 @@ def _exif_sections(store: TagStore, printed: bool = False) -> dict[str, dict]:
     if other:
         sections["other"] = other
     return sections
+
+
+def _iptc_blocks(blocks: Blocks) -> list[bytes]:
+    """The file's IPTC blocks: each IPTC resource of its Photoshop resources when it has
+    several, else the one block the containers found."""
+    if blocks.photoshop:
+        split = photoshop_iptc_blocks(blocks.photoshop)
+        if len(split) > 1 and b"".join(split) == blocks.iptc:
+            return split
+    return [blocks.iptc]
 
 
 def _xmp_packets(blocks: Blocks) -> list[bytes]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 
-from . import binary, ifd, makernotes
+from . import binary, canoncustom, ifd, makernotes, textnotes
 from . import perl as P
 from .dirinfo import BLOCK_TAGS, MAX_DEPTH, DirInfo, as_int
 from .tables import get_table
@@ -222,6 +222,8 @@ _PROCESSORS = {
     "Exif::ProcessExif": ExifReader.process_ifd,
     "ProcessBinaryData": ExifReader.process_binary,
     **makernotes.PROCESSORS,
+    **canoncustom.PROCESSORS,
+    **textnotes.PROCESSORS,
 }
 
 __all__ = ["BLOCK_TAGS", "DirInfo", "ExifReader"]

@@ -8,12 +8,15 @@ Record and dataset numbers map to names through ExifTool's IPTC tables
 envelope's CodedCharacterSet (1:90) declares UTF-8 (``ESC % G``), repeatable
 datasets (``Keywords``, ``By-line``, ...) become lists, numeric datasets become
 integers, and dates/times are converted to ``YYYY:mm:dd`` / ``HH:MM:SS+hh:mm``.
+A file with several IPTC blocks (two Photoshop IPTC resources) gives them merged as
+ExifTool does: the first block's tags, plus those only a later block has.
 """
 
 from __future__ import annotations
 
 from . import perl as P
 from .tables import get_table
+from .tabletypes import Tag
 from .tagstore import decode_text
 
 RECORD_TABLES = {
@@ -58,49 +61,20 @@ def _datasets(data: bytes):
 
 
 def read_iptc(data: bytes) -> dict[str, object]:
-    """IPTC datasets by ExifTool tag name; repeatable ones as lists."""
+    """IPTC datasets of one IIM block by ExifTool tag name; repeatable ones as lists."""
     out: dict[str, object] = {}
     utf8 = False
     for record, dataset, raw in _datasets(data):
         table = get_table(RECORD_TABLES.get(record, ""))
-        if table is None:
-            continue
-        alternatives = table.tags.get(dataset)
+        alternatives = table.tags.get(dataset) if table is not None else None
         tag = alternatives[0] if alternatives else None
         if tag is None or tag.unknown:
             continue
-        fmt = tag.fmt or ""
-        if fmt.startswith("int"):
-            value: object = int.from_bytes(raw, "big") if len(raw) <= 8 else raw.decode("latin-1")
-        elif fmt.startswith(("string", "digits")):
-            raw = raw.rstrip(b"\x00")
-            if record == 1 and dataset == 90:
-                utf8 = raw == UTF8_CHARSET
-                value = raw.decode("latin-1")
-            elif (
-                not utf8
-                and record < 7
-                and any(b >= 0x80 for b in raw)
-                and not any(b in (0x14, 0x15, 0x1B) for b in raw)
-            ):
-                value = raw.decode("cp1252", "replace").encode("utf-8").decode("latin-1")
-            else:
-                value = raw.decode("latin-1")
-        elif not fmt and len(raw) <= 4 and len(raw) != 3 and any(b <= 8 for b in raw):
-            value = int.from_bytes(raw, "big")
-        else:
-            value = raw.decode("latin-1")
-            if fmt.startswith("undef") or "Binary" in tag.flags:
-                value = P.Ref(value)
-        if tag.raw is not None:
-            value = P.convert(tag.raw, value, {})
-            if value is None:
-                continue
-        if tag.conv is not None:
-            value = P.convert(tag.conv, value, {})
-            if value is None:
-                continue
-        value = _json(value)
+        if record == 1 and dataset == 90:
+            utf8 = raw.rstrip(b"\x00") == UTF8_CHARSET
+        value = _converted(tag, _raw_value(tag, record, raw, utf8))
+        if value is _DROPPED:
+            continue
         if tag.list_type:
             existing = out.get(tag.name)
             if isinstance(existing, list):
@@ -110,6 +84,72 @@ def read_iptc(data: bytes) -> dict[str, object]:
         else:
             out[tag.name] = value
     return out
+
+
+def read_iptc_blocks(blocks: list[bytes]) -> dict[str, object]:
+    """Several IIM blocks (two Photoshop IPTC resources, say) merged as ExifTool merges them:
+    the first block is the standard one, the others (its ``IPTC2``, ... groups, of lower
+    priority) only add the tags it lacks."""
+    out: dict[str, object] = {}
+    for block in blocks:
+        for name, value in read_iptc(block).items():
+            out.setdefault(name, value)
+    return out
+
+
+def photoshop_iptc_blocks(irb: bytes) -> list[bytes]:
+    """Each IPTC resource (0x0404) of a Photoshop image-resource stream, in order."""
+    found = []
+    pos, end = 0, len(irb)
+    while pos + 12 <= end and irb[pos : pos + 4] in _IRB_SIGNATURES:
+        rid = int.from_bytes(irb[pos + 4 : pos + 6], "big")
+        name_len = irb[pos + 6]
+        pos += 7 + name_len + ((name_len + 1) & 1)  # Pascal name padded to even
+        if pos + 4 > end:
+            break
+        size = min(int.from_bytes(irb[pos : pos + 4], "big"), end - pos - 4)
+        pos += 4
+        if rid == 0x0404:
+            found.append(irb[pos : pos + size])
+        pos += size + (size & 1)
+    return found
+
+
+_DROPPED = object()  # a conversion gave undef: ExifTool drops the tag
+_IRB_SIGNATURES = (b"8BIM", b"PHUT", b"DCSR", b"AgHg", b"MeSa")
+
+
+def _raw_value(tag: Tag, record: int, raw: bytes, utf8: bool) -> object:
+    """A dataset's bytes as ExifTool reads them by the tag's format."""
+    fmt = tag.fmt or ""
+    if fmt.startswith("int"):
+        return int.from_bytes(raw, "big") if len(raw) <= 8 else raw.decode("latin-1")
+    if fmt.startswith(("string", "digits")):
+        raw = raw.rstrip(b"\x00")
+        cp1252 = (
+            not utf8
+            and record < 7
+            and any(b >= 0x80 for b in raw)
+            and not any(b in (0x14, 0x15, 0x1B) for b in raw)
+        )
+        if cp1252:
+            return raw.decode("cp1252", "replace").encode("utf-8").decode("latin-1")
+        return raw.decode("latin-1")
+    if not fmt and len(raw) <= 4 and len(raw) != 3 and any(b <= 8 for b in raw):
+        return int.from_bytes(raw, "big")
+    if fmt.startswith("undef") or "Binary" in tag.flags:
+        return P.Ref(raw.decode("latin-1"))
+    return raw.decode("latin-1")
+
+
+def _converted(tag: Tag, value: object) -> object:
+    """The tag's ``RawConv`` and ``ValueConv`` applied (``_DROPPED`` when one gives undef)."""
+    for conv in (tag.raw, tag.conv):
+        if conv is not None:
+            value = P.convert(conv, value, {})
+            if value is None:
+                return _DROPPED
+    return _json(value)
 
 
 def _json(value: object) -> object:

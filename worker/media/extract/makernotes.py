@@ -267,6 +267,8 @@ def _process_nikon_encrypted(reader: ExifReader, info: DirInfo, table: Table) ->
         start = sub.decrypt_start if isinstance(sub.decrypt_start, int) else 0
         if sub.decrypt_len is not None and isinstance(sub.decrypt_len, int):
             length = sub.decrypt_len
+        if isinstance(sub.dir_offset, int):
+            offset = sub.dir_offset + start  # DirOffset counts from the encrypted part
         if sub.byte_order:
             order = "<" if sub.byte_order.lower().startswith("little") else ">"
     block = info.data[info.dir_start : info.dir_start + info.dir_len]

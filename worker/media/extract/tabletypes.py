@@ -24,6 +24,7 @@ class SubDir:
         "decrypt_start",
         "dir_len",
         "dir_name",
+        "dir_offset",
         "fix_base",
         "max_subdirs",
         "offset_pt",
@@ -49,6 +50,7 @@ class SubDir:
         fix_base: object = None,
         max_subdirs: int | None = None,
         dir_len: int | None = None,
+        dir_offset: int | None = None,
     ) -> None:
         self.table = table
         self.start = start
@@ -63,6 +65,7 @@ class SubDir:
         self.fix_base = fix_base
         self.max_subdirs = max_subdirs
         self.dir_len = dir_len
+        self.dir_offset = dir_offset  # Nikon: where the directory starts in the decrypted data
 
 
 class Tag:
@@ -204,6 +207,8 @@ class Table:
         for alternatives in tags.values():
             for tag in alternatives:
                 tag.table = name
+                if tag.struct:
+                    _name_fields(tag.struct, f"{name}:{tag.name}", 0)
 
     def binary_ids(self) -> list:
         """Numeric tag IDs in ExifTool's processing order (negative ones last)."""
@@ -214,3 +219,12 @@ class Table:
 
     def __repr__(self) -> str:
         return f"Table({self.name!r})"
+
+
+def _name_fields(struct: dict, where: str, depth: int) -> None:
+    """Give an XMP structure's field tags their place (``table:Tag``), for failure reports."""
+    for field in struct.values():
+        if field is not None and depth < 8:
+            field.table = where
+            if field.struct:
+                _name_fields(field.struct, f"{where}/{field.name}", depth + 1)

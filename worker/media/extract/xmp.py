@@ -18,7 +18,8 @@ degrees, ...); text that is a plain number becomes a JSON number.
 XML parsing uses ``defusedxml``: entity declarations (billion laughs, quadratic
 blow-up) and external references are refused and reported as
 :class:`~common.errors.DecompressionBomb`; a packet that is not well-formed XML
-is skipped with a warning (the image itself is fine).
+(junk after the root, an unclosed token, ``/`` in a name, an undeclared prefix) is
+read as ExifTool's scanner reads it (:mod:`.xmprecover`), with ExifTool's warnings.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .exiftool_funcs import convert_xmp_date
 from .tables import active, get_table
 from .tabletypes import Tag
 from .tagstore import decode_text, to_json
+from .xmprecover import UNDECLARED, recover
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -92,26 +94,28 @@ def normalize_packet(packet: bytes) -> bytes:
     return packet[start:].rstrip(b"\x00 \t\r\n")
 
 
-def parse_packet(packet: bytes) -> Element:
+def parse_packet(packet: bytes) -> tuple[Element, list[str]]:
     """Parse one XMP packet with entity expansion and external references refused.
 
     A packet that is not well-formed only because of stray control bytes (NUL
     padding inside the packet, seen in files edited in place) is parsed again
-    without them, as ExifTool's lenient parser would read it.
+    without them; one that is still not well-formed is read as ExifTool's scanner
+    reads it (:func:`.xmprecover.recover`, which returns ExifTool's warnings).
     """
     if len(packet) > MAX_XMP_BYTES:
         raise XmpError("XMP packet too large")
     text = normalize_packet(packet)
     for attempt in (text, _CONTROL.sub(b"", text)):
         try:
-            return fromstring(attempt, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+            root = fromstring(attempt, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+            return root, []
         except DefusedXmlException as exc:
             raise DecompressionBomb(
                 f"XMP refused: {type(exc).__name__} (possible XML bomb)"
             ) from None
-        except (ParseError, ValueError, RecursionError) as exc:
-            error = exc
-    raise XmpError(f"malformed XMP: {error}")
+        except (ParseError, ValueError, RecursionError):
+            pass
+    return recover(text.decode("utf-8", "replace"))
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -133,14 +137,16 @@ class XmpReader:
     # ------------------------------------------------------------------ entry
     def read(self, packet: bytes) -> None:
         try:
-            root = parse_packet(packet)
+            root, warnings = parse_packet(packet)
         except XmpError as exc:
             self.warnings.append(str(exc))
             return
+        self.warnings.extend(warnings)
         self._prefixes(packet)
-        if _split(root.tag) == (X_NS, "xmpmeta"):
-            for key, value in root.attrib.items():
-                if _split(key) == (X_NS, "xmptk"):
+        for meta in (root, *root):
+            for key, value in meta.attrib.items():
+                # the toolkit attribute, and its name in XMP before 2002 (x:xapmeta x:xaptk)
+                if _split(key) in ((X_NS, "xmptk"), (X_NS, "xaptk")):
                     self._store("x", "xmptk", value, ())
         for rdf in root.iter(f"{{{RDF}}}RDF"):
             for desc in rdf:
@@ -227,7 +233,9 @@ class XmpReader:
     # ------------------------------------------------------------------ naming & conversion
     def _store_uri(self, uri: str, local: str, value: object) -> None:
         to_prefix, std_xlat = _prefixes()
-        prefix = to_prefix.get(uri) or self.doc_prefixes.get(uri) or "unknown"
+        prefix = to_prefix.get(uri) or self.doc_prefixes.get(uri)
+        if prefix is None:
+            prefix = uri[len(UNDECLARED) :] if uri.startswith(UNDECLARED) else "unknown"
         prefix = std_xlat.get(prefix, prefix)
         self._store(prefix, local, value, ())
 
@@ -241,29 +249,39 @@ class XmpReader:
             return
         self.values[f"{prefix}:{name}"] = self._convert(tag, value)
 
-    def _convert(self, tag: object, value: object) -> object:
+    def _convert(self, tag: Tag | None, value: object) -> object:
         if isinstance(value, list):
             return [self._convert(tag, v) for v in value]
         if isinstance(value, dict):
-            return {k: self._convert(None, v) for k, v in value.items()}
+            return self._fields(value, tag.struct if tag is not None else None)
         if isinstance(value, LangAlt):
             return self._convert(tag, _default_lang(value))
-        text = P.pstr(value).encode("utf-8").decode("latin-1")  # Perl byte semantics
-        writable = getattr(tag, "writable", None)
-        if tag is None or writable == "rational":
-            m = _RATIONAL.fullmatch(text.strip())
-            if m:
-                den = int(m.group(2))
-                text = (
-                    P.div(int(m.group(1)), den) if den else ("inf" if int(m.group(1)) else "undef")
-                )
-        if isinstance(text, str) and (tag is None or writable == "date"):
-            text = convert_xmp_date(P.Env(), text, tag is None)
-        converted: object = text
+        text = _auto_convert(value, tag is None, getattr(tag, "writable", None))
         # a Perl error keeps the text (ExifTool would still show the raw value)
-        if tag is not None:
-            converted = self._tag_conversions(tag, converted)
+        converted = self._tag_conversions(tag, text) if tag is not None else text
         return _plain(converted)
+
+    def _fields(self, value: dict, struct: dict | None) -> dict:
+        """A structure's fields converted as ExifTool converts its flattened field tags: by
+        the type and conversions in the structure's definition (``struct``:
+        ``{field: Tag or None}``, ``None`` for a plain text field; ``struct`` is ``None``
+        for a structure ExifTool does not define, whose fields are auto-converted)."""
+        known = {_field_name(k): spec for k, spec in (struct or {}).items()}
+        out = {k: self._field_value(v, known.get(k, _UNKNOWN_FIELD)) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None}  # a RawConv's undef drops it
+
+    def _field_value(self, value: object, field: Tag | None) -> object:
+        if isinstance(value, list):
+            return [self._field_value(v, field) for v in value]
+        if isinstance(value, dict):
+            return self._fields(value, field.struct if field is not None else None)
+        if isinstance(value, LangAlt):
+            return self._field_value(_default_lang(value), field)
+        unknown = field is _UNKNOWN_FIELD
+        text = _auto_convert(value, unknown, field.writable if field is not None else None)
+        if field is not None and not unknown:
+            text = self._tag_conversions(field, text)
+        return _plain(text)
 
     def _tag_conversions(self, tag: Tag, value: object) -> object:
         """The tag's ``RawConv``, ``ValueConv`` and, for printed values, ``PrintConv``."""
@@ -277,6 +295,24 @@ class XmpReader:
             if field == "ValueConv" and "Binary" in tag.flags and isinstance(value, str):
                 value = P.Ref(value)  # as ExifTool: "(Binary data N bytes)"
         return value
+
+
+def _auto_convert(value: object, unknown: bool, writable: str | None) -> object:
+    """ExifTool's conversion of an XMP value by its type: ``a/b`` to a number for a
+    ``rational`` and ISO dates for a ``date``; a property (or structure field) ExifTool's
+    tables do not know gets both (its ``XMPAutoConv``), a known one of another type neither."""
+    text = P.pstr(value).encode("utf-8").decode("latin-1")  # Perl byte semantics
+    if unknown or writable == "rational":
+        m = _RATIONAL.fullmatch(text.strip())
+        if m:
+            num, den = int(m.group(1)), int(m.group(2))
+            return P.div(num, den) if den else ("inf" if num else "undef")
+    if unknown or writable == "date":
+        return convert_xmp_date(P.Env(), text, unknown)
+    return text
+
+
+_UNKNOWN_FIELD = Tag("")  # a field the structure's definition lacks
 
 
 def _default_lang(value: LangAlt) -> object:

@@ -99,15 +99,31 @@ def _flag_args(info: dict) -> list[str]:
     groups = info.get("Groups")
     if isinstance(groups, dict) and groups.get("1"):
         args.append(f"group1={groups['1']!r}")
-    if isinstance(info.get("Struct"), dict):
-        struct = info["Struct"]
-        fields = {
-            k: (v.get("List") if isinstance(v, dict) else None)
-            for k, v in struct.items()
-            if not k.isupper() and k != "STRUCT_NAME"
-        }
-        args.append(f"struct={fields!r}")
     return args
+
+
+def struct_literal(struct: dict, w: ModuleWriter, where: str, depth: int = 0) -> str:
+    """The name of an XMP structure's fields ``{field: Tag(...) or None}`` (``None``: a
+    plain text field), each ``Tag`` with the field's ``Writable``, ``List``, conversions
+    and nested structure, as ExifTool's flattened field tags carry them.
+
+    Structures can refer to each other (ExifTool's ``sCorrection`` masks), so nesting
+    stops after a few levels; a field deeper than that is read as an unknown one."""
+    items = []
+    for key, value in sorted(struct.items()):
+        if key.isupper() or not isinstance(value, dict):
+            continue  # NAMESPACE, STRUCT_NAME, TYPE, ...
+        field_where = f"{where}.{key}"
+        args = _expression_args(value, w, field_where, None)
+        for perl_key, attr in (("Writable", "writable"), ("List", "list_type")):
+            if value.get(perl_key) is not None:
+                args.append(f"{attr}={value[perl_key]!r}")
+        nested = value.get("Struct")
+        if isinstance(nested, dict) and depth < 4:
+            args.append(f"struct={struct_literal(nested, w, field_where, depth + 1)}")
+        literal = f"Tag({', '.join([repr(key), *args])})" if args else "None"
+        items.append(f"{key!r}: {literal}")
+    return w.shared("{" + ", ".join(items) + "}")  # one object per distinct structure
 
 
 def tag_literal(
@@ -129,8 +145,17 @@ def tag_literal(
             args.append(f"subdir={lit}")
     if info.get("Avoid") and info.get("Priority") is None:
         args.append("avoid=True")
+    is_offset = info.get("IsOffset")
+    if isinstance(is_offset, str) and not _INT.fullmatch(is_offset.strip()):
+        # an expression (Canon's OriginalDecisionDataOffset: an offset only outside JPEG)
+        fn = w.expr(is_offset, f"{where}.IsOffset")
+        info = {k: v for k, v in info.items() if k != "IsOffset"}
+        if fn is not None:
+            args.append(f"is_offset={fn}")
     _literal_args(info, TAG_LITERALS, args)
     args.extend(_flag_args(info))
+    if isinstance(info.get("Struct"), dict):
+        args.append(f"struct={struct_literal(info['Struct'], w, f'{where}.Struct')}")
     return "Tag(" + ", ".join(args) + ")"
 
 

@@ -25,7 +25,7 @@ FAMILIES = frozenset(
         *("Exif", "GPS", "IPTC", "XMP", "Apple", "Canon", "CanonCustom", "Casio", "DJI"),
         *("FLIR", "FujiFilm", "GE", "HP", "JVC", "Kodak", "Minolta", "Motorola", "Nikon"),
         *("NikonCustom", "Olympus", "Panasonic", "Pentax", "Reconyx", "Ricoh", "Samsung"),
-        *("Sanyo", "Sigma", "Sony", "Unknown", "Google"),
+        *("Sanyo", "Sigma", "Sony", "Unknown", "Google", "MWG", "PLUS"),
         *("QuickTime", "Matroska", "RIFF", "BMP"),  # videos (worker/media/video)
     )
 )

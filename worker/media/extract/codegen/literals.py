@@ -31,6 +31,7 @@ SUBDIR_LITERALS = (
     ("FixBase", "fix_base"),
     ("MaxSubdirs", "max_subdirs"),
     ("DirLen", "dir_len"),
+    ("DirOffset", "dir_offset"),
 )
 TAG_LITERALS = (
     ("Mask", "mask"),
@@ -99,6 +100,7 @@ class ModuleWriter:
         self.code: list[str] = []
         self.constants: dict[int, str] = {}
         self.constant_code: list[str] = []
+        self.literals: dict[str, str] = {}
         self.stats = stats
         self.untranslated = untranslated
         self.package = ""
@@ -126,6 +128,14 @@ class ModuleWriter:
         if name is None:
             name = self.constants[id(table)] = f"_H{len(self.constants)}"
             self.constant_code.append(f"{name} = {_hash_literal(table)}")
+        return name
+
+    def shared(self, literal: str) -> str:
+        """A module-level name for a literal several tags repeat (an XMP structure)."""
+        name = self.literals.get(literal)
+        if name is None:
+            name = self.literals[literal] = f"_S{len(self.literals)}"
+            self.constant_code.append(f"{name} = {literal}")
         return name
 
     def hash_literal(self, table: dict) -> str:

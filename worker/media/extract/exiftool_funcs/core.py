@@ -140,6 +140,12 @@ def make_tiff_header(V: Env, *args: object) -> str:
     raise P.ConversionError("image reconstruction is not supported")
 
 
+@register("PLUS::ValidateMediaSummary")
+def validate_media_summary(V: Env, *args: object) -> str:
+    """Called only by the inverse (writing) branch of the Media Summary Code conversion."""
+    raise P.ConversionError("writing PLUS media summary codes is not supported")
+
+
 # ------------------------------------------------------------------ methods of $self
 
 
