@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     MAX_UPLOAD_BYTES: int = Field(50 * MiB, gt=0)
     MAX_VIDEO_BYTES: int = Field(1024 * MiB, gt=0, description="a video upload (docs/video.md)")
     MAX_IMAGE_PIXELS: int = Field(100_000_000, gt=0)
+    APPROX_PIXELS_MAX: int = Field(
+        4_000_000,
+        gt=0,
+        description="most pixels decoded for approximate pixel work (colours, palette, "
+        "histogram, faces, fast pHash): a JPEG decodes at the DCT scale that fits; other "
+        "formats are reduced right after decoding",
+    )
     MAX_BATCH_ITEMS: int = Field(10_000, gt=0, description="files, URLs or records per batch")
     MAX_BATCH_BYTES: int = Field(1024 * MiB, gt=0, description="size of one batch request")
     RESULT_TTL_SECONDS: int = Field(86_400, gt=0)

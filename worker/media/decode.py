@@ -14,6 +14,7 @@ from common.errors import CorruptImage, DecompressionBomb
 from .formats import Format, require_format
 
 DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_APPROX_PIXELS = 4_000_000  # the APPROX_PIXELS_MAX setting's default
 
 # The Pillow plugins each sniffed format may open with (JPEG files with an MPF
 # index open as MPO).
