@@ -13,7 +13,7 @@ class ExtractOptions:
     pixels: bool = option(True, "compute pHash and predominant colours (decodes the image)")
     fast: bool = option(
         False,
-        "pHash from a reduced decode too (as hash --fast): about a bit away from exact, a "
+        "pHash from a reduced decode too, as hash --fast (may differ by a few bits): a "
         "fraction of the time and memory on large photos",
     )
     scan: bool = option(False, "scan the file for viruses with ClamAV (adds virusScan)")
