@@ -29,8 +29,8 @@ from common.errors import CorruptImage, UnsupportedFormat
 from .decode import DECODE_ERRORS, load_pixels
 
 LANCZOS = Image.Resampling.LANCZOS
-BAND_ROWS = 256  # source rows converted to grey at a time (whole-image decodes)
-FEED_BYTES = 16_384  # compressed bytes given to the streaming decoder at a time
+BAND_ROWS = 256  # source rows resized at a time (at least)
+FEED_BYTES = 65_536  # compressed bytes given to the streaming decoder at a time
 _PAGE = mmap.PAGESIZE
 
 
@@ -44,7 +44,7 @@ def grey_resized(image: Image.Image, data: bytes, sizes: Sequence[tuple[int, int
     stacks: dict[int, list[Image.Image]] = {w: [] for w in widths}
     grey_whole = Image.new("L", (width, height)) if whole else None
     top = 0
-    for band in _grey_bands(image, data):
+    for band in _regrouped(_grey_bands(image, data), width):
         for w in widths:
             stacks[w].append(band.resize((w, band.height), LANCZOS))
         if grey_whole is not None:
@@ -57,6 +57,21 @@ def grey_resized(image: Image.Image, data: bytes, sizes: Sequence[tuple[int, int
         else:
             out.append(grey_whole.resize((w, h), LANCZOS))
     return out
+
+
+def _regrouped(bands: Iterator[Image.Image], width: int) -> Iterator[Image.Image]:
+    """The same rows in bands of at least :data:`BAND_ROWS` (each ``resize`` call computes
+    its filter anew: a few rows at a time would cost more than the resize itself)."""
+    held: list[Image.Image] = []
+    rows = 0
+    for band in bands:
+        held.append(band)
+        rows += band.height
+        if rows >= BAND_ROWS:
+            yield held[0] if len(held) == 1 else _stack(held, width)
+            held, rows = [], 0
+    if held:
+        yield held[0] if len(held) == 1 else _stack(held, width)
 
 
 def _stack(bands: list[Image.Image], width: int) -> Image.Image:
