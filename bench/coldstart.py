@@ -36,12 +36,14 @@ CORPUS = Path(os.environ.get("EXIFQ_CORPUS", "/work/shared/corpus"))
 
 
 def _env(tree: Path, pycache: str) -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONPYCACHEPREFIX=pycache)
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONPYCACHEPREFIX=pycache, PWD=str(tree))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
 def sides(python: str, baseline: Path | None, pycache: str) -> dict[str, tuple[list[str], dict]]:
+    """name -> (argv, environment); ``python -m`` imports from the working directory first,
+    so each exifq side runs in its own tree (``PWD`` in its environment says which)."""
     here = _env(REPO, pycache)
     out = {
         "exifq extract --local --no-pixels": (
@@ -63,11 +65,11 @@ def measure(report: Report, path: Path, runs: int, baseline: Path | None) -> Non
 
 def _measure(report: Report, path: Path, runs: int, chosen: dict) -> None:
     for argv, env in chosen.values():  # bytecode, page cache, tables built if missing
-        run_command([*argv, str(path)], cwd=REPO, env=env)
+        run_command([*argv, str(path)], cwd=env["PWD"], env=env)
     timings: dict[str, list[Run]] = {name: [] for name in chosen}
     for _ in range(runs):
         for name, (argv, env) in chosen.items():
-            run = run_command([*argv, str(path)], cwd=REPO, env=env)
+            run = run_command([*argv, str(path)], cwd=env["PWD"], env=env)
             if run.proc.returncode != 0:
                 raise RuntimeError(f"{name} failed:\n{run.proc.stderr.decode()[-2000:]}")
             timings[name].append(run)
