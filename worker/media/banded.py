@@ -143,7 +143,10 @@ def _streamed_bands(image: Image.Image, data: bytes) -> Iterator[Image.Image]:
     try:
         yield from _decode_into(memory, image, memoryview(data)[offset:], args, extents)
     finally:
-        memory.close()
+        try:
+            memory.close()
+        except BufferError:  # an error's traceback still holds the decoder: free the pages
+            memory.madvise(mmap.MADV_DONTNEED)  # now, the mapping when it is collected
 
 
 def _decode_into(memory: mmap.mmap, image: Image.Image, data: bytes, args, extents):

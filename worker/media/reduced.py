@@ -2,8 +2,8 @@
 
 Faces, the Cloudinary-style palette, the histogram and ``metadata.colors`` all read
 this copy: a JPEG decodes at a DCT scale (Pillow's ``draft``: 1/2, 1/4 or 1/8, the
-mildest that keeps the decode under ``approx_pixels``, the ``APPROX_PIXELS_MAX``
-setting, and still covers :data:`MAX_SIDE`); other formats decode whole, are reduced
+strongest that still covers :data:`MAX_SIDE`, stronger if the decode would exceed
+``approx_pixels``, the ``APPROX_PIXELS_MAX`` setting); other formats decode whole, are reduced
 by a whole factor at once (``Image.reduce``, before any mode conversion, so no second
 full-size copy exists), then with a box filter. The copy keeps the stored frame: the
 EXIF orientation is *not* applied here (``orientation`` says what it is; :mod:`.faces` applies it).
@@ -104,17 +104,14 @@ def reduced_decode(
 
 
 def _draft_size(width: int, height: int, max_side: int, approx_pixels: int) -> tuple[int, int]:
-    """The size to ask ``draft`` for: libjpeg scales by 1/2, 1/4 or 1/8, and Pillow picks the
-    strongest that keeps the asked size; ask for the mildest scale whose decode fits
-    ``approx_pixels`` and still covers ``max_side`` (1/8 when none fits)."""
-    for scale in (1, 2, 4):
-        w, h = -(-width // scale), -(-height // scale)
-        if w * h <= approx_pixels:
-            break
-        if max(w, h) // 2 < max_side:  # one step further would not cover max_side
-            break
-    else:
-        scale = 8
+    """The size to ask ``draft`` for. libjpeg scales by 1/2, 1/4 or 1/8 and Pillow picks the
+    strongest that keeps the asked size: the strongest that still covers ``max_side``, made
+    stronger while the decode would exceed ``approx_pixels`` (1/8 at most)."""
+    scale = 1
+    while scale < 8 and max(width, height) // (2 * scale) >= max_side:
+        scale *= 2
+    while scale < 8 and -(-width // scale) * -(-height // scale) > approx_pixels:
+        scale *= 2
     return max(1, width // scale), max(1, height // scale)
 
 

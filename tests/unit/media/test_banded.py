@@ -129,3 +129,15 @@ def test_a_large_jpeg_is_hashed_without_its_whole_image(tmp_path) -> None:
     )
     grown_mb = int(proc.stdout.strip())
     assert grown_mb < 40, f"peak grew by {grown_mb} MB"
+
+
+def test_a_decoder_error_mid_stream_is_a_corrupt_image() -> None:
+    """libjpeg refusing the data (here a Huffman table it cannot use) is ``CorruptImage``,
+    and the mapped rows are given back even while the error holds the decoder."""
+    data = bytearray(_encoded(_photo(400, 300), "JPEG", quality=90))
+    table = data.index(b"\xff\xc4") + 5  # the counts of the first Huffman table
+    data[table : table + 16] = b"\xff" * 16
+    image, _ = open_image(bytes(data))
+    assert _streamable(image)
+    with pytest.raises(CorruptImage):
+        grey_resized(image, bytes(data), [(32, 32)])

@@ -14,14 +14,15 @@ from worker.media.reduced import MAX_SIDE, _draft_size, reduced_decode
 @pytest.mark.parametrize(
     ("size", "cap", "scale"),
     [
-        ((10_000, 10_000), 4_000_000, 8),  # 100 MP: 1/8 is 1.56 MP
-        ((6_000, 4_000), 4_000_000, 4),  # 24 MP: 1/2 is 6 MP, 1/4 is 1.5 MP
-        ((4_000, 3_000), 4_000_000, 2),  # 12 MP: 1/2 is 3 MP
-        ((4_000, 3_000), 20_000_000, 1),  # under the cap: whole
-        ((1_000, 1_000), 10, 1),  # a tiny cap never goes below MAX_SIDE on the long side
+        ((10_000, 10_000), 4_000_000, 8),  # 100 MP: 1/8 is 1250 px, 1.56 MP
+        ((4_000, 3_000), 4_000_000, 4),  # 12 MP: 1/4 still covers 640 px
+        ((2_000, 1_500), 4_000_000, 2),  # 1/2 covers 640, 1/4 would not
+        ((1_000, 800), 4_000_000, 1),
+        ((4_000, 3_000), 200_000, 8),  # the cap wins over covering 640 px
+        ((2_000, 1_500), 500_000, 4),
     ],
 )
-def test_the_mildest_scale_under_the_cap(size, cap, scale) -> None:
+def test_the_strongest_scale_that_covers_the_copy_within_the_cap(size, cap, scale) -> None:
     asked = _draft_size(*size, MAX_SIDE, cap)
     assert asked == (size[0] // scale, size[1] // scale)
 
@@ -44,10 +45,11 @@ def test_the_decode_holds_to_the_cap(monkeypatch) -> None:
         return result
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
-    reduced = reduced_decode(_jpeg(4000, 3000), approx_pixels=1_000_000)
+    reduced = reduced_decode(_jpeg(4000, 3000), approx_pixels=200_000)
     assert (reduced.width, reduced.height) == (4000, 3000)  # the stored size is reported
-    assert max(reduced.image.size) == MAX_SIDE
-    assert decoded and decoded[-1][0] * decoded[-1][1] <= 1_000_000
+    assert set(decoded) == {(500, 375)}  # 1/8: under the cap, though under MAX_SIDE too
+    assert reduced.image.size == (500, 375)
+    assert max(reduced_decode(_jpeg(4000, 3000)).image.size) == MAX_SIDE
 
 
 def test_a_large_png_is_reduced_before_its_mode_changes() -> None:
