@@ -158,12 +158,11 @@ def _decode_into(memory: mmap.mmap, image: Image.Image, data: bytes, args, exten
     try:
         decoder.setimage(target.im, extents)
         for ready in _feed(decoder, data, memory, stride, height):
-            if ready > done:
-                band = memory[done * stride : ready * stride]
-                yield grey(Image.frombuffer("RGBX", (width, ready - done), band,
-                                            "raw", "RGBX", 0, 1))  # fmt: skip
-                released = _release(memory, released, ready * stride)
-                done = ready
+            while done < ready:  # a progressive JPEG gives every row at once: a band at a time
+                end = min(ready, done + BAND_ROWS)
+                yield _grey_rows(memory, width, done, end)
+                released = _release(memory, released, end * stride)
+                done = end
     except DECODE_ERRORS as exc:
         raise CorruptImage(f"cannot decode image data: {exc}") from None
     finally:
@@ -171,6 +170,16 @@ def _decode_into(memory: mmap.mmap, image: Image.Image, data: bytes, args, exten
         del decoder, target  # they hold the mapping: free it before it is closed
     if done < height:
         raise CorruptImage("cannot decode image data: image file is truncated")
+
+
+def _grey_rows(memory: mmap.mmap, width: int, start: int, end: int) -> Image.Image:
+    """Rows ``start:end`` of the mapped RGBX image, in grey (read in place, not copied)."""
+    stride = 4 * width
+    with memoryview(memory)[start * stride : end * stride] as rows:
+        band = Image.frombuffer("RGBX", (width, end - start), rows, "raw", "RGBX", 0, 1)
+        out = grey(band)
+        del band  # the view must be free before it is released
+    return out
 
 
 def _feed(decoder, data: memoryview, memory: mmap.mmap, stride: int, height: int):
