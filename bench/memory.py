@@ -14,7 +14,8 @@ peak memory is the whole process's VmHWM (GNU time ``%M``), with wall and CPU ti
 - imagehash: ``imagehash.phash(Image.open(FILE))``, what exifq's exact pHash is checked
   against (Pillow decodes the whole RGB image, then the grey copy is resized).
 
-``--baseline-tree DIR`` runs the same exifq commands from another checkout (say the
+The same pixels saved as a progressive JPEG are measured too (exifq's default extract and
+imagehash). ``--baseline-tree DIR`` runs the same exifq commands from another checkout (say the
 main branch before a change) as extra rows. The pHash of the default extract is checked
 equal to imagehash's before anything is printed.
 """
@@ -49,6 +50,7 @@ exif = Image.Exif()
 exif[0x010F] = "exifq-bench"
 exif[0x0110] = f"{side * side / 1e6:.0f} MP"
 image.save(sys.argv[1], "JPEG", quality=90, exif=exif.tobytes())
+image.save(sys.argv[3], "JPEG", quality=90, exif=exif.tobytes(), progressive=True)
 """
 
 _IMAGEHASH = """
@@ -70,8 +72,10 @@ def exifq_commands(python: str) -> dict[str, list[str]]:
     }
 
 
-def make_image(path: Path, side: int) -> None:
-    subprocess.run([sys.executable, "-c", _MAKE, str(path), str(side)], check=True)
+def make_images(path: Path, progressive: Path, side: int) -> None:
+    """The baseline JPEG and the same pixels saved progressive."""
+    argv = [sys.executable, "-c", _MAKE, str(path), str(side), str(progressive)]
+    subprocess.run(argv, check=True)
 
 
 def _run(argv: list[str], path: Path, tree: Path | None = None) -> Run | None:
@@ -92,7 +96,7 @@ def _phash_of(run: Run) -> str:
     return out.strip() if not out.lstrip().startswith("{") else json.loads(out)["metadata"]["pHash"]
 
 
-def measure(report: Report, path: Path, baseline: Path | None) -> None:
+def measure(report: Report, path: Path, progressive: Path, baseline: Path | None) -> None:
     python = sys.executable
     rows: list[tuple[str, str, Run]] = []
     for name, argv in exifq_commands(python).items():
@@ -106,12 +110,23 @@ def measure(report: Report, path: Path, baseline: Path | None) -> None:
     reference = imagehash.proc.stdout.decode().strip()
     assert ours == reference, f"pHash {ours} != imagehash's {reference}"
     rows += [("exiftool -j -n", "ExifTool", exiftool), ("imagehash.phash", "imagehash", imagehash)]
+    default = exifq_commands(python)["extract (default options)"]
+    rows += [
+        ("exifq extract (default options), progressive", "this tree", _run(default, progressive)),
+        (
+            "imagehash.phash, progressive",
+            "imagehash",
+            _run([python, "-c", _IMAGEHASH], progressive),
+        ),
+    ]
     size = path.stat().st_size / 2**20
     report.section(
         "Whole-process peak memory, one fresh process each",
         f"A generated {_side(path)} JPEG ({size:.1f} MiB, quality 90, photo-like noise), from"
         " the path to JSON on standard output, start-up included. Peak: VmHWM by GNU time."
-        f" The default extract's pHash equals imagehash's ({ours}).",
+        f" The default extract's pHash equals imagehash's ({ours}). The last rows read the"
+        " same pixels saved as a progressive JPEG: libjpeg then keeps the whole image's"
+        " coefficients and writes every row at once, so no decoder can go band by band.",
     )
     header = ["process", "code", "peak memory", "vs imagehash", "vs ExifTool", "wall", "CPU"]
     table = [
@@ -145,9 +160,9 @@ def main(argv: list[str] | None = None) -> None:
     report = Report("memory", "Peak memory on a 100 MP JPEG: exifq, ExifTool, imagehash", command)
     start(report)
     with tempfile.TemporaryDirectory(prefix="exifq-bench-") as folder:
-        path = Path(folder) / "big.jpg"
-        make_image(path, args.side)
-        measure(report, path, args.baseline_tree)
+        path, progressive = Path(folder) / "big.jpg", Path(folder) / "big-progressive.jpg"
+        make_images(path, progressive, args.side)
+        measure(report, path, progressive, args.baseline_tree)
     report.finish(args.write_docs)
 
 
