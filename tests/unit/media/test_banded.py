@@ -13,8 +13,10 @@ import pytest
 from PIL import Image
 
 from common.errors import CorruptImage
+from tests.conftest import corpus_params
 from worker.media.banded import _streamable, _vertical_first, grey_resized
 from worker.media.decode import open_image
+from worker.media.hashes import hash_image
 
 LANCZOS = Image.Resampling.LANCZOS
 SIZES = [(32, 32), (8, 8), (9, 8), (64, 16)]
@@ -141,3 +143,21 @@ def test_a_decoder_error_mid_stream_is_a_corrupt_image() -> None:
     assert _streamable(image)
     with pytest.raises(CorruptImage):
         grey_resized(image, bytes(data), [(32, 32)])
+
+
+GREY_HASHES = ["phash", "dhash", "ahash", "whash"]
+
+
+@pytest.mark.parametrize("corpus_file", corpus_params())
+def test_corpus_grey_hashes_equal_imagehash_when_read_in_bands(corpus_file) -> None:
+    """Grey hashes alone take the banded (and for baseline JPEGs streamed) route."""
+    import imagehash
+
+    from tests.unit.media.test_hashes import UNDECODABLE
+
+    if corpus_file.id in UNDECODABLE:
+        pytest.skip("Pillow cannot decode it either")
+    ours = hash_image(corpus_file.data, GREY_HASHES).hashes
+    image, _ = open_image(corpus_file.data)
+    functions = (imagehash.phash, imagehash.dhash, imagehash.average_hash, imagehash.whash)
+    assert ours == {name: str(f(image)) for name, f in zip(GREY_HASHES, functions, strict=True)}
