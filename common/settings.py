@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     MAX_IMAGE_PIXELS: int = Field(
         100_000_000, gt=0, description="larger declared sizes fail as decompression_bomb"
     )
+    APPROX_PIXELS_MAX: int = Field(
+        4_000_000,
+        gt=0,
+        description="most pixels decoded for approximate pixel work (colours, palette, "
+        "histogram, faces): a JPEG decodes at the DCT scale that fits; other formats are "
+        "reduced right after decoding (docs/memory.md)",
+    )
     MAX_BATCH_ITEMS: int = Field(10_000, gt=0, description="files, URLs or records per batch")
     MAX_BATCH_BYTES: int = Field(1024 * MiB, gt=0, description="size of one batch request")
     RESULT_TTL_SECONDS: int = Field(

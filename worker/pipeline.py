@@ -64,7 +64,7 @@ def process(rt: Runtime, job_id: str) -> str:
         try:
             source = _load_input(rt, job, space)
             options = operation.options_from_json(job.options)
-            limits = Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS)
+            limits = Limits(rt.settings.MAX_IMAGE_PIXELS, rt.settings.APPROX_PIXELS_MAX)
             outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
         except ExifqError as exc:
             return _fail(rt, job, exc.to_dict())

@@ -38,6 +38,7 @@ class Limits:
     """Bounds a runner must hold to, from settings."""
 
     max_pixels: int = 100_000_000
+    approx_pixels: int = 4_000_000  # most pixels decoded for approximate work (colours, faces)
 
 
 @dataclass(frozen=True)

@@ -120,16 +120,20 @@ def _add_dedupe(commands: argparse._SubParsersAction) -> None:
     dedupe.add_argument("--job", metavar="UUID", help="follow a job already submitted")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line: the service's parts, then one command per operation."""
-    from exifq.cli import dev, keys, serve
-
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line: the service's parts, then one command per operation; with
+    ``only`` (a registered operation's name) that command alone, for a fast start."""
     parser = argparse.ArgumentParser(
         prog="exifq", description=DESCRIPTION, epilog=EPILOG, formatter_class=texts.RAW
     )
     commands = parser.add_subparsers(
         dest="command", required=True, title="commands", metavar="COMMAND"
     )
+    if only is not None and operations.get(only) is not None:
+        _add_operation(commands, operations.get(only))
+        return parser
+    from exifq.cli import dev, keys, serve
+
     dev.add_arguments(commands)
     serve.add_arguments(commands)
     keys.add_arguments(commands)
@@ -143,23 +147,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings_needed(argv: list[str]) -> bool:
-    """Whether the command reads settings: all but a registered operation's ``--local`` run,
-    which runs with the default limits and skips importing pydantic (~0.1 s); extract's
-    reads them for where ExifTool and its tables are."""
+    """Whether the command reads the whole settings model: all but a registered operation's
+    ``--local`` run without ``--scan``, which reads its few settings without pydantic
+    (:mod:`common.quick_settings`, ~0.2 s less start-up)."""
     if not argv or operations.get(argv[0]) is None or "--local" not in argv:
         return True
-    return argv[0] == "extract"
+    return "--scan" in argv
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    settings = None
     if _settings_needed(argv):
         from common.settings import load_settings
 
         settings = load_settings()
-        operations.load_modules(settings.OPERATION_MODULES)
-    parser = build_parser()
+        only = None
+    else:
+        from common.quick_settings import load_quick_settings
+
+        settings = load_quick_settings()
+        only = argv[0]
+    operations.load_modules(settings.OPERATION_MODULES)
+    parser = build_parser(only)
     args = parser.parse_args(argv)
     op = operations.get(args.command)
     if op is not None:

@@ -34,6 +34,7 @@ from exifq.inputs import (
 )
 
 if TYPE_CHECKING:
+    from common.quick_settings import QuickSettings
     from common.settings import Settings
 
 
@@ -49,7 +50,7 @@ def cleaned_path(item: Input, output: str | None, several: bool) -> Path:
 
 
 def _runner(
-    args: argparse.Namespace, settings: Settings | None, several: bool
+    args: argparse.Namespace, settings: Settings | QuickSettings | None, several: bool
 ) -> Callable[[Input], dict]:
     """What runs on each input: the operation's runner, or its file runner (file to file)
     when the operation produces a file."""
@@ -57,7 +58,11 @@ def _runner(
     if operation.name == "extract":
         _use_exiftool(settings)
     chosen = opts.from_arguments(operation.options, args)
-    limits = Limits(max_pixels=settings.MAX_IMAGE_PIXELS) if settings else Limits()
+    limits = (
+        Limits(max_pixels=settings.MAX_IMAGE_PIXELS, approx_pixels=settings.APPROX_PIXELS_MAX)
+        if settings
+        else Limits()
+    )
     if _scanning(chosen):
         output = getattr(args, "output", None)
         return _scanning_runner(operation, chosen, limits, settings, output, several)
@@ -97,7 +102,7 @@ def _scanning_runner(operation, chosen, limits, settings, output, several):
     from common.settings import load_settings
     from worker.scan import run_with_scan
 
-    config = settings or load_settings()
+    config = settings if hasattr(settings, "CLAMD_URL") else load_settings()
 
     def scan_and_run(item: Input) -> dict:
         source = Source(item.path.name, item.path.read_bytes())
@@ -115,7 +120,7 @@ def _scanning_runner(operation, chosen, limits, settings, output, several):
     return scan_and_run
 
 
-def _use_exiftool(settings: Settings) -> None:
+def _use_exiftool(settings: Settings | QuickSettings) -> None:
     """Extraction reads ExifTool's tag tables from the installed ExifTool (built on first use)."""
     from worker.media.extract import engine, tables
 
@@ -136,7 +141,7 @@ def _write_whole(target: Path, data: bytes) -> None:
         partial.unlink(missing_ok=True)
 
 
-def run(args: argparse.Namespace, settings: Settings | None) -> int:
+def run(args: argparse.Namespace, settings: Settings | QuickSettings | None) -> int:
     """Run ``args.command`` on every input; without ``settings`` the default limits apply."""
     try:
         inputs = collect_inputs(args.files)

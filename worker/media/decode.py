@@ -14,6 +14,7 @@ from common.errors import CorruptImage, DecompressionBomb
 from .formats import Format, require_format
 
 DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_APPROX_PIXELS = 4_000_000  # the APPROX_PIXELS_MAX setting's default
 
 # The Pillow plugins each sniffed format may open with (JPEG files with an MPF
 # index open as MPO).
@@ -44,13 +45,23 @@ DECODE_ERRORS = (
 )
 
 
+HEIF_FORMATS = ("heic", "heif", "avif")
+
+
+@cache
+def _no_global_limit() -> None:
+    """Switch off Pillow's global bomb limit (we check our own, per call)."""
+    Image.MAX_IMAGE_PIXELS = None
+
+
 @cache
 def _configure_pillow() -> None:
-    """Register HEIF/AVIF support and switch off Pillow's global bomb limit (we check our own)."""
+    """Register HEIF/AVIF support (pillow-heif: only when such a file is opened, it costs a
+    start-up ~10 ms) and switch off Pillow's global bomb limit."""
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
-    Image.MAX_IMAGE_PIXELS = None
+    _no_global_limit()
 
 
 def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Image.Image, Format]:
@@ -61,7 +72,10 @@ def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Im
     ``CorruptImage`` when Pillow cannot read the header.
     """
     fmt = require_format(data)
-    _configure_pillow()
+    if fmt.name in HEIF_FORMATS:
+        _configure_pillow()
+    else:
+        _no_global_limit()
     try:
         image = Image.open(io.BytesIO(data), formats=_PLUGINS[fmt.name])
     except Image.DecompressionBombError as exc:

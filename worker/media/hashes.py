@@ -35,6 +35,7 @@ from common.errors import BadRequest, UnsupportedFormat
 from common.operations.hashes import HASH_TYPES
 
 from . import cv_block_mean, haar
+from .banded import grey_resized
 from .decode import DEFAULT_MAX_PIXELS, load_pixels, open_image
 from .formats import require_format
 from .pocketfft_dct import dct2
@@ -100,24 +101,49 @@ def hash_image(
         return ImageHashes({name: hashes[name] for name in wanted}, format=fmt.name)
     image, fmt = open_image(data, max_pixels=max_pixels)
     width, height = image.size
-    hashes.update(_visual_hashes(image, visual, fast=fast))
+    hashes.update(_visual_hashes(image, data, visual, fast=fast))
     return ImageHashes({name: hashes[name] for name in wanted}, width, height, fmt.name)
 
 
-def _visual_hashes(image: Image.Image, types: Sequence[str], *, fast: bool) -> dict[str, str]:
-    """Decode ``image`` once (reduced if ``fast``) and compute the perceptual ``types``."""
+def _visual_hashes(
+    image: Image.Image, data: bytes, types: Sequence[str], *, fast: bool
+) -> dict[str, str]:
+    """Decode ``image`` once (reduced if ``fast``) and compute the perceptual ``types``.
+
+    The grey hashes read only their small grey resizes, made band by band
+    (:func:`.banded.grey_resized`: no whole grey copy; a baseline JPEG is even decoded in
+    bands when no BlockMeanHash needs the whole RGB image)."""
     grey_types = [name for name in types if name in GREY_HASHES]
     if fast and len(grey_types) == len(types):
         _draft_grey(image)
-    load_pixels(image)
+    if len(grey_types) < len(types):
+        load_pixels(image)  # BlockMeanHash reads RGB rows: the whole image, once
     hashes = {}
     if grey_types:
-        grey = convert(image, "L")
-        hashes.update({name: GREY_HASH_FUNCTIONS[name](grey) for name in grey_types})
+        sizes = [_GREY_SIZES[name](image.size) for name in grey_types]
+        small = grey_resized(image, data, sizes)
+        hashes.update(
+            {name: GREY_HASH_FUNCTIONS[name](g) for name, g in zip(grey_types, small, strict=True)}
+        )
     for name in types:
         if name in BLOCK_MEAN_HASHES:
             hashes[name] = block_mean_hash(image, BLOCK_MEAN_HASHES[name])
     return hashes
+
+
+def _whash_side(size: tuple[int, int]) -> int:
+    """wHash's resize: the largest power of two ≤ the shorter side, at least 8."""
+    return max(2 ** int(np.log2(min(size))), HASH_SIZE)
+
+
+# The grey resize (width, height) each hash starts from; each function below, given an
+# image of exactly that size in mode L, resizes nothing more (Pillow copies on same size).
+_GREY_SIZES = {
+    "phash": lambda size: (HASH_SIZE * 4, HASH_SIZE * 4),
+    "dhash": lambda size: (HASH_SIZE + 1, HASH_SIZE),
+    "ahash": lambda size: (HASH_SIZE, HASH_SIZE),
+    "whash": lambda size: (_whash_side(size),) * 2,
+}
 
 
 def _draft_grey(image: Image.Image) -> None:
@@ -197,7 +223,7 @@ def whash(image: Image.Image) -> str:
     under 200 MB instead of about 2 GB).
     """
     grey = convert(image, "L")
-    scale = max(2 ** int(np.log2(min(grey.size))), HASH_SIZE)
+    scale = _whash_side(grey.size)
     top_level = int(np.log2(scale))
     band_level = top_level - int(np.log2(HASH_SIZE))
     band = scale // HASH_SIZE

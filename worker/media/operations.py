@@ -29,18 +29,18 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
             metadata = extract_video(path, source.name, limits=video_limits, values=options.values)
         return Outcome({"fileName": source.name, "metadata": metadata})
     from worker.media.extract import extract_metadata
-    from worker.media.pixels import pixel_facts
 
     metadata = extract_metadata(
-        source.data,
-        source.name,
-        pixels=options.pixels,
-        max_pixels=limits.max_pixels,
-        values=options.values,
+        source.data, source.name, pixels=False, max_pixels=limits.max_pixels, values=options.values
     )
-    metadata.update(pixel_facts(source.data, colours=options.pixels, faces=options.faces,
-                                histogram=options.histogram, page=options.page,
-                                max_pixels=limits.max_pixels))  # fmt: skip
+    if options.pixels or options.faces or options.histogram:  # NumPy only when pixels are read
+        from worker.media.pixels import pixel_facts
+
+        metadata.update(pixel_facts(source.data, phash=options.pixels, colours=options.pixels,
+                                    faces=options.faces, histogram=options.histogram,
+                                    page=options.page, fast=options.fast,
+                                    max_pixels=limits.max_pixels,
+                                    approx_pixels=limits.approx_pixels))  # fmt: skip
     return Outcome({"fileName": source.name, "metadata": metadata})
 
 

@@ -4,9 +4,9 @@
 for its metadata blocks (:mod:`.containers`), reads EXIF and maker notes with
 ExifTool's tag tables (:mod:`.exif`), IPTC (:mod:`.iptc`), XMP (:mod:`.xmp`) and
 the ICC profile (:mod:`.icc`), describes the image from its header
-(:mod:`.image`) and, unless ``pixels=False``, decodes the first frame once for the
-pHash (:func:`worker.media.hashes.phash`) and the predominant colours
-(:mod:`.colors`).
+(:mod:`.image`) and, unless ``pixels=False``, reads the first frame's pixels for the
+pHash (band by band: :mod:`worker.media.banded`) and the predominant colours
+(:mod:`.colors`, from a reduced decode: :mod:`worker.media.reduced`).
 
 With ``pixels=False`` nothing is decoded: ``pHash`` and ``colors`` are ``null``,
 and a file whose entropy-coded data is truncated still yields its metadata.
@@ -22,10 +22,9 @@ import warnings
 
 from common.errors import CorruptImage, ExifqError
 
-from ..decode import DEFAULT_MAX_PIXELS, load_pixels, open_image
+from ..decode import DEFAULT_APPROX_PIXELS, DEFAULT_MAX_PIXELS, open_image
 from ..formats import Format, require_format
 from . import containers, exiftool_funcs  # noqa: F401 - registers the conversion helpers
-from .colors import predominant_colors
 from .containers import Blocks
 from .exif import ExifReader
 from .icc import read_icc
@@ -78,8 +77,14 @@ def extract_metadata(
     pixels: bool = True,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     values: str = "raw",
+    fast: bool = False,
+    approx_pixels: int = DEFAULT_APPROX_PIXELS,
 ) -> dict:
     """The ``metadata`` object of an Extract result for the image ``data`` (named ``name``).
+
+    With ``pixels``, ``pHash`` is imagehash's exactly (or, with ``fast``, from a reduced
+    decode) and ``colors`` come from a decode of at most about ``approx_pixels``
+    (:func:`worker.media.pixels.hash_and_colors`: bounded memory).
 
     ``values="raw"`` gives tag values as ``exiftool -n`` does; ``"printed"`` as ExifTool
     prints them (``PrintConv``: ``"1/1000"``, ``"Fired, Return not detected"``).
@@ -92,7 +97,8 @@ def extract_metadata(
         raise ValueError(f"values must be one of {VALUES}, not {values!r}")
     fmt = require_format(data)
     try:
-        return _extract(data, name, fmt, pixels=pixels, max_pixels=max_pixels, values=values)
+        return _extract(data, name, fmt, pixels=pixels, max_pixels=max_pixels, values=values,
+                        fast=fast, approx_pixels=approx_pixels)  # fmt: skip
     except ExifqError:
         raise
     except RecursionError:
@@ -111,8 +117,9 @@ def _extract(data: bytes, name: str, fmt: Format, **options: object) -> dict:
 
 
 def _extract_quietly(
-    data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int, values: str
-) -> dict:
+    data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int, values: str,
+    fast: bool, approx_pixels: int,
+) -> dict:  # fmt: skip
     image, fmt = open_image(data, max_pixels=max_pixels)
     blocks = containers.locate(data, fmt.name)
     store = _read_exif(blocks, fmt, len(data))
@@ -141,12 +148,11 @@ def _extract_quietly(
         "warnings": problems,
     }
     if pixels:
-        frame = load_pixels(image)
-        from ..hashes import phash
+        from ..pixels import hash_and_colors
 
         try:
-            metadata["pHash"] = phash(frame)
-            metadata["colors"] = predominant_colors(frame)
+            metadata.update(hash_and_colors(data, image, fast=fast, max_pixels=max_pixels,
+                                            approx_pixels=approx_pixels))  # fmt: skip
         except (OSError, ValueError, SyntaxError) as exc:
             raise CorruptImage(f"cannot decode image data: {exc}") from None
     return metadata

@@ -35,14 +35,14 @@ __all__ = [
 
 def load_tables(exiftool: str | Path | ExifTool | None, cache_dir: Path) -> tables.TableSet:
     """The tables of the ExifTool named by ``exiftool`` (program or lib), built if missing."""
-    found = exiftool if isinstance(exiftool, ExifTool) else locate(exiftool)
+    found = exiftool if isinstance(exiftool, ExifTool) else locate(exiftool, Path(cache_dir))
     return tables.TableSet(ensure_built(found, Path(cache_dir)))
 
 
 def use_exiftool(exiftool: str | Path | None, cache_dir: Path, *, eager: bool = False) -> None:
     """Make extraction use this ExifTool's tables: built and loaded on first need, or now and
     all of them (``eager``). Raises :class:`ExifToolNotFound` at once when there is none."""
-    found = locate(exiftool)
+    found = locate(exiftool, Path(cache_dir))
     if eager:
         loaded = load_tables(found, cache_dir)
         loaded.load_all()

@@ -12,17 +12,17 @@ read-only cache (a container image) works without the lock.
 
 from __future__ import annotations
 
-import compileall
 import hashlib
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from filelock import FileLock
-
 from .exiftool import ExifTool, TablesUnavailable, run_dump
-from .generate import generate, write_manifest
+
+# The generator (``.generate``), ``compileall`` and ``filelock`` are imported only when a
+# build runs: a process that finds its tables built (every ``exifq extract --local``)
+# pays for none of them.
 
 HERE = Path(__file__).resolve().parent
 LOCK_TIMEOUT = 600.0  # seconds a process waits for another's build
@@ -49,6 +49,10 @@ def is_built(path: Path) -> bool:
 
 def build_into(exiftool: ExifTool, out: Path, final: Path | None = None) -> dict:
     """Dump, translate and compile into ``out`` (bytecode names ``final`` as its place)."""
+    import compileall
+
+    from .generate import generate, write_manifest
+
     started = time.perf_counter()
     dump = run_dump(exiftool)
     dumped = time.perf_counter()
@@ -82,6 +86,8 @@ class TablesDirNotWritable(TablesUnavailable):
 
 
 def _build_locked(exiftool: ExifTool, cache_root: Path, target: Path, force: bool) -> Path:
+    from filelock import FileLock
+
     cache_root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache_root / f"{target.name}.lock"), timeout=LOCK_TIMEOUT):
         if is_built(target) and not force:

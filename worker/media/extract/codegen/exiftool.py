@@ -11,6 +11,7 @@ the ``exiftool`` program, or the ``lib`` directory holding ``Image/ExifTool.pm``
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -80,9 +81,39 @@ def _from_perl(program: Path) -> ExifTool | None:
     return _from_lib(Path(path).parent.parent, program) if proc.returncode == 0 and path else None
 
 
-def locate(spec: str | Path | None) -> ExifTool:
+def _remembered(program: Path, memo_dir: Path | None) -> ExifTool | None:
+    """Ask Perl where the program's ``Image::ExifTool`` is, once: the answer is kept in
+    ``memo_dir/located.json`` under the program's path, size and modification time (the
+    question costs a Perl start, ~50 ms, as long as ExifTool's own run)."""
+    if memo_dir is None:
+        return _from_perl(program)
+    memo = Path(memo_dir) / "located.json"
+    try:
+        stat = program.stat()
+        key = f"{program}:{stat.st_size}:{stat.st_mtime_ns}"
+        known = json.loads(memo.read_text("utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and isinstance(known.get(key), str):
+        found = _from_lib(Path(known[key]), program)
+        if found is not None:
+            return found
+    found = _from_perl(program)
+    if found is not None:
+        try:  # a read-only cache only means asking Perl each time
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            partial = memo.with_name(f".located.{os.getpid()}.json")
+            partial.write_text(json.dumps({key: str(found.lib)}), "utf-8")
+            os.replace(partial, memo)
+        except OSError:
+            pass
+    return found
+
+
+def locate(spec: str | Path | None, memo_dir: Path | None = None) -> ExifTool:
     """The ExifTool named by ``spec`` (a program or a ``lib`` directory); raises
-    :class:`ExifToolNotFound` with the install commands when there is none."""
+    :class:`ExifToolNotFound` with the install commands when there is none. ``memo_dir``
+    (the tables' cache) keeps where Perl said a program's library is."""
     if not spec:
         raise ExifToolNotFound(f"ExifTool was not found. {INSTALL_HINT}")
     path = Path(spec).expanduser()
@@ -91,7 +122,7 @@ def locate(spec: str | Path | None) -> ExifTool:
         found = _from_lib(path) or _from_lib(path / "lib")
     elif path.is_file():
         real = path.resolve()
-        found = _from_lib(real.parent / "lib", real) or _from_perl(real)
+        found = _from_lib(real.parent / "lib", real) or _remembered(real, memo_dir)
     if found is None:
         raise ExifToolNotFound(f"no ExifTool at {spec}. {INSTALL_HINT}")
     return found
