@@ -1,7 +1,7 @@
 """Image metadata extraction: bytes in, DESIGN.md's ``metadata`` object out.
 
 :func:`extract_metadata` sniffs the format from the bytes, walks the container
-for its metadata blocks (:mod:`.containers`), reads EXIF and maker notes with
+for its metadata blocks (:mod:`worker.media.containers`), reads EXIF and maker notes with
 ExifTool's tag tables (:mod:`.exif`), IPTC (:mod:`.iptc`), XMP (:mod:`.xmp`) and
 the ICC profile (:mod:`.icc`), describes the image from its header
 (:mod:`.image`) and, unless ``pixels=False``, decodes the first frame once for the
@@ -22,11 +22,12 @@ import warnings
 
 from common.errors import CorruptImage, ExifqError
 
+from .. import containers
+from ..containers import Blocks
 from ..decode import DEFAULT_MAX_PIXELS, load_pixels, open_image
 from ..formats import Format, require_format
-from . import containers, exiftool_funcs  # noqa: F401 - registers the conversion helpers
+from . import exiftool_funcs  # noqa: F401 - registers the conversion helpers
 from .colors import predominant_colors
-from .containers import Blocks
 from .exif import ExifReader
 from .icc import read_icc
 from .image import image_info, mime_type

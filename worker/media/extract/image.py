@@ -1,7 +1,7 @@
 """``metadata.image``: what the image is, from its header only (no pixel is decoded).
 
 Dimensions, mode and frame count come from Pillow's lazy ``Image.open`` (which
-parses headers only) and from the container walk (:mod:`.containers`); density
+parses headers only) and from the container walk (:mod:`worker.media.containers`); density
 from JFIF, EXIF or PNG ``pHYs``; the JPEG quality estimate from the quantization
 tables, with ImageMagick's method (``coders/jpeg.c`` ``JPEGSetImageQuality``): the
 sum of all table entries and the sum of four chosen coefficients are compared
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from PIL import Image
 
+from ..containers import Blocks
 from ..formats import Format
-from .containers import Blocks
 
 # ImageMagick's reference values for the libjpeg tables at quality 1..100 (index 0 = 100%).
 # fmt: off
