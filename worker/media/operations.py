@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from common.errors import CorruptImage
 from common.operations.base import Limits, Outcome, Source
 from common.operations.extract import ExtractOptions
 from common.operations.hashes import HashOptions
@@ -38,9 +39,13 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
         max_pixels=limits.max_pixels,
         values=options.values,
     )
-    metadata.update(pixel_facts(source.data, colours=options.pixels, faces=options.faces,
-                                histogram=options.histogram, page=options.page,
-                                max_pixels=limits.max_pixels))  # fmt: skip
+    try:
+        metadata.update(pixel_facts(source.data, colours=options.pixels, faces=options.faces,
+                                    histogram=options.histogram, page=options.page,
+                                    max_pixels=limits.max_pixels))  # fmt: skip
+    except CorruptImage as exc:  # undecodable pixels: the metadata stands, the facts are absent
+        if not metadata["warnings"] or metadata["warnings"][-1] != exc.message:
+            metadata["warnings"].append(exc.message)
     return Outcome({"fileName": source.name, "metadata": metadata})
 
 

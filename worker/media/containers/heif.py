@@ -24,7 +24,9 @@ def read(data: bytes) -> Blocks:
     blocks = Blocks()
     for box in boxes(data, 0, len(data), strict=False):
         blocks.truncated |= box.truncated
-        if box.type == b"meta":
+        if box.type == b"ftyp" and box.end - box.body >= 4:
+            blocks.info["brand"] = bytes(data[box.body : box.body + 4])
+        elif box.type == b"meta":
             _meta(data, box, blocks)
     return blocks
 

@@ -156,6 +156,8 @@ def read(data: bytes) -> Blocks:
         marker, body = segment.marker, data[segment.start + 4 : segment.end]
         if marker == SOS:
             info["sos"] = True
+        elif marker == EOI:
+            info["eoi"] = True
         elif marker == APP1:
             _app1(body, segment.start + 4, blocks)
         elif marker == APP2 and body.startswith(ICC_SIG) and len(body) >= 14:

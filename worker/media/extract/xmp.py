@@ -15,10 +15,11 @@ Values convert as ExifTool converts them: rationals to numbers, ISO dates to
 ``YYYY:mm:dd HH:MM:SS``, plus each table's ``ValueConv`` (GPS coordinates to signed
 degrees, ...); text that is a plain number becomes a JSON number.
 
-XML parsing uses ``defusedxml``: entity declarations (billion laughs, quadratic
-blow-up) and external references are refused and reported as
-:class:`~common.errors.DecompressionBomb`; a packet that is not well-formed XML
-is skipped with a warning (the image itself is fine).
+XML parsing uses ``defusedxml``: internal entity declarations (billion laughs,
+quadratic blow-up) are refused as :class:`~common.errors.DecompressionBomb`; a
+packet that refers to an external entity (XXE) is skipped with a warning (it is
+never resolved, so it is no bomb: the rest of the file is read); a packet that
+is not well-formed XML is skipped with a warning (the image itself is fine).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException
+from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import fromstring
 
 from common.errors import DecompressionBomb
@@ -105,10 +106,16 @@ def parse_packet(packet: bytes) -> Element:
     for attempt in (text, _CONTROL.sub(b"", text)):
         try:
             return fromstring(attempt, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-        except DefusedXmlException as exc:
+        except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
+            if isinstance(exc, ExternalReferenceForbidden) or exc.sysid or exc.pubid:
+                raise XmpError(
+                    "XMP packet skipped: it refers to an external entity (XXE)"
+                ) from None
             raise DecompressionBomb(
-                f"XMP refused: {type(exc).__name__} (possible XML bomb)"
+                "XMP refused: it declares entities (possible XML bomb)"
             ) from None
+        except DefusedXmlException:
+            raise DecompressionBomb("XMP refused: it declares a DTD (possible XML bomb)") from None
         except (ParseError, ValueError, RecursionError) as exc:
             error = exc
     raise XmpError(f"malformed XMP: {error}")

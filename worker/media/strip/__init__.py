@@ -26,6 +26,7 @@ from types import MappingProxyType
 from common.errors import BadRequest, CorruptImage
 from common.operations.remove import DEFAULT_KEEP, STRIP_GROUPS
 from worker.media.formats import require_format
+from worker.media.reasons import reason
 
 from . import bmp, gif, heif, jpeg, png, tiff, webp
 from .report import Report
@@ -103,4 +104,4 @@ def parse_errors(format_name: str) -> Iterator[None]:
     try:
         yield
     except _PARSE_ERRORS as exc:
-        raise CorruptImage(f"malformed {format_name} file: {exc}") from None
+        raise CorruptImage(f"malformed {format_name} file: {reason(exc)}") from None

@@ -85,7 +85,7 @@ def _chunk(data: bytes, view: memoryview, pos: int, end: int) -> tuple[bytes, me
         return fourcc, bytes(view[pos:end]) + b"\x00"
     if stop > end:
         raise CorruptImage(
-            f"WebP chunk {fourcc!r} at offset {pos} declares {size} bytes, past the RIFF size"
+            f"WebP chunk {fourcc.hex()} at offset {pos} declares {size} bytes, past the RIFF size"
         )
     return fourcc, view[pos:stop]
 
