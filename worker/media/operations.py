@@ -66,11 +66,14 @@ def _mime(format_name: str) -> str | None:
 
 
 def _video(source: Source) -> bool:
-    """A video runs from a file (``source.path``; bytes from ``--local`` go to one)."""
-    from worker.media.formats import sniff
+    """A video runs from a file (``source.path``; bytes from ``--local`` go to one). The format
+    the API sniffed travels with the job (``source.format``); only ``--local`` sniffs here."""
+    from worker.media.formats import ALL, sniff
 
     if source.path is not None:
         return True
+    if source.format is not None:
+        return source.format not in {fmt.name for fmt in ALL}
     fmt = sniff(source.data[:64])
     return fmt is not None and fmt.kind == "video"
 
