@@ -44,7 +44,8 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
                                     histogram=options.histogram, page=options.page,
                                     max_pixels=limits.max_pixels))  # fmt: skip
     except CorruptImage as exc:  # undecodable pixels: the metadata stands, the facts are absent
-        if not metadata["warnings"] or metadata["warnings"][-1] != exc.message:
+        said = metadata["image"]["mode"] is None or (options.pixels and not metadata["pHash"])
+        if not said:  # extract_metadata has not warned about these pixels already
             metadata["warnings"].append(exc.message)
     return Outcome({"fileName": source.name, "metadata": metadata})
 

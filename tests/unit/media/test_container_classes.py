@@ -262,3 +262,16 @@ def test_error_messages_are_for_people(name, operation):
         OPERATIONS[operation](HOSTILE[name]())
     except ExifqError as exc:
         assert not PYTHON.search(exc.message), exc.message
+
+
+@pytest.mark.parametrize("name", ["odd.avif", "noscan.jpg"])
+def test_the_extract_runner_keeps_the_metadata_of_undecodable_files(name):
+    from common.operations.base import Limits, Source
+    from common.operations.extract import ExtractOptions
+    from worker.media.operations import extract
+
+    data = heif(b"avif") if name == "odd.avif" else jpeg_without_scan()
+    metadata = extract(Source(name, data), ExtractOptions(), Limits()).result["metadata"]
+    assert metadata["exif"]["image"]["Model"] in ("SM-G991B", "EOS R5")
+    assert metadata["pHash"] is None and "palette" not in metadata
+    assert len(metadata["warnings"]) == 1, metadata["warnings"]
