@@ -207,11 +207,27 @@ def with_top_level_boxes(data: bytes) -> bytes:
     between ``meta`` and ``mdat`` (so every item offset in mdat moves when they go)."""
     top = bmff.boxes(data, 0, len(data))
     mdat = next(box for box in top if box.type == b"mdat")
-    sefd = b"\x00\x00\x00\x00Image_UTC_Data1700000000000" + b"MCC_Data\x00310" + b"SEFH\x00\x00"
+    sefd = samsung_trailer(
+        {0x0A01: (b"Image_UTC_Data", b"1700000000000"), 0x0AA1: (b"MCC_Data", b"310")}
+    )
     uuid = bytes(16) + b"vendor private data"
     inserted = bmff.box_bytes(b"uuid", uuid) + bmff.box_bytes(b"free", bytes(40))
     shifted = _shift_iloc(data, top, len(inserted))
     return shifted[: mdat.start] + inserted + shifted[mdat.start :] + bmff.box_bytes(b"sefd", sefd)
+
+
+def samsung_trailer(blocks: dict[int, tuple[bytes, bytes]]) -> bytes:
+    """A Samsung trailer as ExifTool's ``Samsung::ProcessSamsung`` reads it (little-endian):
+    data blocks (type, name length, name, value), an ``SEFH`` directory of (type, offset back
+    from the directory, size) entries, its length and ``SEFT``."""
+    data, placed = b"", []
+    for kind, (name, value) in blocks.items():
+        block = struct.pack("<HHI", 0, kind, len(name)) + name + value
+        placed.append((kind, len(data), len(block)))
+        data += block
+    entries = b"".join(struct.pack("<HHII", 0, k, len(data) - at, n) for k, at, n in placed)
+    directory = b"SEFH" + struct.pack("<II", 107, len(placed)) + entries
+    return data + directory + struct.pack("<I", len(directory)) + b"SEFT"
 
 
 def _shift_iloc(data: bytes, top: list[bmff.Box], shift: int) -> bytes:
@@ -232,6 +248,8 @@ def _shift_iloc(data: bytes, top: list[bmff.Box], shift: int) -> bytes:
 def test_strip_removes_vendor_boxes_at_the_top_of_a_heif_file():
     data = with_top_level_boxes(heif(b"heic"))
     assert_same_pixels(heif(b"heic"), data)  # the test file itself decodes as the original
+    before = exiftool("-G1", "-a", "-n", "-", input=data)[0]
+    assert before["Samsung:TimeStamp"] and before["Samsung:MCCData"] == 310  # time and place
     cleaned = strip_metadata(data)
     kinds = [box.type for box in bmff.boxes(cleaned.data, 0, len(cleaned.data))]
     assert kinds == [b"ftyp", b"meta", b"mdat"]
@@ -241,6 +259,7 @@ def test_strip_removes_vendor_boxes_at_the_top_of_a_heif_file():
     assert_same_pixels(data, cleaned.data)
     after = exiftool("-G1", "-a", "-", input=cleaned.data)[0]
     assert not [k for k in after if k.split(":")[0] in ("IFD0", "ExifIFD", "Samsung", "XMP-x")]
+    assert not [k for k in after if "Samsung" in k or "UUID" in k], after
     assert b"MCC_Data" not in cleaned.data and b"SM-G991B" not in cleaned.data
 
 
