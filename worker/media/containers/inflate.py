@@ -30,6 +30,21 @@ def inflate(data: bytes, what: str, limit: int = MAX_INFLATE) -> bytes:
     return out
 
 
+def inflated_size(data: bytes, what: str, limit: int = MAX_INFLATE) -> int:
+    """How many bytes ``data`` inflates to, counted a MiB at a time without keeping them;
+    beyond ``limit`` is a decompression bomb. A broken stream raises ``zlib.error``."""
+    stream, total, pending = zlib.decompressobj(), 0, data
+    while True:
+        total += len(stream.decompress(pending, 1 << 20))
+        if total > limit:
+            raise DecompressionBomb(
+                f"the {what} metadata inflates beyond {MAX_INFLATE // (1024 * 1024)} MiB"
+            )
+        pending = stream.unconsumed_tail
+        if not pending:
+            return total + len(stream.flush())
+
+
 class Inflater:
     """Inflates one file's compressed blocks, keeping their total within :data:`MAX_INFLATE`."""
 
@@ -40,3 +55,9 @@ class Inflater:
         out = inflate(data, what, self.left)
         self.left -= len(out)
         return out
+
+    def measure(self, data: bytes, what: str) -> int:
+        """Like calling it, but only the size is kept (memory stays at a MiB)."""
+        size = inflated_size(data, what, self.left)
+        self.left -= size
+        return size

@@ -96,6 +96,20 @@ def _check(data: bytes, view: memoryview, pos: int, kind: bytes, length: int, en
 Inflate = Callable[[bytes, str], bytes]
 
 
+def compressed_part(kind: bytes, body: bytes) -> bytes | None:
+    """The zlib stream of a ``zTXt``, compressed ``iTXt`` or ``iCCP`` chunk (``None`` when the
+    chunk holds none or is malformed)."""
+    keyword, sep, rest = body.partition(b"\x00")
+    if not sep or not keyword:
+        return None
+    if kind in (b"zTXt", b"iCCP"):
+        return rest[1:] if kind == b"zTXt" or len(keyword) < 80 else None
+    if kind == b"iTXt" and rest[:1] not in (b"", b"\x00"):
+        parts = rest[2:].split(b"\x00", 2)
+        return parts[2] if len(parts) == 3 else None
+    return None
+
+
 def text_chunk(kind: bytes, body: bytes, inflate: Inflate) -> tuple[bytes, bytes | None]:
     """Keyword and text of a ``tEXt``/``zTXt``/``iTXt`` chunk; the text is ``None`` when it
     cannot be read (no keyword, broken zlib). A zlib bomb raises ``DecompressionBomb``."""
@@ -104,14 +118,12 @@ def text_chunk(kind: bytes, body: bytes, inflate: Inflate) -> tuple[bytes, bytes
         return keyword, None
     if kind == b"tEXt":
         return keyword, rest
-    try:
-        if kind == b"zTXt":
-            return keyword, inflate(rest[1:], "zTXt")
+    stream = compressed_part(kind, body)
+    if stream is None:  # iTXt stored uncompressed (or malformed)
         parts = rest[2:].split(b"\x00", 2)
-        if len(parts) < 3:
-            return keyword, None
-        compressed = rest[:1] not in (b"", b"\x00")
-        return keyword, inflate(parts[2], "iTXt") if compressed else parts[2]
+        return keyword, parts[2] if kind == b"iTXt" and len(parts) == 3 else None
+    try:
+        return keyword, inflate(stream, kind.decode())
     except zlib.error:
         return keyword, None
 
@@ -144,19 +156,19 @@ def raw_profile(text: bytes) -> bytes | None:
 def for_pillow(data: bytes, text_limit: int) -> bytes:
     """``data`` as Pillow should see it: ``DecompressionBomb`` for a zlib bomb in any text or
     ``iCCP`` chunk, and without the compressed chunks that inflate beyond ``text_limit``
-    (Pillow refuses them, the file is valid). Unchanged, and not copied, in the usual case."""
+    (Pillow refuses them, the file is valid). Unchanged, and not copied, in the usual case;
+    sizes are counted without keeping what is inflated."""
     inflate = Inflater()
     cuts = []
     for chunk in chunks(data, strict=False):
         if chunk.truncated:
             break
-        body = data[chunk.body]
-        if chunk.type == b"iCCP":
-            profile = (icc_chunk(body, inflate) or ("", None))[1]
-            size = len(profile or b"")
-        elif chunk.type in (b"zTXt", b"iTXt"):
-            size = len(text_chunk(chunk.type, body, inflate)[1] or b"")
-        else:
+        if chunk.type not in (b"iCCP", b"zTXt", b"iTXt"):
+            continue
+        stream = compressed_part(chunk.type, data[chunk.body])
+        try:
+            size = inflate.measure(stream, chunk.type.decode()) if stream is not None else 0
+        except zlib.error:
             continue
         if size > text_limit:
             cuts.append((chunk.start, chunk.end))

@@ -17,6 +17,7 @@ minimal ``eXIf`` chunk written right after IHDR.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import zlib
 
@@ -47,7 +48,7 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
         if kind[0] & 0x20 == 0 or kind in RENDERING:  # critical (bit 5 clear) or needed to render
             kept.append(piece)
         elif kind == b"iCCP" and "icc" in keep:
-            container.icc_chunk(bytes(piece[8:-4]), inflate)  # a zlib bomb is not kept
+            _check_icc(bytes(piece[8:-4]), inflate)  # a zlib bomb is not kept
             report.keep("icc")
             kept.append(piece)
         else:
@@ -73,12 +74,19 @@ def _drop(
     elif kind in TEXT:
         report.remove(name, len(chunk), _read_text(kind, bytes(body), sources, inflate))
     elif kind == b"iCCP":
-        container.icc_chunk(bytes(body), inflate)  # a zlib bomb is one here too
+        _check_icc(bytes(body), inflate)  # a zlib bomb is one here too
         report.remove(name, len(chunk), "icc")
     elif kind == b"tIME":
         report.remove(name, len(chunk), "time")
     else:
         report.remove(name, len(chunk), "vendor")
+
+
+def _check_icc(body: bytes, inflate: Inflater) -> None:
+    """Count what the profile inflates to (a bomb raises ``DecompressionBomb``), keeping none."""
+    stream = container.compressed_part(b"iCCP", body)
+    with contextlib.suppress(zlib.error):
+        inflate.measure(stream or b"", "iCCP")
 
 
 def _read_text(kind: bytes, body: bytes, sources: Sources, inflate: Inflater) -> str:
