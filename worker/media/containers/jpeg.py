@@ -164,12 +164,8 @@ def read(data: bytes) -> Blocks:
             icc_chunks.setdefault(body[12], body[14:])
         elif marker == APP13 and body.startswith(PHOTOSHOP_SIG):
             irb += body[len(PHOTOSHOP_SIG) :]
-        elif marker == APP0 and body.startswith(JFIF_SIG) and len(body) >= 12:
-            info["jfif"] = {"unit": body[7], "x": _u16(body, 8), "y": _u16(body, 10)}
-        elif marker == APP14 and body.startswith(b"Adobe") and len(body) >= 12:
-            info["adobe_transform"] = body[11]
-        elif marker == COM:
-            blocks.comments.append(text(body))
+        elif marker in (APP0, APP14, COM):
+            _app0_app14_com(marker, body, blocks)
         elif marker == DQT:
             _dqt(body, qtables)
         elif marker in SOF and len(body) >= 6:
@@ -180,6 +176,8 @@ def read(data: bytes) -> Blocks:
         blocks.photoshop = bytes(irb)
         blocks.iptc = photoshop_iptc(blocks.photoshop)
     info["qtables"] = qtables
+    if not (info.get("sos") or info.get("eoi")):
+        blocks.truncated = True  # the file ends before any image data or EOI
     return blocks
 
 
@@ -197,6 +195,15 @@ def _app1(body: bytes, start: int, blocks: Blocks) -> None:
         guid = rest[:32].decode("latin-1")
         (offset,) = struct.unpack(">I", rest[36:40])
         blocks.xmp_extended.setdefault(guid, {})[offset] = rest[40:]
+
+
+def _app0_app14_com(marker: int, body: bytes, blocks: Blocks) -> None:
+    if marker == APP0 and body.startswith(JFIF_SIG) and len(body) >= 12:
+        blocks.info["jfif"] = {"unit": body[7], "x": _u16(body, 8), "y": _u16(body, 10)}
+    elif marker == APP14 and body.startswith(b"Adobe") and len(body) >= 12:
+        blocks.info["adobe_transform"] = body[11]
+    elif marker == COM:
+        blocks.comments.append(text(body))
 
 
 def _sof(marker: int, body: bytes, info: dict) -> None:

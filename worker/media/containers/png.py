@@ -187,10 +187,12 @@ def read(data: bytes) -> Blocks:
     blocks = Blocks()
     info = blocks.info
     seen_idat = False
+    blocks.truncated = True  # until IEND is met
     for chunk in chunks(data, strict=False):
         if chunk.truncated:
-            blocks.truncated = True
             break
+        if chunk.type == b"IEND":
+            blocks.truncated = False
         kind, body, start = chunk.type, data[chunk.body], chunk.start + 8
         if kind == b"IHDR" and len(body) >= 13:
             w, h, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body[:13])
