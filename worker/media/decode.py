@@ -68,7 +68,7 @@ def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Im
     if fmt.name == "png":  # zlib bombs are ours to name; chunks Pillow's text limit refuses go
         from PIL import PngImagePlugin
 
-        data = png.for_pillow(data, PngImagePlugin.MAX_TEXT_CHUNK)
+        data = png.for_pillow(data, PngImagePlugin.MAX_TEXT_CHUNK, PngImagePlugin.MAX_TEXT_MEMORY)
     try:
         image = Image.open(io.BytesIO(data), formats=_PLUGINS[fmt.name])
     except Image.DecompressionBombError as exc:

@@ -294,3 +294,16 @@ def test_the_extract_runner_keeps_the_metadata_of_undecodable_files(name):
     assert metadata["exif"]["image"]["Model"] in ("SM-G991B", "EOS R5")
     assert metadata["pHash"] is None and "palette" not in metadata
     assert len(metadata["warnings"]) == 1, metadata["warnings"]
+
+
+def test_text_beyond_pillows_text_memory_does_not_fail_hash_or_extract(monkeypatch):
+    from PIL import PngImagePlugin
+
+    monkeypatch.setattr(PngImagePlugin, "MAX_TEXT_MEMORY", 1 << 20)  # 64 MiB, scaled down
+    text = chunk(b"tEXt", b"Comment\x00" + b"x" * 600_000)
+    data = png(text * 3)
+    hashes = ["phash", "dhash"]
+    assert hash_image(data, hashes).hashes == hash_image(png(), hashes).hashes
+    meta = extract_metadata(data, "text.png")
+    assert meta["pHash"] == hash_image(png(), ["phash"]).hashes["phash"]
+    assert meta["comments"] == ["x" * 600_000] * 3

@@ -85,10 +85,13 @@ def test_the_inflate_budget_is_per_file():
 
 def test_for_pillow_leaves_an_ordinary_png_as_it_is():
     data = png(chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"short")))
-    assert png_reader.for_pillow(data, 1 << 20) is data
+    assert png_reader.for_pillow(data, 1 << 20, 64 << 20) is data
     big = chunk(b"iCCP", b"p\x00\x00" + zlib.compress(bytes(2 << 20)))
-    trimmed = png_reader.for_pillow(png(big), 1 << 20)
-    assert trimmed == png()
+    assert png_reader.for_pillow(png(big), 1 << 20, 64 << 20) == png()
+    text = chunk(b"tEXt", b"Comment\x00" + bytes(600_000))
+    many = png(text * 3)
+    assert png_reader.for_pillow(many, 1 << 20, 64 << 20) is many
+    assert png_reader.for_pillow(many, 1 << 20, 1 << 20) == png(text)  # the first fits
 
 
 def test_bmff_boxes_strict_and_lenient():

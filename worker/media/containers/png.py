@@ -153,25 +153,30 @@ def raw_profile(text: bytes) -> bytes | None:
         return None
 
 
-def for_pillow(data: bytes, text_limit: int) -> bytes:
+def for_pillow(data: bytes, text_limit: int, text_memory: int) -> bytes:
     """``data`` as Pillow should see it: ``DecompressionBomb`` for a zlib bomb in any text or
-    ``iCCP`` chunk, and without the compressed chunks that inflate beyond ``text_limit``
-    (Pillow refuses them, the file is valid). Unchanged, and not copied, in the usual case;
+    ``iCCP`` chunk, and without the chunks Pillow would refuse in a valid file: one that
+    inflates beyond ``text_limit``, or text beyond ``text_memory`` in all (its
+    ``MAX_TEXT_CHUNK`` and ``MAX_TEXT_MEMORY``). Unchanged, and not copied, in the usual case;
     sizes are counted without keeping what is inflated."""
     inflate = Inflater()
-    cuts = []
+    cuts, text_total = [], 0
     for chunk in chunks(data, strict=False):
         if chunk.truncated:
             break
-        if chunk.type not in (b"iCCP", b"zTXt", b"iTXt"):
+        if chunk.type not in (b"iCCP", *TEXT):
             continue
-        stream = compressed_part(chunk.type, data[chunk.body])
+        body = data[chunk.body]
+        stream = compressed_part(chunk.type, body)
         try:
-            size = inflate.measure(stream, chunk.type.decode()) if stream is not None else 0
+            size = len(body) if stream is None else inflate.measure(stream, chunk.type.decode())
         except zlib.error:
             continue
-        if size > text_limit:
+        if chunk.type != b"iCCP":
+            text_total += size
+        if size > text_limit or text_total > text_memory:
             cuts.append((chunk.start, chunk.end))
+            text_total -= size if chunk.type != b"iCCP" else 0
     if not cuts:
         return data
     view, kept, pos = memoryview(data), [], 0
