@@ -45,7 +45,6 @@ from worker.media.containers.bmff import (
 from .exif import Retained, read_exif
 from .report import Report
 
-XMP_MIME = b"application/rdf+xml"
 # The top-level boxes a HEIF reader needs (``moov`` sequences are refused); the rest go.
 NEEDED = frozenset({b"ftyp", b"etyp", b"meta", b"mdat"})
 PADDING = frozenset({b"free", b"skip"})
@@ -122,7 +121,7 @@ def _parse_meta(data: bytes, box: Box) -> _Meta | None:
     for item_id, item_type, content_type in infos:
         if item_type == b"Exif":
             meta.removed[item_id] = "Exif"
-        elif content_type == XMP_MIME:
+        elif b"xml" in content_type.lower():  # XMP (``application/rdf+xml``), as extract reads
             meta.removed[item_id] = "XMP"
     return meta
 
