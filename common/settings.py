@@ -22,7 +22,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
 
-    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    REDIS_URL: str = Field(
+        "redis://127.0.0.1:6379/0", description="the job store, and the broker unless BROKER_URL"
+    )
     BROKER_URL: str | None = Field(
         None, description="Celery's broker: redis://... or amqp://... (default: REDIS_URL)"
     )
@@ -30,38 +32,54 @@ class Settings(BaseSettings):
     STORAGE: str = Field(
         "local", pattern=r"^[a-z][a-z0-9_]*$", description="a module of common.storage"
     )
-    S3_ENDPOINT_URL: str | None = None
-    S3_BUCKET: str = "exifq"
-    S3_REGION: str = "us-east-1"
-    AWS_ACCESS_KEY_ID: str | None = None
-    AWS_SECRET_ACCESS_KEY: str | None = None
-    LOCAL_STORAGE_DIR: Path = Path("var/storage")
+    S3_ENDPOINT_URL: str | None = Field(
+        None, description="any S3-compatible endpoint (MinIO, moto); unset: AWS"
+    )
+    S3_BUCKET: str = Field("exifq", description="the bucket of uploads, results and cleaned files")
+    S3_REGION: str = Field("us-east-1", description="the S3 region")
+    AWS_ACCESS_KEY_ID: str | None = Field(None, description="S3 credentials (else boto3's chain)")
+    AWS_SECRET_ACCESS_KEY: str | None = Field(None, description="S3 credentials, with the key ID")
+    LOCAL_STORAGE_DIR: Path = Field(
+        Path("var/storage"), description="the directory of the local storage backend"
+    )
     API_STORAGE_TIMEOUT: float = Field(
         1.5, gt=0, description="seconds: the API's storage connect and read timeout"
     )
     API_KEYS: str = Field("", description="comma-separated; empty runs the service open")
-    MAX_UPLOAD_BYTES: int = Field(50 * MiB, gt=0)
+    MAX_UPLOAD_BYTES: int = Field(50 * MiB, gt=0, description="one image upload; larger: 413")
     MAX_VIDEO_BYTES: int = Field(1024 * MiB, gt=0, description="a video upload (docs/video.md)")
-    MAX_IMAGE_PIXELS: int = Field(100_000_000, gt=0)
+    MAX_IMAGE_PIXELS: int = Field(
+        100_000_000, gt=0, description="larger declared sizes fail as decompression_bomb"
+    )
     MAX_BATCH_ITEMS: int = Field(10_000, gt=0, description="files, URLs or records per batch")
     MAX_BATCH_BYTES: int = Field(1024 * MiB, gt=0, description="size of one batch request")
-    RESULT_TTL_SECONDS: int = Field(86_400, gt=0)
-    URL_FETCH_TIMEOUT: float = Field(15.0, gt=0)
-    URL_MAX_REDIRECTS: int = Field(5, ge=0)
-    ALLOW_PRIVATE_URLS: bool = False
+    RESULT_TTL_SECONDS: int = Field(
+        86_400, gt=0, description="how long jobs, results and cleaned files live"
+    )
+    URL_FETCH_TIMEOUT: float = Field(15.0, gt=0, description="seconds to fetch one URL input")
+    URL_MAX_REDIRECTS: int = Field(5, ge=0, description="redirects a URL input may follow")
+    ALLOW_PRIVATE_URLS: bool = Field(
+        False, description="tests only: URL inputs may reach loopback and private addresses"
+    )
     URL_TEST_ALLOWLIST: str = Field(
         "",
         description="tests and `exifq dev --serve-dir` only: comma-separated ip:port endpoints "
         "URL inputs may reach",
     )
 
-    # Virus scanning (common/clamav.py): unix:///path/clamd.sock or tcp://host:3310.
-    CLAMD_URL: str | None = None
+    # Virus scanning (common/clamav.py, docs/scan-faces-colours.md).
+    CLAMD_URL: str | None = Field(
+        None, description="clamd for the scan operation: unix:///path/clamd.sock or tcp://host:3310"
+    )
     CLAMD_TIMEOUT: float = Field(30.0, gt=0, description="seconds for one clamd exchange")
     CLAMD_STREAM_MAX_BYTES: int = Field(
         25 * MiB, gt=0, description="at most clamd's StreamMaxLength; larger files: not scanned"
     )
-    SCAN_INFECTED: str = Field("report", pattern=r"^(report|reject)$")
+    SCAN_INFECTED: str = Field(
+        "report",
+        pattern=r"^(report|reject)$",
+        description="report: an infected file's job completes, flagged; reject: it fails",
+    )
 
     # Operators (docs/operators.md).
     RATE_LIMIT: str = Field(
@@ -106,13 +124,21 @@ class Settings(BaseSettings):
 
     # Workers (see worker/app.py for how these become Celery settings).
     WORKER_CONCURRENCY: int | None = Field(None, gt=0, description="default: the CPU count")
-    WORKER_MAX_MEMORY_PER_CHILD: int = Field(1_048_576, gt=0, description="KiB")
-    TASK_SOFT_TIME_LIMIT: float = Field(60.0, gt=0)
-    TASK_TIME_LIMIT: float = Field(90.0, gt=0)
+    WORKER_MAX_MEMORY_PER_CHILD: int = Field(
+        1_048_576, gt=0, description="KiB; a pool process above it is replaced after its task"
+    )
+    TASK_SOFT_TIME_LIMIT: float = Field(
+        60.0, gt=0, description="seconds; a job over it fails as timeout"
+    )
+    TASK_TIME_LIMIT: float = Field(
+        90.0, gt=0, description="seconds; the pool process is killed, the job fails as timeout"
+    )
     TASK_MAX_RETRIES: int = Field(5, ge=0, description="retries of transient faults")
     TASK_MAX_DELIVERIES: int = Field(3, ge=1, description="starts of one job before worker_lost")
     BROKER_VISIBILITY_TIMEOUT: int = Field(300, gt=0, description="seconds (Redis broker)")
-    SWEEP_INTERVAL_SECONDS: int = Field(3600, gt=0)
+    SWEEP_INTERVAL_SECONDS: int = Field(
+        3600, gt=0, description="how often beat's sweeper deletes expired objects"
+    )
 
     # The metadata engine reads ExifTool's tag tables from the installed ExifTool.
     EXIFTOOL: str | None = Field(
@@ -123,8 +149,10 @@ class Settings(BaseSettings):
     )
 
     # Client side of the command line (``exifq extract FILE`` against a server).
-    EXIFQ_URL: str = "http://127.0.0.1:8000"
-    EXIFQ_API_KEY: str | None = None
+    EXIFQ_URL: str = Field(
+        "http://127.0.0.1:8000", description="the server the exifq commands talk to"
+    )
+    EXIFQ_API_KEY: str | None = Field(None, description="the API key the exifq commands send")
 
     @property
     def broker_url(self) -> str:

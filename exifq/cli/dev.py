@@ -1,9 +1,10 @@
 """``exifq dev``: the whole service on one machine, stopped together by Ctrl-C.
 
 What a person sees, and nothing else: one line per part as it comes up —
-Redis (``REDIS_URL`` when set; else a private ``redis-server`` on a free port
-when one is on PATH; else an embedded fakeredis server, much slower, and
-said so), the storage (S3 when ``STORAGE=s3``, else the directory
+ExifTool and its tag tables (installed from Debian's packages when missing and
+possible, ``exifq.cli.exiftool_part``), Redis (``REDIS_URL`` when set; else a
+private ``redis-server`` on a free port when one is on PATH; else an embedded
+fakeredis server, much slower, and said so), the storage (S3 when ``STORAGE=s3``, else the directory
 ``LOCAL_STORAGE_DIR``), the file server of ``--serve-dir``, virus scans
 (``CLAMD_URL`` when set; else a private clamd when Debian's clamav-daemon is
 installed, ``exifq.cli.clamd``), the worker (with
@@ -32,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exifq.cli import devparts, report
+from exifq.cli import devparts, exiftool_part, report
 from exifq.cli.devparts import ProcessGroup, StartupFailed
 
 if TYPE_CHECKING:
@@ -175,6 +176,7 @@ def _parts(
     """Redis, the storage and the file server, each announced as it comes up; yields the
     environment of the worker and the API."""
     configured = settings.REDIS_URL if "REDIS_URL" in settings.model_fields_set else None
+    exiftool_part.ensure_tables(settings, children.log, screen.part)
     with contextlib.ExitStack() as stack:
         redis_url, how = stack.enter_context(devparts.private_redis(configured, children))
         screen.part("redis", how)

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from billiard.exceptions import SoftTimeLimitExceeded
+from celery import _state as celery_state
 
 from common.errors import TransientError
 from common.jobs import COMPLETED, FAILED
@@ -80,11 +81,16 @@ def test_importing_the_app_does_no_io():
 def eager(tmp_path, monkeypatch):
     """The task running in this process (``apply``) on the in-process harness."""
     h = make_harness(tmp_path)
+    # ``process_job`` is a shared task: it runs on the *current* app, which the last
+    # ``create_celery`` of any earlier test may have replaced.
+    previous = celery_state.get_current_app()
+    worker_app.app.set_current()
     rt = h.runtime()
     monkeypatch.setitem(_runtimes, __import__("os").getpid(), rt)
     monkeypatch.setattr(rt, "settings", worker_app.app.exifq_settings)
     monkeypatch.setattr(rt, "celery", worker_app.app)
-    return h
+    yield h
+    previous.set_current()
 
 
 def run_task(job_id: str):
