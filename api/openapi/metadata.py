@@ -53,9 +53,11 @@ FILE = strict(
 IMAGE = strict(
     {
         "format": {"type": "string", "description": "jpg, png, webp, gif, tiff, heic, ..."},
-        "width": INTEGER,
-        "height": INTEGER,
-        "mode": {"type": "string", "description": "Pillow's mode: RGB, RGBA, L, P, CMYK, ..."},
+        "width": nullable(INTEGER),  # null: a file whose image data cannot be read
+        "height": nullable(INTEGER),
+        "mode": nullable(
+            {"type": "string", "description": "Pillow's mode: RGB, RGBA, L, P, CMYK, ..."}
+        ),
         "bitDepth": nullable(INTEGER),
         "hasColorProfile": BOOLEAN,
         "hasTransparency": BOOLEAN,

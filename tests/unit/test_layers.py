@@ -131,7 +131,6 @@ def test_importing_reads_no_settings(code):
 # Being split (issue 10's container readers, issue 11's engine); each goes when it is done.
 BEING_SPLIT = {
     "worker/media/extract/codegen/perl2py.py",
-    "worker/media/extract/containers.py",
     "worker/media/extract/exif.py",
     "worker/media/extract/perl.py",
 }

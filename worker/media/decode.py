@@ -11,7 +11,9 @@ from PIL import Image, UnidentifiedImageError
 
 from common.errors import CorruptImage, DecompressionBomb
 
+from .containers import png
 from .formats import Format, require_format
+from .reasons import reason
 
 DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_APPROX_PIXELS = 4_000_000  # the APPROX_PIXELS_MAX setting's default
@@ -42,6 +44,7 @@ DECODE_ERRORS = (
     TypeError,
     struct.error,
     zlib.error,
+    RuntimeError,  # Pillow's AVIF plugin: "Failed to decode image: Missing or empty image item"
 )
 
 
@@ -76,12 +79,16 @@ def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Im
         _configure_pillow()
     else:
         _no_global_limit()
+    if fmt.name == "png":  # zlib bombs are ours to name; chunks Pillow's text limit refuses go
+        from PIL import PngImagePlugin
+
+        data = png.for_pillow(data, PngImagePlugin.MAX_TEXT_CHUNK, PngImagePlugin.MAX_TEXT_MEMORY)
     try:
         image = Image.open(io.BytesIO(data), formats=_PLUGINS[fmt.name])
     except Image.DecompressionBombError as exc:
         raise DecompressionBomb(str(exc)) from None
     except DECODE_ERRORS as exc:
-        raise CorruptImage(f"cannot read {fmt.name} image: {exc}") from None
+        raise CorruptImage(f"cannot read {fmt.name} image: {reason(exc)}") from None
     check_pixel_count(image.width, image.height, max_pixels)
     return image, fmt
 
@@ -103,5 +110,5 @@ def load_pixels(image: Image.Image) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise DecompressionBomb(str(exc)) from None
     except DECODE_ERRORS as exc:
-        raise CorruptImage(f"cannot decode image data: {exc}") from None
+        raise CorruptImage(f"cannot decode image data: {reason(exc)}") from None
     return image

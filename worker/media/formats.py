@@ -40,9 +40,12 @@ AVI = Format("avi", "video/x-msvideo", ".avi", "video")
 ALL: tuple[Format, ...] = (JPEG, PNG, GIF, WEBP, TIFF, HEIC, HEIF, AVIF, BMP)
 VIDEOS: tuple[Format, ...] = (MP4, MOV, M4V, THREE_GP, THREE_G2, WEBM, MKV, AVI)
 
-# ISO BMFF major brands (ISO/IEC 23008-12 Annex B, AV1 Image File Format §9).
-_HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}
-_HEIF_BRANDS = {b"mif1", b"msf1", b"mif2"}
+# ISO BMFF major brands (ISO/IEC 23008-12 Annex B, AV1 Image File Format §9). ``heix`` (HEVC
+# with extended ranges) is a HEIF file to ExifTool (its %ftypLookup), so it is one here too.
+_HEIC_BRANDS = {b"heic", b"hevc", b"hevx", b"heim", b"heis"}
+_HEIF_BRANDS = {b"mif1", b"msf1", b"mif2", b"heix"}
+# Image sequences: the MIME type ExifTool gives them (their format's is the still image's).
+SEQUENCE_MIME = {b"hevc": "image/heic-sequence", b"msf1": "image/heif-sequence"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 # Video brands (the registered list at mp4ra.org; ExifTool's %ftypLookup in QuickTime.pm).
 _MOV_BRANDS = {b"qt  "}

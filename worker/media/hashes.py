@@ -39,6 +39,7 @@ from .banded import grey_resized
 from .decode import DEFAULT_MAX_PIXELS, load_pixels, open_image
 from .formats import require_format
 from .pocketfft_dct import dct2
+from .reasons import reason
 
 LANCZOS = Image.Resampling.LANCZOS
 HASH_SIZE = 8  # imagehash's default: 8×8 = 64 bits
@@ -163,7 +164,7 @@ def convert(image: Image.Image, mode: str) -> Image.Image:
     try:
         return image.convert("RGB").convert(mode)
     except ValueError as exc:
-        raise UnsupportedFormat(f"cannot read pixels of mode {image.mode}: {exc}") from None
+        raise UnsupportedFormat(f"cannot read pixels of mode {image.mode}: {reason(exc)}") from None
 
 
 def _to_hex(bits: np.ndarray) -> str:

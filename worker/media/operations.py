@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from common.errors import CorruptImage
 from common.operations.base import Limits, Outcome, Source
 from common.operations.extract import ExtractOptions
 from common.operations.hashes import HashOptions
@@ -36,11 +37,15 @@ def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
     if options.pixels or options.faces or options.histogram:  # NumPy only when pixels are read
         from worker.media.pixels import pixel_facts
 
-        metadata.update(pixel_facts(source.data, phash=options.pixels, colours=options.pixels,
-                                    faces=options.faces, histogram=options.histogram,
-                                    page=options.page, fast=options.fast,
-                                    max_pixels=limits.max_pixels,
-                                    approx_pixels=limits.approx_pixels))  # fmt: skip
+        try:
+            metadata.update(pixel_facts(source.data, phash=options.pixels, colours=options.pixels,
+                                        faces=options.faces, histogram=options.histogram,
+                                        page=options.page, fast=options.fast,
+                                        max_pixels=limits.max_pixels,
+                                        approx_pixels=limits.approx_pixels))  # fmt: skip
+        except CorruptImage as exc:  # undecodable pixels: the metadata stands, facts absent
+            if metadata["image"]["mode"] is not None:  # extract_metadata has not said so
+                metadata["warnings"].append(exc.message)
     return Outcome({"fileName": source.name, "metadata": metadata})
 
 
@@ -61,11 +66,14 @@ def _mime(format_name: str) -> str | None:
 
 
 def _video(source: Source) -> bool:
-    """A video runs from a file (``source.path``; bytes from ``--local`` go to one)."""
-    from worker.media.formats import sniff
+    """A video runs from a file (``source.path``; bytes from ``--local`` go to one). The format
+    the API sniffed travels with the job (``source.format``); only ``--local`` sniffs here."""
+    from worker.media.formats import ALL, sniff
 
     if source.path is not None:
         return True
+    if source.format is not None:
+        return source.format not in {fmt.name for fmt in ALL}
     fmt = sniff(source.data[:64])
     return fmt is not None and fmt.kind == "video"
 

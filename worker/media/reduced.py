@@ -27,6 +27,7 @@ from .decode import (
     load_pixels,
     open_image,
 )
+from .reasons import reason
 
 MAX_SIDE = 640
 ORIENTATION_TAG = 0x0112
@@ -64,7 +65,7 @@ def _seek(image: Image.Image, page: int, pages: int) -> None:
         try:
             image.seek(page - 1)
         except DECODE_ERRORS as exc:
-            raise CorruptImage(f"cannot read page {page}: {exc}") from None
+            raise CorruptImage(f"cannot read page {page}: {reason(exc)}") from None
 
 
 def _visible(image: Image.Image) -> Image.Image:
@@ -99,7 +100,7 @@ def reduced_decode(
         copy = _visible(_shrunk(frame, max_side))
         copy.thumbnail((max_side, max_side), Image.Resampling.BOX)
     except DECODE_ERRORS as exc:
-        raise CorruptImage(f"cannot decode image data: {exc}") from None
+        raise CorruptImage(f"cannot decode image data: {reason(exc)}") from None
     return Reduced(copy, width, height, orientation, page, pages)
 
 

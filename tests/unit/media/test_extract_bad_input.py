@@ -4,7 +4,7 @@ Decisions tested here (and written in the README):
 
 * not an image (zero bytes, text named ``.jpg``) -> ``unsupported_format``;
 * headers that cannot be read -> ``corrupt_image``; pixel data that cannot be
-  decoded -> ``corrupt_image`` when pixels are asked for (``pixels=False``
+  decoded -> the metadata with ``null`` pixel fields and a warning (``pixels=False``
   never touches them, so a JPEG truncated in its scan data still gives its metadata);
 * declared size beyond ``max_pixels`` -> ``decompression_bomb``, with or without
   pixels; an XML entity bomb in XMP, or a zTXt chunk inflating beyond the cap,
@@ -69,15 +69,16 @@ def test_jpeg_truncated_in_its_headers_is_corrupt() -> None:
         extract_metadata(data[: sof + 5], "cut.jpg", pixels=False)
 
 
-def test_jpeg_truncated_in_scan_data_is_corrupt_when_pixels_are_needed() -> None:
+def test_jpeg_truncated_in_scan_data_keeps_its_metadata_without_pixel_fields() -> None:
     big = io.BytesIO()
     Image.effect_noise((256, 256), 80).convert("RGB").save(big, "JPEG", quality=95)
     data = big.getvalue()
     cut = data[: len(data) // 2]
-    with pytest.raises(CorruptImage) as info:
-        extract_metadata(cut, "cut.jpg")
-    assert info.value.code == "corrupt_image"
-    # metadata only: no pixel is read, the headers are intact
+    meta = extract_metadata(cut, "cut.jpg")
+    assert meta["pHash"] is None and meta["colors"] is None
+    assert any("truncated" in w for w in meta["warnings"]), meta["warnings"]
+    assert (meta["image"]["width"], meta["image"]["height"]) == (256, 256)
+    # metadata only: no pixel is read, no warning about them
     meta = extract_metadata(cut, "cut.jpg", pixels=False)
     assert (meta["image"]["width"], meta["image"]["height"]) == (256, 256)
 

@@ -1,16 +1,19 @@
 """Image metadata extraction: bytes in, DESIGN.md's ``metadata`` object out.
 
 :func:`extract_metadata` sniffs the format from the bytes, walks the container
-for its metadata blocks (:mod:`.containers`), reads EXIF and maker notes with
+for its metadata blocks (:mod:`worker.media.containers`), reads EXIF and maker notes with
 ExifTool's tag tables (:mod:`.exif`), IPTC (:mod:`.iptc`), XMP (:mod:`.xmp`) and
 the ICC profile (:mod:`.icc`), describes the image from its header
 (:mod:`.image`) and, unless ``pixels=False``, reads the first frame's pixels for the
 pHash (band by band: :mod:`worker.media.banded`) and the predominant colours
 (:mod:`.colors`, from a reduced decode: :mod:`worker.media.reduced`).
 
-With ``pixels=False`` nothing is decoded: ``pHash`` and ``colors`` are ``null``,
-and a file whose entropy-coded data is truncated still yields its metadata.
-With ``pixels=True`` a file whose pixels cannot be decoded fails as
+With ``pixels=False`` nothing is decoded: ``pHash`` and ``colors`` are ``null``.
+A file whose pixels cannot be decoded (truncated entropy-coded data, a codec
+Pillow lacks, a JPEG that is metadata only, without any scan) still yields its
+metadata, as ExifTool reads it: the pixel fields are ``null`` and a warning says
+why. When even the image header cannot be read, the file is accepted only if
+its container was walked whole (:func:`readable_container`); else it is
 ``corrupt_image``.
 """
 
@@ -19,13 +22,16 @@ from __future__ import annotations
 import hashlib
 import struct
 import warnings
+from typing import TYPE_CHECKING
 
 from common.errors import CorruptImage, ExifqError
 
+from .. import containers
+from ..containers import Blocks
 from ..decode import DEFAULT_APPROX_PIXELS, DEFAULT_MAX_PIXELS, open_image
 from ..formats import Format, require_format
-from . import containers, exiftool_funcs  # noqa: F401 - registers the conversion helpers
-from .containers import Blocks
+from ..reasons import reason
+from . import exiftool_funcs  # noqa: F401 - registers the conversion helpers
 from .exif import ExifReader
 from .icc import read_icc
 from .image import image_info, mime_type
@@ -34,6 +40,9 @@ from .iptcprint import printed_iptc
 from .summary import datetime_original, gps, orientation
 from .tagstore import TagStore
 from .xmp import read_xmp
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = ["extract_metadata"]
 
@@ -90,7 +99,8 @@ def extract_metadata(
     prints them (``PrintConv``: ``"1/1000"``, ``"Fired, Return not detected"``).
 
     Raises ``UnsupportedFormat`` (not an image we handle, whatever the name says),
-    ``CorruptImage`` (malformed headers, or undecodable pixels when ``pixels``),
+    ``CorruptImage`` (malformed headers, with no whole container to read instead; pixels
+    that cannot be decoded only leave ``pHash`` and ``colors`` null, with a warning),
     ``DecompressionBomb`` (declared size beyond ``max_pixels``, or an XML/zlib bomb).
     """
     if values not in VALUES:
@@ -105,7 +115,7 @@ def extract_metadata(
         raise CorruptImage("metadata nested too deeply") from None
     except (struct.error, IndexError, ValueError, OverflowError) as exc:
         # a structure our walkers did not bounds-check well enough: still bad input
-        raise CorruptImage(f"malformed {fmt.name} metadata: {exc}") from None
+        raise CorruptImage(f"malformed {fmt.name} metadata: {reason(exc)}") from None
 
 
 def _extract(data: bytes, name: str, fmt: Format, **options: object) -> dict:
@@ -120,8 +130,13 @@ def _extract_quietly(
     data: bytes, name: str, fmt: Format, *, pixels: bool, max_pixels: int, values: str,
     fast: bool, approx_pixels: int,
 ) -> dict:  # fmt: skip
-    image, fmt = open_image(data, max_pixels=max_pixels)
+    try:
+        image, fmt = open_image(data, max_pixels=max_pixels)
+    except CorruptImage as exc:
+        image, unreadable = None, exc
     blocks = containers.locate(data, fmt.name)
+    if image is None and not readable_container(fmt, blocks):
+        raise unreadable
     store = _read_exif(blocks, fmt, len(data))
     exif = _exif_sections(store)
     xmp, xmp_warnings = read_xmp(_xmp_packets(blocks))
@@ -131,6 +146,8 @@ def _extract_quietly(
     problems = store.warnings + xmp_warnings
     if blocks.truncated:
         problems.append("container structure is truncated")
+    if image is None:
+        problems.append(_unreadable(fmt, blocks, unreadable))
     metadata = {
         "file": _file_info(data, name, mime_type(fmt, blocks)),
         "image": image_info(
@@ -147,15 +164,52 @@ def _extract_quietly(
         "colors": None,
         "warnings": problems,
     }
-    if pixels:
-        from ..pixels import hash_and_colors
-
-        try:
-            metadata.update(hash_and_colors(data, image, fast=fast, max_pixels=max_pixels,
-                                            approx_pixels=approx_pixels))  # fmt: skip
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise CorruptImage(f"cannot decode image data: {exc}") from None
+    if pixels and image is not None:
+        _pixel_fields(data, image, metadata, fast, max_pixels, approx_pixels)
     return metadata
+
+
+def _pixel_fields(
+    data: bytes, image: Image.Image, metadata: dict, fast: bool, max_pixels: int, approx: int
+) -> None:
+    """``pHash`` and ``colors`` (bounded memory: :func:`worker.media.pixels.hash_and_colors`);
+    left ``null`` with a warning when the pixels cannot be decoded."""
+    from ..pixels import hash_and_colors
+
+    try:
+        fields = hash_and_colors(
+            data, image, fast=fast, max_pixels=max_pixels, approx_pixels=approx
+        )
+        metadata.update(fields)
+    except CorruptImage as exc:
+        metadata["warnings"].append(exc.message)
+    except (OSError, ValueError, SyntaxError) as exc:
+        metadata["warnings"].append(f"cannot decode image data: {reason(exc)}")
+
+
+def _unreadable(fmt: Format, blocks: Blocks, error: CorruptImage) -> str:
+    if fmt.name == "jpg" and not blocks.info.get("sos"):
+        return "JPEG has no image data (no SOS): metadata only"
+    return f"the image data cannot be read: {error.message}"
+
+
+def readable_container(fmt: Format, blocks: Blocks) -> bool:
+    """Whether a file Pillow cannot open still has a whole container to read metadata from:
+    walked to its end without truncation, with the parts its format requires (JPEG: up to a
+    scan or to EOI, as a metadata-only JPEG; PNG: IHDR; WebP: an image chunk; HEIF: a
+    ``meta`` box). TIFF and BMP have no such structure apart from what Pillow reads."""
+    info = blocks.info
+    if blocks.truncated:
+        return False
+    if fmt.name == "jpg":
+        return bool(info.get("sos") or info.get("eoi"))
+    if fmt.name == "png":
+        return "width" in info
+    if fmt.name == "webp":
+        return bool(info.get("lossy") or info.get("lossless") or "vp8x_flags" in info)
+    if fmt.name in ("heic", "heif", "avif"):
+        return info.get("primary_item") is not None
+    return fmt.name == "gif"
 
 
 def _file_info(data: bytes, name: str, mime: str) -> dict:

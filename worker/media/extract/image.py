@@ -1,7 +1,7 @@
 """``metadata.image``: what the image is, from its header only (no pixel is decoded).
 
 Dimensions, mode and frame count come from Pillow's lazy ``Image.open`` (which
-parses headers only) and from the container walk (:mod:`.containers`); density
+parses headers only) and from the container walk (:mod:`worker.media.containers`); density
 from JFIF, EXIF or PNG ``pHYs``; the JPEG quality estimate from the quantization
 tables, with ImageMagick's method (``coders/jpeg.c`` ``JPEGSetImageQuality``): the
 sum of all table entries and the sum of four chosen coefficients are compared
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from ..formats import Format
-from .containers import Blocks
+from ..containers import Blocks
+from ..formats import SEQUENCE_MIME, Format
 
 # ImageMagick's reference values for the libjpeg tables at quality 1..100 (index 0 = 100%).
 # fmt: off
@@ -99,10 +99,10 @@ def jpeg_quality(tables: dict[int, list[int]]) -> int | None:
     return None
 
 
-def _bit_depth(image: Image.Image, fmt: Format, blocks: Blocks) -> int | None:
+def _bit_depth(image: Image.Image | None, fmt: Format, blocks: Blocks) -> int | None:
     info = blocks.info
     if fmt.name == "jpg":
-        return info.get("precision", 8)
+        return info.get("precision", 8 if image is not None else None)
     if fmt.name == "png" and "bit_depth" in info:
         return info["bit_depth"]
     if fmt.name == "tiff":
@@ -115,20 +115,24 @@ def _bit_depth(image: Image.Image, fmt: Format, blocks: Blocks) -> int | None:
         return info["bpp"] // channels if info["bpp"] >= 8 else info["bpp"]
     if fmt.name in ("heic", "heif", "avif") and info.get("pixi"):
         return info["pixi"][0]
+    if image is None:
+        return None
     return {"1": 1, "I;16": 16, "I": 32, "F": 32}.get(image.mode, 8)
 
 
-def _has_transparency(image: Image.Image, fmt: Format, blocks: Blocks) -> bool:
-    if "A" in image.getbands() or image.mode in ("LA", "PA", "RGBa", "La"):
-        return True
-    if "transparency" in image.info:
+def _has_transparency(image: Image.Image | None, fmt: Format, blocks: Blocks) -> bool:
+    if image is not None and (
+        "A" in image.getbands()
+        or image.mode in ("LA", "PA", "RGBa", "La")
+        or "transparency" in image.info
+    ):
         return True
     info = blocks.info
     return bool(info.get("trns") or info.get("transparency") or info.get("alpha"))
 
 
-def _dpi(image: Image.Image, blocks: Blocks) -> list[float] | None:
-    dpi = image.info.get("dpi")
+def _dpi(image: Image.Image | None, blocks: Blocks) -> list[float] | None:
+    dpi = image.info.get("dpi") if image is not None else None
     if not dpi:
         phys = blocks.info.get("phys")
         if phys and phys.get("unit") == 1:
@@ -153,7 +157,7 @@ def _round(value: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def _frames(image: Image.Image, fmt: Format, blocks: Blocks) -> int:
+def _frames(image: Image.Image | None, fmt: Format, blocks: Blocks) -> int:
     info = blocks.info
     if fmt.name == "gif" and info.get("frames"):
         return info["frames"]
@@ -168,23 +172,28 @@ def _frames(image: Image.Image, fmt: Format, blocks: Blocks) -> int:
 
 
 def mime_type(fmt: Format, blocks: Blocks) -> str:
-    """The MIME type from the content; an animated PNG is ``image/apng`` (as ExifTool says)."""
+    """The MIME type from the content, as ExifTool says it: an animated PNG is ``image/apng``,
+    an HEIF image sequence ``image/heic-sequence`` or ``image/heif-sequence``."""
     if fmt.name == "png" and blocks.info.get("apng_frames"):
         return "image/apng"
-    return fmt.mime
+    return SEQUENCE_MIME.get(blocks.info.get("brand"), fmt.mime)
 
 
 def image_info(
-    image: Image.Image,
+    image: Image.Image | None,
     fmt: Format,
     blocks: Blocks,
     *,
     orientation: int | None,
     has_icc: bool,
 ) -> dict:
-    """``metadata.image`` (header facts; see the module docstring for where each comes from)."""
-    width, height = image.size
+    """``metadata.image`` (header facts; see the module docstring for where each comes from).
+    Without ``image`` (Pillow could not read the header) what the container says, or ``null``."""
     info = blocks.info
+    if image is None:
+        width, height = info.get("width"), info.get("height")
+    else:
+        width, height = image.size
     if fmt.name in ("heic", "heif", "avif") and info.get("width"):
         width, height = info["width"], info["height"]  # ispe: stored size, before irot
     elif fmt.name == "tiff" and hasattr(image, "tag_v2"):
@@ -193,11 +202,11 @@ def image_info(
         height = image.tag_v2.get(257, height)
     frames = _frames(image, fmt, blocks)
     dpi = _dpi(image, blocks)
-    result = {
+    return {
         "format": fmt.name,
         "width": width,
         "height": height,
-        "mode": image.mode,
+        "mode": image.mode if image is not None else None,
         "bitDepth": _bit_depth(image, fmt, blocks),
         "hasColorProfile": has_icc,
         "hasTransparency": _has_transparency(image, fmt, blocks),
@@ -209,4 +218,3 @@ def image_info(
         "animated": frames > 1 and fmt.name in ("gif", "webp", "png"),
         "progressive": bool(info.get("progressive")) if fmt.name == "jpg" else False,
     }
-    return result

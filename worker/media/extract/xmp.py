@@ -15,11 +15,13 @@ Values convert as ExifTool converts them: rationals to numbers, ISO dates to
 ``YYYY:mm:dd HH:MM:SS``, plus each table's ``ValueConv`` (GPS coordinates to signed
 degrees, ...); text that is a plain number becomes a JSON number.
 
-XML parsing uses ``defusedxml``: entity declarations (billion laughs, quadratic
-blow-up) and external references are refused and reported as
-:class:`~common.errors.DecompressionBomb`; a packet that is not well-formed XML
-(junk after the root, an unclosed token, ``/`` in a name, an undeclared prefix) is
-read as ExifTool's scanner reads it (:mod:`.xmprecover`), with ExifTool's warnings.
+XML parsing uses ``defusedxml``: internal entity declarations (billion laughs,
+quadratic blow-up) are refused as :class:`~common.errors.DecompressionBomb`; a
+packet that refers to an external entity (XXE) is skipped with a warning (it is
+never resolved, so it is no bomb: the rest of the file is read); a packet that
+is not well-formed XML (junk after the root, an unclosed token, ``/`` in a name,
+an undeclared prefix) is read as ExifTool's scanner reads it (:mod:`.xmprecover`),
+with ExifTool's warnings.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException
+from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import fromstring
 
 from common.errors import DecompressionBomb
@@ -109,10 +111,16 @@ def parse_packet(packet: bytes) -> tuple[Element, list[str]]:
         try:
             root = fromstring(attempt, forbid_dtd=False, forbid_entities=True, forbid_external=True)
             return root, []
-        except DefusedXmlException as exc:
+        except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
+            if isinstance(exc, ExternalReferenceForbidden) or exc.sysid or exc.pubid:
+                raise XmpError(
+                    "XMP packet skipped: it refers to an external entity (XXE)"
+                ) from None
             raise DecompressionBomb(
-                f"XMP refused: {type(exc).__name__} (possible XML bomb)"
+                "XMP refused: it declares entities (possible XML bomb)"
             ) from None
+        except DefusedXmlException:
+            raise DecompressionBomb("XMP refused: it declares a DTD (possible XML bomb)") from None
         except (ParseError, ValueError, RecursionError):
             pass
     return recover(text.decode("utf-8", "replace"))

@@ -9,9 +9,12 @@ The output is built in memory and returned whole, or an error is raised:
 there is never a half-written file. What they share: ``report`` (the
 report), ``ifd`` (TIFF directories), ``exif`` (reading EXIF, writing the
 minimal block ``keep`` asks for), ``xmp`` and ``iptc`` (the other sources of
-orientation and credits), ``sources`` (reading those in precedence order) and
-``bmff`` (ISO BMFF boxes and item locations, for HEIF). ``files`` strips file to
-file (``strip_file``) with the same output, without building it in memory.
+orientation and credits) and ``sources`` (reading those in precedence order).
+The containers themselves are walked by the strict readers of
+:mod:`worker.media.containers` (JPEG segments, PNG chunks, RIFF chunks, GIF
+blocks, ISO BMFF boxes and item tables), the same ones extract reads with.
+``files`` strips file to file (``strip_file``) with the same output, without
+building it in memory.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from types import MappingProxyType
 from common.errors import BadRequest, CorruptImage
 from common.operations.remove import DEFAULT_KEEP, STRIP_GROUPS
 from worker.media.formats import require_format
+from worker.media.reasons import reason
 
 from . import bmp, gif, heif, jpeg, png, tiff, webp
 from .report import Report
@@ -103,4 +107,4 @@ def parse_errors(format_name: str) -> Iterator[None]:
     try:
         yield
     except _PARSE_ERRORS as exc:
-        raise CorruptImage(f"malformed {format_name} file: {exc}") from None
+        raise CorruptImage(f"malformed {format_name} file: {reason(exc)}") from None

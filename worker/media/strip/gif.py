@@ -11,23 +11,31 @@ Dropped: comments (0xFE), XMP ("XMP DataXMP") and every other application or
 unknown extension, and whatever follows the trailer. A stray byte between
 blocks, or an extension without a data sub-block, is ``corrupt_image``:
 readers disagree on how to go on (giflib stops, Pillow skips or reads on).
+Where each part ends comes from the GIF reader (:mod:`worker.media.containers.gif`).
 """
 
 from __future__ import annotations
 
 from common.errors import CorruptImage
+from worker.media.containers.gif import (
+    APPLICATION,
+    COMMENT,
+    GRAPHIC_CONTROL,
+    ICC,
+    LOOPING,
+    PLAIN_TEXT,
+    image_end,
+    screen_end,
+    sub_blocks_end,
+)
 
 from .report import Report
-
-LOOPING = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
-ICC = b"ICCRGBG1012"
-GRAPHIC_CONTROL, PLAIN_TEXT, COMMENT, APPLICATION = 0xF9, 0x01, 0xFE, 0xFF
 
 
 def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     """The GIF without comments or metadata extensions; ``report`` says what went."""
     view = memoryview(data)
-    pos = _screen_end(data)
+    pos = screen_end(data)
     kept: list[memoryview] = [view[:pos]]
     while pos < len(data):
         introducer = data[pos]
@@ -36,10 +44,10 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
             pos += 1
             break
         if introducer == 0x2C:
-            end = _image_end(data, pos)
+            end = image_end(data, pos)
             kept.append(view[pos:end])
         elif introducer == 0x21:
-            end = _sub_blocks_end(data, pos + 2)
+            end = sub_blocks_end(data, pos + 2)
             if _keeps_extension(view[pos:end], keep, report):
                 kept.append(view[pos:end])
         else:  # giflib stops here too; Pillow would skip the byte and read on
@@ -48,37 +56,6 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     if pos < len(data):
         report.remove("data after trailer", len(data) - pos, "vendor")
     return b"".join(kept)
-
-
-def _screen_end(data: bytes) -> int:
-    """The end of the header, logical screen descriptor and global colour table."""
-    if len(data) < 13:
-        raise CorruptImage(f"truncated GIF: {len(data)} bytes")
-    flags = data[10]
-    end = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
-    if end > len(data):
-        raise CorruptImage("truncated GIF: the global colour table runs past the end")
-    return end
-
-
-def _image_end(data: bytes, pos: int) -> int:
-    """The end of the image at ``pos``: descriptor, local colour table, LZW code size, data."""
-    if pos + 10 > len(data):
-        raise CorruptImage(f"truncated GIF: image descriptor at offset {pos}")
-    flags = data[pos + 9]
-    table = 3 << ((flags & 7) + 1) if flags & 0x80 else 0
-    return _sub_blocks_end(data, pos + 10 + table + 1)
-
-
-def _sub_blocks_end(data: bytes, pos: int) -> int:
-    """The end of the run of sub-blocks starting at ``pos`` (after its 0 terminator)."""
-    size = len(data)
-    while pos < size:
-        length = data[pos]
-        pos += 1 + length
-        if length == 0:
-            return pos
-    raise CorruptImage("truncated GIF: a block's data runs past the end")
 
 
 def _keeps_extension(block: memoryview, keep: frozenset[str], report: Report) -> bool:

@@ -11,7 +11,10 @@ bytes cut before them and ``mdat``'s size shrinks. The coded image data is
 copied untouched. When ``icc`` is not kept the ``colr`` ICC property goes
 too (``ipma`` indices renumbered). The ``irot``/``imir`` transforms are how
 HEIF states orientation (readers ignore the EXIF tag), so they always stay;
-Artist/Copyright are not carried over in HEIF. Like libheif, every item's
+Artist/Copyright are not carried over in HEIF. Top-level boxes other than
+``ftyp``, ``etyp``, ``meta`` and ``mdat`` (Samsung's ``sefd`` trailer, which
+carries a timestamp and the mobile country code, ``uuid`` blocks, padding) are
+removed and listed. Like libheif, every item's
 data is taken to be in this file, whatever its ``data_reference_index`` says
 (a self-contained ``dref`` entry, in practice). Image sequences (a ``moov``
 track with its own chunk offsets) are refused with ``unsupported_format``.
@@ -25,12 +28,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from common.errors import CorruptImage, UnsupportedFormat
+from worker.media.containers.bmff import (
+    Box,
+    Cursor,
+    ItemLocations,
+    Location,
+    associations,
+    box_bytes,
+    box_name,
+    boxes,
+    iinf_entries,
+    item_infos,
+    property_index,
+)
 
-from .bmff import Box, Cursor, ItemLocations, Location, box_bytes, boxes
 from .exif import Retained, read_exif
 from .report import Report
 
-XMP_MIME = b"application/rdf+xml"
+# The top-level boxes a HEIF reader needs (``moov`` sequences are refused); the rest go.
+NEEDED = frozenset({b"ftyp", b"etyp", b"meta", b"mdat"})
+PADDING = frozenset({b"free", b"skip"})
 ICC_COLOURS = (b"prof", b"rICC")
 
 Cut = tuple[int, int, bytes]  # replace data[start:end] with bytes
@@ -59,14 +76,30 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     if len(metas) != 1:
         raise CorruptImage(f"HEIF file has {len(metas)} top-level meta boxes, expected 1")
     meta = _parse_meta(data, metas[0])
+    vendor = _vendor_boxes(top, meta, report)
     if meta is None:
-        return data
+        return _apply(memoryview(data), [(b.start, b.end, b"") for b in vendor])
     for item_id, kind in meta.removed.items():
         _report_item(data, meta, item_id, kind, report)
     _find_icc(data, meta, keep, report)
-    if not meta.removed and not meta.dropped_properties:
+    if not meta.removed and not meta.dropped_properties and not vendor:
         return data
-    return _rewrite(data, top, meta)
+    return _rewrite(data, top, meta, [(b.start, b.end, b"") for b in vendor])
+
+
+def _vendor_boxes(top: list[Box], meta: _Meta | None, report: Report) -> list[Box]:
+    """The top-level boxes decoding does not need (Samsung's ``sefd`` trailer with its time
+    and place, ``uuid`` blocks, padding), recorded as removed; one that an item's data lies
+    in stays."""
+    spans = _spans(meta.locations.locations, 0) if meta else []
+    found = []
+    for box in top:
+        if box.type in NEEDED or any(s < box.end and box.start < e for s, e in spans):
+            continue
+        groups = () if box.type in PADDING else ("vendor",)
+        report.remove(f"box {box_name(box.type)}", box.end - box.start, *groups)
+        found.append(box)
+    return found
 
 
 def _parse_meta(data: bytes, box: Box) -> _Meta | None:
@@ -81,47 +114,16 @@ def _parse_meta(data: bytes, box: Box) -> _Meta | None:
         raise CorruptImage("HEIF meta box lists items but has no iloc box")
     iloc = next(child for child in children if child.type == b"iloc")
     meta = _Meta(box, children, ItemLocations.parse(data, iloc))
-    infos = _item_infos(data, meta.child(b"iinf"))
+    infos = item_infos(data, meta.child(b"iinf"))
     ids = [info[0] for info in infos]
     if len(set(ids)) != len(ids):
         raise CorruptImage("HEIF iinf lists the same item ID twice")
     for item_id, item_type, content_type in infos:
         if item_type == b"Exif":
             meta.removed[item_id] = "Exif"
-        elif content_type == XMP_MIME:
+        elif b"xml" in content_type.lower():  # XMP (``application/rdf+xml``), as extract reads
             meta.removed[item_id] = "XMP"
     return meta
-
-
-def _iinf_entries(data: bytes, iinf: Box) -> tuple[bytes, list[Box]]:
-    """The ``iinf`` full-box header and its ``infe`` boxes."""
-    read = Cursor(data, iinf.body, iinf.end)
-    version = read.uint(1)
-    read.uint(3)
-    read.uint(2 if version == 0 else 4)
-    return bytes(data[iinf.body : iinf.body + 4]), boxes(data, read.pos, iinf.end)
-
-
-def _item_infos(data: bytes, iinf: Box) -> list[tuple[int, bytes, bytes]]:
-    """``(item id, item type, content type)`` of every ``infe`` (§8.11.6)."""
-    infos = []
-    for infe in _iinf_entries(data, iinf)[1]:
-        read = Cursor(data, infe.body, infe.end)
-        version = read.uint(1)
-        read.uint(3)
-        if version >= 2:
-            item_id = read.uint(2 if version == 2 else 4)
-            read.uint(2)
-            item_type = read.uint(4).to_bytes(4, "big")
-            read.cstring()
-            content_type = read.cstring() if item_type == b"mime" else b""
-        else:
-            item_id = read.uint(2)
-            read.uint(2)
-            read.cstring()
-            item_type, content_type = b"", read.cstring()
-        infos.append((item_id, item_type, content_type))
-    return infos
 
 
 def _report_item(data: bytes, meta: _Meta, item_id: int, kind: str, report: Report) -> None:
@@ -169,10 +171,11 @@ def _find_icc(data: bytes, meta: _Meta, keep: frozenset[str], report: Report) ->
                 meta.dropped_properties.add(index)
 
 
-def _rewrite(data: bytes, top: list[Box], meta: _Meta) -> bytes:
-    """Apply the removal: a new meta box, removed bytes cut from mdat, offsets moved."""
+def _rewrite(data: bytes, top: list[Box], meta: _Meta, box_cuts: list[Cut]) -> bytes:
+    """Apply the removal: a new meta box, removed bytes cut from mdat, top-level boxes
+    ``box_cuts`` cut, offsets moved."""
     kept = [loc for loc in meta.locations.locations if loc.item_id not in meta.removed]
-    mdat_cuts = _mdat_cuts(data, top, meta, kept)
+    mdat_cuts = _mdat_cuts(data, top, meta, kept) + box_cuts
     idat_cuts = _idat_cuts(meta, kept)
     draft = _meta_bytes(data, meta, kept, lambda x: x, idat_cuts)
     cuts = sorted([*mdat_cuts, (meta.box.start, meta.box.end, draft)])
@@ -311,8 +314,8 @@ def _relocate(loc: Location, move: Callable[[int], int], move_in_idat: Callable)
 
 
 def _iinf(data: bytes, box: Box, removed: dict[int, str]) -> bytes:
-    header, entries = _iinf_entries(data, box)
-    infos = _item_infos(data, box)
+    header, entries = iinf_entries(data, box)
+    infos = item_infos(data, box)
     kept = [
         data[e.start : e.end]
         for e, info in zip(entries, infos, strict=True)
@@ -366,23 +369,18 @@ def _iprp(data: bytes, box: Box, meta: _Meta) -> bytes:
 
 def _ipma(data: bytes, box: Box, meta: _Meta) -> bytes:
     """``ipma`` (§9.3.1 of 23008-12) without removed items, property indices renumbered."""
-    read = Cursor(data, box.body, box.end)
-    version, flags = read.uint(1), read.uint(3)
+    version, flags, items = associations(data, box)
     id_width, index_width = (2 if version < 1 else 4), (2 if flags & 1 else 1)
-    index_mask = (1 << (8 * index_width - 1)) - 1
     dropped = sorted(meta.dropped_properties)
     entries = []
-    for _ in range(read.uint(4)):
-        item_id = read.uint(id_width)
-        associations = [read.uint(index_width) for _ in range(read.uint(1))]
+    for item_id, values in items:
         if item_id in meta.removed:
             continue
-        renumbered = [
-            (value & ~index_mask)
-            | ((value & index_mask) - sum(d < value & index_mask for d in dropped))
-            for value in associations
-            if (value & index_mask) not in meta.dropped_properties
-        ]
+        renumbered = []
+        for value in values:
+            index = property_index(value, flags)
+            if index not in meta.dropped_properties:
+                renumbered.append(value - sum(d < index for d in dropped))
         entries.append(
             item_id.to_bytes(id_width, "big")
             + bytes([len(renumbered)])

@@ -11,9 +11,10 @@ else that describes a person or a camera goes: Exif, XMP and Extended XMP in
 APP1, MPF and FlashPix in APP2, Photoshop/IPTC in APP13, vendor APPn, COM, and
 whatever follows EOI (the extra images of MPF files, phone trailers).
 
-Speed: the entropy-coded data is never walked byte by byte in Python. A
-compiled pattern finds the next real marker (C speed, > 1 GB/s) and the
-scans are ``memoryview`` slices of the input: :func:`pieces` returns the
+The segments come from the strict JPEG reader
+(:mod:`worker.media.containers.jpeg`). Speed: the entropy-coded data is never
+walked byte by byte in Python (a compiled pattern finds the next real marker,
+> 1 GB/s) and the scans are ``memoryview`` slices of the input: :func:`pieces` returns the
 output as such slices (``strip_metadata`` joins them once; ``strip_file`` hands them
 to ``os.writev`` from a memory-mapped input). Everything here works on any
 buffer that indexes to ints and slices to bytes: ``bytes`` or ``mmap``.
@@ -21,27 +22,32 @@ buffer that indexes to ints and slices to bytes: ``bytes`` or ``mmap``.
 
 from __future__ import annotations
 
-import re
 from mmap import mmap
 
 from common.errors import CorruptImage
+from worker.media.containers import jpeg as container
+from worker.media.containers.jpeg import (
+    APP0,
+    APP1,
+    APP2,
+    APP13,
+    APP14,
+    COM,
+    EOI,
+    SOS,
+    STANDALONE,
+    Segment,
+)
 
 from .exif import JPEG_PREFIX, Retained, minimal_exif
 from .report import Report
 from .sources import Sources
 
-SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
-APP0, APP1, APP2, APP13, APP14, COM = 0xE0, 0xE1, 0xE2, 0xED, 0xEE, 0xFE
-STANDALONE = frozenset({0x01, SOI, EOI, *range(0xD0, 0xD8)})  # TEM, SOI, EOI, RSTn: no length
-# A marker inside or after entropy-coded data: FF not followed by a stuffed 00 or an RSTn.
-NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")
-FILL = re.compile(rb"\xff+")
-
-JFIF = b"JFIF\x00"
-XMP = b"http://ns.adobe.com/xap/1.0/\x00"
-EXTENDED_XMP = b"http://ns.adobe.com/xmp/extension/\x00"
-ICC = b"ICC_PROFILE\x00"
-PHOTOSHOP = b"Photoshop 3.0\x00"
+JFIF = container.JFIF_SIG
+XMP = container.XMP_SIG
+EXTENDED_XMP = container.XMP_EXT_SIG
+ICC = container.ICC_SIG
+PHOTOSHOP = container.PHOTOSHOP_SIG
 JFIF_WITHOUT_THUMBNAIL = 14  # JFIF 1.02: identifier, version, units, densities, 0x0 thumbnail
 
 
@@ -50,68 +56,29 @@ def pieces(data: bytes | mmap, keep: frozenset[str], report: Report) -> list[byt
     view = memoryview(data)
     sources = Sources()
     head: list[bytes | memoryview] = []
-    pos = 2
-    while True:
-        start = _next_marker(data, pos, report)
-        marker = data[start + 1]
-        if marker == SOS:
+    sos = None
+    for segment in container.segments(data, strict=True):
+        if segment.junk:
+            report.remove("junk", segment.junk)
+        if segment.marker == SOS:
+            sos = segment
             break
-        if marker == EOI:
+        if segment.marker == EOI:
             raise CorruptImage("JPEG has no image data: EOI comes before any SOS")
-        if marker in STANDALONE:
-            pos = start + 2
+        if segment.marker in STANDALONE:
             continue
-        pos = _segment_end(data, start)
-        kept = _segment(marker, view[start:pos], keep, report, sources)
+        kept = _segment(segment.marker, view[segment.start : segment.end], keep, report, sources)
         if kept is not None:
             head.append(kept)
-    scans, end = _scans(data, view, start, keep, report, sources)
+    if sos is None:
+        raise CorruptImage("JPEG has no image data")
+    scans, end = _scans(data, view, sos, keep, report, sources)
     _trailer(data, end, report)
     exif_segment = _exif_segment(sources.read(report, keep), keep, report, sources)
     if exif_segment is not None:
         after_jfif = head and bytes(head[0][:2]) == b"\xff\xe0" and bytes(head[0][4:9]) == JFIF
         head.insert(1 if after_jfif else 0, exif_segment)
     return [b"\xff\xd8", *head, *scans]
-
-
-def _next_marker(data: bytes, pos: int, report: Report) -> int:
-    """Where the marker at or after ``pos`` starts; junk and fill bytes before it are dropped.
-
-    Decoders skip non-marker bytes between segments (libjpeg's next_marker,
-    Pillow's JpegImagePlugin), so dropping them changes no pixel.
-    """
-    if pos + 1 < len(data) and data[pos] == 0xFF and data[pos + 1] not in (0x00, 0xFF):
-        return pos  # the usual case: the next segment starts right here
-    start = pos
-    while True:
-        start = data.find(b"\xff", start)
-        if start == -1 or (start := _last_fill(data, start)) + 1 >= len(data):
-            raise CorruptImage(f"truncated JPEG: no marker after offset {pos}")
-        if data[start + 1] != 0:
-            break
-        start += 2
-    if start > pos:
-        report.remove("junk", start - pos)
-    return start
-
-
-def _last_fill(data: bytes, start: int) -> int:
-    """The last ``FF`` of the run at ``start`` (fill bytes may precede a marker, T.81 B.1.1.2)."""
-    return FILL.match(data, start).end() - 1
-
-
-def _segment_end(data: bytes, start: int) -> int:
-    """The end of the length-prefixed marker segment at ``start``."""
-    if start + 4 > len(data):
-        raise CorruptImage(f"truncated JPEG: segment at offset {start} has no length")
-    length = int.from_bytes(data[start + 2 : start + 4], "big")
-    end = start + 2 + length
-    if length < 2 or end > len(data):
-        raise CorruptImage(
-            f"JPEG marker FF{data[start + 1]:02X} at offset {start} declares {length} bytes, "
-            f"past the end of the file ({len(data)} bytes)"
-        )
-    return end
 
 
 def _segment(
@@ -171,7 +138,7 @@ def _jfif(segment: memoryview, report: Report) -> bytes | memoryview:
 def _scans(
     data: bytes,
     view: memoryview,
-    sos: int,
+    sos: Segment,
     keep: frozenset[str],
     report: Report,
     sources: Sources,
@@ -182,32 +149,19 @@ def _scans(
     yet APPn/COM segments are legal there too and are dropped like the others.
     """
     pieces: list[memoryview | bytes] = []
-    copy_from = sos
-    pos = _segment_end(data, sos)
-    while True:
-        match = NEXT_MARKER.search(data, pos)
-        if match is None:
-            raise CorruptImage("truncated JPEG: the image data has no EOI marker")
-        start = _last_fill(data, match.start())
-        if start + 1 >= len(data):
-            raise CorruptImage("truncated JPEG: the image data has no EOI marker")
-        marker = data[start + 1]
-        if marker == 0 or 0xD0 <= marker <= 0xD7:  # fill bytes then stuffing: corrupt data, go on
-            pos = start + 2
-            continue
-        if marker == EOI:
-            pieces.append(view[copy_from : start + 2])
-            return pieces, start + 2
-        if marker in STANDALONE:
-            pos = start + 2
-            continue
-        pos = _segment_end(data, start)
-        if 0xE0 <= marker <= 0xEF or marker == COM:
-            pieces.append(view[copy_from:start])
-            kept = _segment(marker, view[start:pos], keep, report, sources)
+    copy_from = sos.start
+    for segment in container.scan_markers(data, sos):
+        if segment.marker == EOI:
+            pieces.append(view[copy_from : segment.end])
+            return pieces, segment.end
+        if 0xE0 <= segment.marker <= 0xEF or segment.marker == COM:
+            pieces.append(view[copy_from : segment.start])
+            piece = view[segment.start : segment.end]
+            kept = _segment(segment.marker, piece, keep, report, sources)
             if kept is not None:
                 pieces.append(kept)
-            copy_from = pos
+            copy_from = segment.end
+    raise CorruptImage("truncated JPEG: the image data has no EOI marker")
 
 
 def _trailer(data: bytes, end: int, report: Report) -> None:

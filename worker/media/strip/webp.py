@@ -9,6 +9,7 @@ Image chunks (``VP8 VP8L ALPH ANIM ANMF``) are copied as they are, so lossy,
 lossless, alpha and animated files stay what they were; ``ICCP`` stays when
 ``icc`` is kept; a minimal ``EXIF`` chunk is appended when orientation or
 credits are kept (extended files only: a simple file has no flags to announce it).
+The chunks come from the strict RIFF reader (:mod:`worker.media.containers.webp`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import struct
 
 from common.errors import CorruptImage
+from worker.media.containers import webp as container
 
 from .exif import minimal_exif
 from .report import Report
@@ -28,14 +30,14 @@ ICC_FLAG, EXIF_FLAG, XMP_FLAG = 0x20, 0x08, 0x04
 def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     """The WebP without metadata chunks; ``report`` says what went."""
     view = memoryview(data)
-    end = _riff_end(data)
+    end = container.riff_end(data, strict=True)
     chunks: list[memoryview | bytes] = []
     sources = Sources()
     has_icc = False
-    pos = 12
-    while pos < end:
-        fourcc, chunk = _chunk(data, view, pos, end)
-        pos += len(chunk)
+    for part in container.chunks(data, end, strict=True):
+        fourcc, chunk = part.fourcc, view[part.start : part.end]
+        if part.truncated:  # an odd last chunk without its pad byte: pad it
+            chunk = bytes(chunk) + b"\x00"
         if fourcc in IMAGE or (fourcc == b"VP8X" and not chunks):
             chunks.append(chunk)
         elif fourcc == b"ICCP" and "icc" in keep:
@@ -63,31 +65,6 @@ def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
         chunks[0] = _vp8x(chunks[0], has_icc, exif_chunk is not None)
     body = b"".join([b"WEBP", *chunks])
     return b"RIFF" + struct.pack("<L", len(body)) + body
-
-
-def _riff_end(data: bytes) -> int:
-    """Where the RIFF payload ends, after checking the size the header declares."""
-    if len(data) < 20:
-        raise CorruptImage(f"truncated WebP: {len(data)} bytes")
-    (size,) = struct.unpack_from("<L", data, 4)
-    if size < 12 or 8 + size > len(data):
-        raise CorruptImage(f"WebP RIFF header declares {size} bytes but {len(data) - 8} follow it")
-    return 8 + size
-
-
-def _chunk(data: bytes, view: memoryview, pos: int, end: int) -> tuple[bytes, memoryview | bytes]:
-    """The FourCC and the bytes (header, payload, pad) of the chunk at ``pos``."""
-    if pos + 8 > end:
-        raise CorruptImage(f"WebP chunk header at offset {pos} runs past the RIFF size")
-    fourcc, size = struct.unpack_from("<4sL", data, pos)
-    stop = pos + 8 + size + (size & 1)
-    if stop == end + 1:  # an odd last chunk without its pad byte: pad it
-        return fourcc, bytes(view[pos:end]) + b"\x00"
-    if stop > end:
-        raise CorruptImage(
-            f"WebP chunk {fourcc!r} at offset {pos} declares {size} bytes, past the RIFF size"
-        )
-    return fourcc, view[pos:stop]
 
 
 def _exif_chunk(tiff: bytes | None) -> bytes | None:

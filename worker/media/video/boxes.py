@@ -13,6 +13,8 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from worker.media.containers.bmff import box_name
+
 _HEADER = struct.Struct(">I4s")
 _LARGE = struct.Struct(">Q")
 
@@ -75,9 +77,11 @@ def _box(kind: bytes, pos: int, size: int, end: int, large) -> Box:
     elif size == 0:
         size = end - pos
     if size < header_len:
-        raise BadBox(f"invalid size {size} of box {kind!r} at {pos}")
+        raise BadBox(f"invalid size {size} of box {box_name(kind)} at {pos}")
     if pos + size > end:
-        raise BadBox(f"box {kind!r} at {pos} ({size} bytes) runs past its parent (ends {end})")
+        raise BadBox(
+            f"box {box_name(kind)} at {pos} ({size} bytes) runs past its parent (ends {end})"
+        )
     return Box(kind, pos, header_len, size)
 
 

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from common.errors import CorruptFile, ExifqError, UnsupportedFormat
 from worker.media.extract import exiftool_funcs  # noqa: F401 - registers the helpers
 from worker.media.formats import Format, require_format
+from worker.media.reasons import reason
 
 from .limits import VideoLimits, check_declared, check_streams
 from .matroska import MatroskaReader
@@ -118,7 +119,7 @@ def read_container(
     except ExifqError:
         raise
     except _PARSE_ERRORS as exc:
-        raise CorruptFile(f"malformed {fmt.name} container: {exc}") from None
+        raise CorruptFile(f"malformed {fmt.name} container: {reason(exc)}") from None
     groups = store.groups()
     check_declared(groups, limits, getattr(reader, "samples", 0))
     warnings = list(store.warnings)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from common.errors import CorruptFile
+from worker.media.reasons import reason
 
 PROBE_BYTES = 1 << 20
 # our format name -> FFmpeg demuxer
@@ -58,7 +59,7 @@ def probe(path: str, format_name: str, *, max_pixels: int, timeout: float = 10.0
         with av.open(path, format=demuxer, options=options, timeout=timeout) as container:
             return _facts(container)
     except (av.FFmpegError, ValueError, OverflowError) as exc:
-        raise CorruptFile(f"cannot read the {format_name} streams: {exc}") from None
+        raise CorruptFile(f"cannot read the {format_name} streams: {reason(exc)}") from None
 
 
 def _facts(container) -> dict:

@@ -13,6 +13,7 @@ import os
 import struct
 
 from common.errors import CorruptFile, ExifqError
+from worker.media.reasons import reason
 from worker.media.strip.report import Report
 
 from . import strip_avi, strip_mkv, strip_qt
@@ -53,7 +54,7 @@ def strip_video(
         except ExifqError:
             raise
         except _PARSE_ERRORS as exc:
-            raise CorruptFile(f"malformed {fmt.name} file: {exc}") from None
+            raise CorruptFile(f"malformed {fmt.name} file: {reason(exc)}") from None
         expected = planned_size(pieces)
         written = write_plan(file, dst, pieces)
     if written != expected:

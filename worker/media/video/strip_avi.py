@@ -62,7 +62,7 @@ class _Planner:
             name = kind.decode("latin-1")
             data = pos + 8
             if data + length > end:
-                raise CorruptFile(f"RIFF chunk {name!r} at {pos} runs past its parent")
+                raise CorruptFile(f"RIFF chunk {name.strip()} at {pos} runs past its parent")
             if name in ("LIST", "RIFF"):
                 if length < 4:
                     raise CorruptFile(f"{name} chunk at {pos} too short")

@@ -230,7 +230,7 @@ def _print_genre(V: Env, value: object, *rest: object) -> str:
 # ``ParseItemInfoEntry`` & co. (the RawConv of a ``meta`` box's ``infe iloc ipma cdsc``)
 # fill ExifTool's item list for ``HandleItemInfo`` (HEIF's item-based Exif and XMP) and
 # return undef: the tags themselves are never shown, so returning undef gives ExifTool's
-# output. exifq reads HEIF images with its image reader (worker.media.extract.containers);
+# output. exifq reads HEIF images with its image reader (worker.media.containers);
 # the video walker does not resolve items (a movie keeps its metadata in moov/udta/meta).
 @register(
     "QuickTime::ParseItemInfoEntry",

@@ -1,0 +1,52 @@
+"""One reader per image container: what its segments, chunks or boxes are, and what they hold.
+
+=========  =====================  ===========================================================
+format     module                 what the reader lists (the strip and extract sides)
+=========  =====================  ===========================================================
+JPEG       :mod:`.jpeg`           marker segments to the first SOS, then the markers between
+                                  scans through EOI
+PNG/APNG   :mod:`.png`            chunks through IEND; text, ``iCCP`` and raw-profile payloads
+WebP       :mod:`.webp`           RIFF chunks
+GIF        :mod:`.gif`            blocks (images, extensions) to the trailer
+TIFF       :mod:`.tiff`           the file is one EXIF structure (read by ``extract.exif``)
+HEIF/AVIF  :mod:`.bmff`,          ISO BMFF boxes, ``iinf``/``iloc``/``ipma`` tables;
+           :mod:`.heif`           the ``meta`` box's Exif/XMP items and primary properties
+BMP        :mod:`.bmp`            the info header (size, depth, density, embedded ICC)
+=========  =====================  ===========================================================
+
+Each walker has a strict mode (strip: a structure that does not fit is
+``CorruptImage``, since the output must decode as the input did) and a lenient
+one (extract: stop there, keep what was found, mark it ``truncated``, as
+ExifTool reads on). Every length is checked against the data before use; loops
+are bounded (:mod:`.limits`); compressed metadata inflates through one budget
+per file (:mod:`.inflate`), so a zlib bomb is ``decompression_bomb`` in every
+operation. :func:`locate` gives the metadata blocks of a file for extract.
+docs/formats.md describes each format for users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import bmp, gif, heif, jpeg, png, tiff, webp
+from .blocks import Blocks
+from .photoshop import photoshop_iptc
+
+__all__ = ["READERS", "Blocks", "locate", "photoshop_iptc"]
+
+READERS: dict[str, Callable[[bytes], Blocks]] = {
+    "jpg": jpeg.read,
+    "png": png.read,
+    "webp": webp.read,
+    "gif": gif.read,
+    "tiff": tiff.read,
+    "heic": heif.read,
+    "heif": heif.read,
+    "avif": heif.read,
+    "bmp": bmp.read,
+}
+
+
+def locate(data: bytes, format_name: str) -> Blocks:
+    """The metadata blocks of ``data``, a file of the format named ``format_name``."""
+    return READERS[format_name](data)
