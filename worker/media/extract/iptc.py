@@ -9,11 +9,14 @@ envelope's CodedCharacterSet (1:90) declares UTF-8 (``ESC % G``), repeatable
 datasets (``Keywords``, ``By-line``, ...) become lists, numeric datasets become
 integers, and dates/times are converted to ``YYYY:mm:dd`` / ``HH:MM:SS+hh:mm``.
 A file with several IPTC blocks (two Photoshop IPTC resources) gives them merged as
-ExifTool does: the first block's tags, plus those only a later block has.
+ExifTool does: the first block's tags, plus those only a later block has. The Photoshop
+resources holding them come from the one resource walk, :mod:`worker.media.containers.photoshop`
+(``photoshop_iptc_blocks``, re-exported here).
 """
 
 from __future__ import annotations
 
+from ..containers.photoshop import photoshop_iptc_blocks as photoshop_iptc_blocks
 from . import perl as P
 from .tables import get_table
 from .tabletypes import Tag
@@ -97,26 +100,7 @@ def read_iptc_blocks(blocks: list[bytes]) -> dict[str, object]:
     return out
 
 
-def photoshop_iptc_blocks(irb: bytes) -> list[bytes]:
-    """Each IPTC resource (0x0404) of a Photoshop image-resource stream, in order."""
-    found = []
-    pos, end = 0, len(irb)
-    while pos + 12 <= end and irb[pos : pos + 4] in _IRB_SIGNATURES:
-        rid = int.from_bytes(irb[pos + 4 : pos + 6], "big")
-        name_len = irb[pos + 6]
-        pos += 7 + name_len + ((name_len + 1) & 1)  # Pascal name padded to even
-        if pos + 4 > end:
-            break
-        size = min(int.from_bytes(irb[pos : pos + 4], "big"), end - pos - 4)
-        pos += 4
-        if rid == 0x0404:
-            found.append(irb[pos : pos + size])
-        pos += size + (size & 1)
-    return found
-
-
 _DROPPED = object()  # a conversion gave undef: ExifTool drops the tag
-_IRB_SIGNATURES = (b"8BIM", b"PHUT", b"DCSR", b"AgHg", b"MeSa")
 
 
 def _raw_value(tag: Tag, record: int, raw: bytes, utf8: bool) -> object:

@@ -16,18 +16,9 @@ import struct
 from dataclasses import dataclass
 
 from common.errors import CorruptImage
+from worker.media.containers.tiff import ASCII, CLASSIC, RATIONAL, SHORT, Entry, TiffReader
 
-from .ifd import (
-    ASCII,
-    CLASSIC,
-    RATIONAL,
-    SHORT,
-    Entry,
-    TiffReader,
-    ascii_entry,
-    pack_ifd,
-    short_entry,
-)
+from .ifd import ascii_entry, pack_ifd, short_entry
 from .report import Report
 
 ORIENTATION, ARTIST, COPYRIGHT = 0x0112, 0x013B, 0x8298

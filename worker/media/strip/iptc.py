@@ -5,35 +5,26 @@ run of ``8BIM`` resources: id (2 bytes), Pascal name padded to even length,
 size (4 bytes), data padded to even length. Resource 0x0404 holds IPTC-IIM
 (IPTC IIM 4.2 §1.5): ``0x1C``, record, dataset, 2-byte size, data. By-line
 (2:80) and CopyrightNotice (2:116) are what ``keep=copyright`` carries over.
+The resources come from the one resource walk, :mod:`worker.media.containers.photoshop`.
 """
 
 from __future__ import annotations
 
 import struct
 
+from worker.media.containers.photoshop import photoshop_iptc_blocks
+
 from .exif import Retained
 
-IPTC_RESOURCE = 0x0404
 BY_LINE, COPYRIGHT_NOTICE = (2, 80), (2, 116)
 
 
 def read_photoshop(irb: bytes | memoryview, retained: Retained) -> set[str]:
     """The groups (``photoshop``, ``iptc``) a resource block run holds; offers IPTC credits."""
     groups = {"photoshop"}
-    data = bytes(irb)
-    pos = 0
-    while pos + 12 <= len(data) and data[pos : pos + 4] in (b"8BIM", b"PHUT", b"DCSR", b"AgHg"):
-        resource = struct.unpack_from(">H", data, pos + 4)[0]
-        name_length = data[pos + 6]
-        pos += 6 + (name_length + 2) // 2 * 2
-        if pos + 4 > len(data):
-            break
-        size = struct.unpack_from(">L", data, pos)[0]
-        body = data[pos + 4 : pos + 4 + size]
-        pos += 4 + size + size % 2
-        if resource == IPTC_RESOURCE:
-            groups.add("iptc")
-            read_iptc(body, retained)
+    for records in photoshop_iptc_blocks(irb):
+        groups.add("iptc")
+        read_iptc(records, retained)
     return groups
 
 

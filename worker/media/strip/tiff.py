@@ -7,9 +7,11 @@ plus Orientation, the ICC profile (34675) and Artist/Copyright when ``keep``
 asks. Everything else goes: descriptive fields (ImageDescription, Make,
 Model, Software, DateTime, HostComputer, ...), the Exif and GPS IFDs, XMP
 (700), IPTC (33723), Photoshop (34377, 37724), GeoTIFF and private tags.
-The file is laid out again — header, then per page its strip/tile bytes and
-its IFD — in the input's byte order and flavour (classic or BigTIFF); the
-strip/tile bytes themselves are copied unchanged, so the pixels are too.
+The pages, their entries and where their strips or tiles lie come from the
+strict TIFF reader (:mod:`worker.media.containers.tiff`). The file is laid
+out again — header, then per page its strip/tile bytes and its IFD — in the
+input's byte order and flavour (classic or BigTIFF); the strip/tile bytes
+themselves are copied unchanged, so the pixels are too.
 Old-style JPEG (compression 6, whose tables hang off extra offset tags) is
 refused with ``unsupported_format``.
 """
@@ -19,13 +21,24 @@ from __future__ import annotations
 import struct
 
 from common.errors import CorruptImage, UnsupportedFormat
+from worker.media.containers.tiff import (
+    BIG,
+    LONG,
+    LONG8,
+    STRIP_BYTE_COUNTS,
+    STRIP_OFFSETS,
+    TILE_BYTE_COUNTS,
+    TILE_OFFSETS,
+    Entry,
+    Layout,
+    TiffReader,
+)
 
 from .exif import ARTIST, COPYRIGHT, EXIF_IFD, GPS_IFD, ORIENTATION, has_maker_note
-from .ifd import BIG, LONG, LONG8, Entry, Layout, TiffReader, ascii_entry, pack_ifd, short_entry
+from .ifd import ascii_entry, pack_ifd, short_entry
 from .report import Report
 from .sources import Sources
 
-STRIP_OFFSETS, STRIP_BYTE_COUNTS, TILE_OFFSETS, TILE_BYTE_COUNTS = 273, 279, 324, 325
 COMPRESSION, ICC_PROFILE = 259, 34675
 XMP, IPTC, PHOTOSHOP = 700, 33723, 34377
 OLD_JPEG = 6
@@ -81,30 +94,22 @@ DESCRIPTIVE = frozenset({269, 270, 271, 272, 285, 286, 287, 305, 306, 316, 42016
 def strip(data: bytes, keep: frozenset[str], report: Report) -> bytes:
     """The TIFF with only decoding tags (and what ``keep`` asks); ``report`` says what went."""
     reader = TiffReader(data)
-    pages = reader.chain()
+    pages = reader.pages()
     if not pages:
         raise CorruptImage("TIFF has no image directory")
     writer = _Writer(reader.layout, reader.order)
     view = memoryview(data)
-    for number, entries in enumerate(pages):
-        tags = {entry.tag: entry for entry in entries}
+    for page in pages:
+        tags = page.tags
         if COMPRESSION in tags and tags[COMPRESSION].first_int(reader.order) == OLD_JPEG:
             raise UnsupportedFormat("old-style JPEG-in-TIFF (compression 6) cannot be stripped")
-        kept = [entry for entry in entries if _keeps(entry, reader, keep, report)]
+        kept = [entry for entry in page.entries if _keeps(entry, reader, keep, report)]
         kept += _carried(tags, reader.order, keep, report)
-        pixel_tags = (TILE_OFFSETS, TILE_BYTE_COUNTS) if TILE_OFFSETS in tags else None
-        pixel_tags = pixel_tags or (STRIP_OFFSETS, STRIP_BYTE_COUNTS)
-        if not all(tag in tags for tag in pixel_tags):
-            report.remove(f"IFD{number} without strips or tiles", 0, "thumbnail")
+        pixel_tags = page.pixel_tags
+        if pixel_tags is None:
+            report.remove(f"IFD{page.number} without strips or tiles", 0, "thumbnail")
             continue
-        offsets, counts = (tags[tag].ints(reader.order) for tag in pixel_tags)
-        if len(offsets) != len(counts):
-            raise CorruptImage(
-                f"TIFF page {number} has {len(offsets)} offsets, {len(counts)} sizes"
-            )
-        moved = [
-            writer.copy(view, offset, count) for offset, count in zip(offsets, counts, strict=True)
-        ]
+        moved = [writer.copy(view, offset, count) for offset, count in reader.pixel_blocks(page)]
         kept.append(writer.offsets_entry(pixel_tags[0], moved))
         kept.append(tags[pixel_tags[1]])
         writer.ifd(kept)
@@ -188,18 +193,10 @@ class _Writer:
             self._append(b"\x00")
 
     def copy(self, view: memoryview, offset: int, count: int) -> int:
-        """Copy one strip or tile; return its new offset (0 for an empty one).
-
-        An empty one must have offset 0 too (a sparse file's missing block): with a
-        byte count of 0 but data at an offset, readers disagree (Pillow reads the
-        data anyway), so no copy could keep the pixels the same.
-        """
+        """Copy one strip or tile (checked by ``TiffReader.pixel_blocks``); return its new
+        offset (0 for an empty one, a sparse file's missing block)."""
         if count == 0:
-            if offset != 0:
-                raise CorruptImage(f"TIFF strip/tile at {offset} has a byte count of 0")
             return 0
-        if offset + count > len(view):
-            raise CorruptImage(f"TIFF strip/tile at {offset} ({count} bytes) runs past the end")
         if (offset, count) not in self.copied:
             self._align()
             self.copied[(offset, count)] = self.size
