@@ -8,10 +8,12 @@ JPEG       :mod:`.jpeg`           marker segments to the first SOS, then the mar
 PNG/APNG   :mod:`.png`            chunks through IEND; text, ``iCCP`` and raw-profile payloads
 WebP       :mod:`.webp`           RIFF chunks
 GIF        :mod:`.gif`            blocks (images, extensions) to the trailer
-TIFF       :mod:`.tiff`           the file is one EXIF structure (read by ``extract.exif``)
+TIFF       :mod:`.tiff`           the IFD chain, each page's entries, strips and tiles
+                                  (strict); for extract the file is one EXIF block
 HEIF/AVIF  :mod:`.bmff`,          ISO BMFF boxes, ``iinf``/``iloc``/``ipma`` tables;
            :mod:`.heif`           the ``meta`` box's Exif/XMP items and primary properties
-BMP        :mod:`.bmp`            the info header (size, depth, density, embedded ICC)
+BMP        :mod:`.bmp`            the headers (pixel offset, size, depth, density, ICC)
+Photoshop  :mod:`.photoshop`      image resources (JPEG APP13, PNG profiles, TIFF 34377)
 =========  =====================  ===========================================================
 
 Each walker has a strict mode (strip: a structure that does not fit is

@@ -7,12 +7,13 @@ container, copies what decoding needs byte for byte, leaves out what identifies 
 or a camera and records that in the report. Nothing is decoded or re-encoded.
 The output is built in memory and returned whole, or an error is raised:
 there is never a half-written file. What they share: ``report`` (the
-report), ``ifd`` (TIFF directories), ``exif`` (reading EXIF, writing the
+report), ``ifd`` (writing TIFF directories), ``exif`` (reading EXIF, writing the
 minimal block ``keep`` asks for), ``xmp`` and ``iptc`` (the other sources of
 orientation and credits) and ``sources`` (reading those in precedence order).
 The containers themselves are walked by the strict readers of
 :mod:`worker.media.containers` (JPEG segments, PNG chunks, RIFF chunks, GIF
-blocks, ISO BMFF boxes and item tables), the same ones extract reads with.
+blocks, ISO BMFF boxes and item tables, TIFF pages and their strips or tiles,
+BMP headers, Photoshop resources), the same ones extract reads with.
 ``files`` strips file to file (``strip_file``) with the same output, without
 building it in memory.
 """
