@@ -24,7 +24,7 @@ from api.errors import register_error_handlers
 from api.jsonbody import StrictJSONProvider
 from api.metrics import init_metrics
 from api.ratelimit import init_rate_limit
-from api.services import Services, celery_sender, job_enqueuer
+from api.services import CeleryTasks, Services, job_enqueuer
 from common import operations
 from common.clock import Clock, SystemClock
 from common.jobs import JobStore
@@ -56,7 +56,10 @@ def create_app(
         check_rate_limit(settings.RATE_LIMIT)
     operations.load_modules(settings.OPERATION_MODULES)
     clock = clock or SystemClock()
-    send_task = send_task or celery_sender(settings)
+    tasks = CeleryTasks(settings)
+    # The job's record and its task in one Redis transaction, unless a test sends its own way.
+    task_commands = tasks.commands if enqueue is None and send_task is None else None
+    send_task = send_task or tasks.send
     svc = Services(
         settings=settings,
         jobs=jobs_store
@@ -70,6 +73,7 @@ def create_app(
         enqueue=enqueue or job_enqueuer(send_task),
         clock=clock,
         send_task=send_task,
+        task_commands=task_commands,
     )
     app = Flask(__name__, static_folder=None)
     app.json = StrictJSONProvider(app)

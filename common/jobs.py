@@ -26,6 +26,7 @@ worker instead of letting it loop forever.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -33,9 +34,9 @@ import time
 import unicodedata
 import uuid as uuid_module
 from collections import deque
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol, TypeVar
 
 import redis
 
@@ -100,6 +101,9 @@ if total > 0 and tonumber(counts[2] or 0) + tonumber(counts[3] or 0) == total th
 end
 return {_MOVED}
 """
+
+
+Command = tuple[str, tuple]  # a Redis command's name and arguments
 
 
 class Finishable(Protocol):
@@ -234,12 +238,15 @@ class JobStore:
         """The sorted set of jobs not yet started: job UUID → when it was (re)queued."""
         return f"{self.prefix}jobs-queued"
 
-    def create(self, op: str, **fields: object) -> Job:
+    def create(self, op: str, *, also: Sequence[Command] = (), **fields: object) -> Job:
         """Write a new ``queued`` job that expires ``ttl`` seconds from now (``fields`` as
-        :meth:`new_job` takes them)."""
+        :meth:`new_job` takes them), in one transaction with the Redis commands ``also``
+        (the job's task message: ``worker.enqueue``)."""
         job = self.new_job(op, **fields)
         pipe = self.redis.pipeline(transaction=True)
         self.write(pipe, job)
+        for name, args in also:
+            pipe.execute_command(name.upper(), *args)
         pipe.execute()
         return job
 
@@ -347,11 +354,14 @@ class JobStore:
         file_name: str | None = None,
         notice: str = "",
         summary: dict | None = None,
+        started: Job | None = None,
     ) -> Finish:
         """Mark the job ``completed``; falsy if it was already finished (or is gone).
 
         ``notice`` goes to whoever ``wait()``s on the job at that moment, nowhere
         else; ``summary`` (small) goes into the item's entry when the job is in a batch.
+        ``started`` (the job as :meth:`start` gave it) lets the message carry the finished
+        record, so a waiter need not read it.
         """
         fields = {
             "result_key": result_key,
@@ -360,33 +370,41 @@ class JobStore:
             "file_name": file_name,
         }
         entry = {"status": COMPLETED} | ({"summary": summary} if summary is not None else {})
-        return self._finish(job_id, fields, entry, notice)
+        return self._finish(job_id, fields, entry, notice, started)
 
-    def fail(self, job_id: str, error: dict) -> Finish:
+    def fail(self, job_id: str, error: dict, started: Job | None = None) -> Finish:
         """Mark the job ``failed`` with ``{"code", "message"}``; falsy if already finished."""
-        return self._finish(job_id, {"error": error}, {"status": FAILED, "error": error})
+        entry = {"status": FAILED, "error": error}
+        return self._finish(job_id, {"error": error}, entry, "", started)
 
-    def _finish(self, job_id: str, fields: dict, entry: dict, notice: str = "") -> Finish:
+    def finish_call(
+        self, job_id: str, fields: dict, entry: dict, notice: str = "", started: Job | None = None
+    ) -> tuple[list, list]:
+        """The finish script's keys and arguments (:meth:`_finish`; a chunk of batch items runs
+        many in one pipeline, then reads each answer with :func:`finish_answer`)."""
         now = self.clock.now()
         fields = {**fields, "status": entry["status"], "updated_at": now, "finished_at": now}
         pairs = [item for pair in _encode(fields).items() for item in pair]
         counter = "completed" if entry["status"] == COMPLETED else "failed"
-        answer = self._finish_script(
-            keys=[self.key(job_id), self.channel(job_id), self.queued_key],
-            args=[
-                *self._batch_prefixes,
-                job_id,
-                f"{entry['status']}\n{notice}",
-                json.dumps(entry, ensure_ascii=False),
-                counter,
-                len(TERMINAL),
-                *TERMINAL,
-                *pairs,
-            ],
-        )
-        if isinstance(answer, str):  # the batch whose last item this was
-            return Finish(True, answer)
-        return Finish(answer == _MOVED)
+        finished = replace(started, **fields) if started is not None else None
+        keys = [self.key(job_id), self.channel(job_id), self.queued_key]
+        args = [
+            *self._batch_prefixes,
+            job_id,
+            finish_message(entry["status"], finished, notice),
+            json.dumps(entry, ensure_ascii=False),
+            counter,
+            len(TERMINAL),
+            *TERMINAL,
+            *pairs,
+        ]
+        return keys, args
+
+    def _finish(
+        self, job_id: str, fields: dict, entry: dict, notice: str = "", started: Job | None = None
+    ) -> Finish:
+        keys, args = self.finish_call(job_id, fields, entry, notice, started)
+        return finish_answer(self._finish_script(keys=keys, args=args))
 
     def _update_unfinished(self, job_id: str, fields: dict) -> bool:
         """Set ``fields`` unless the job is finished or missing; whether it was set."""
@@ -402,43 +420,43 @@ class JobStore:
         key = self.key(job_id)
         return self.redis.transaction(transition, key, value_from_callable=True)
 
-    def wait(self, job_id: str, timeout: float) -> tuple[Job | None, str]:
+    def wait(
+        self,
+        job_id: str,
+        timeout: float,
+        listening: Listening | None = None,
+        job: Job | None = None,
+    ) -> tuple[Job | None, str]:
         """The job once it is finished (or as it stands after ``timeout`` s), and the notice
-        published with its completion if this call received it (else ``""``)."""
-        return self.wait_on(self.channel(job_id), lambda: self.get(job_id), timeout)
+        published with its completion if this call received it (else ``""``). The completion
+        message carries the finished record, so it is not read again. With ``listening``
+        (:meth:`listening` entered before the job was created) and ``job`` (as created), the
+        record is not read at all unless a message is lost."""
+        if listening is not None:
+            return listening.wait(lambda: self.get(job_id), timeout, job, _carried_job)
+        with self.listening(self.channel(job_id)) as entered:
+            return entered.wait(lambda: self.get(job_id), timeout, decode=_carried_job)
 
     def wait_on(
         self, channel: str, read: Callable[[], Record | None], timeout: float
     ) -> tuple[Record | None, str]:
         """``read()`` once what it reads is ``finished`` (or as it stands after ``timeout``
-        s), woken by messages on ``channel``; the text after the first line of the message
-        this call received (else ``""``). Jobs and batches both wait through this.
+        s), woken by messages on ``channel``; the notice of the message this call received
+        (else ``""``). Jobs and batches both wait through this (see :class:`Listening`)."""
+        with self.listening(channel) as entered:
+            return entered.wait(read, timeout)
 
-        Subscribes to ``channel`` before reading, so a finish between the read
-        and the wait is not missed. The subscriber's connection is kept for the
-        next wait (unsubscribed), not opened per call.
-        """
-        deadline = time.monotonic() + timeout
+    @contextlib.contextmanager
+    def listening(self, channel: str) -> Iterator[Listening]:
+        """Subscribed to ``channel`` for the block (subscribe before reading, or before the
+        record exists, so a finish in between is not missed). The subscriber's connection is
+        kept for the next wait (unsubscribed), not opened per call."""
         listener = self._listener()
-        notice, clean = "", False
+        clean = False
         try:
             listener.subscribe(channel)
-            record = read()
-            # Re-read at least every 5 s, in case a message was lost to a reconnect.
-            reread_at = time.monotonic() + 5.0
-            while record is not None and not record.finished:
-                now = time.monotonic()
-                if now >= deadline:
-                    break
-                message = listener.get_message(timeout=min(deadline, reread_at) - now)
-                if message is not None and message["channel"] == channel:
-                    notice = message["data"].partition("\n")[2]
-                elif time.monotonic() < min(deadline, reread_at):
-                    continue  # a subscription's reply, or a message for an earlier wait
-                record = read()
-                reread_at = time.monotonic() + 5.0
+            yield Listening(listener, channel)
             clean = _unsubscribe(listener, channel)
-            return record, notice
         finally:
             if clean and len(self._listeners) < _IDLE_LISTENERS:
                 self._listeners.append(listener)
@@ -453,6 +471,72 @@ class JobStore:
             return self._listeners.pop()
         except IndexError:
             return self.redis.pubsub(ignore_subscribe_messages=True)
+
+
+_UNREAD: Any = object()
+_RECORD_MARK = "record:"
+
+
+@dataclass
+class Listening:
+    """A subscription to a finish channel, entered by :meth:`JobStore.listening`."""
+
+    listener: redis.client.PubSub
+    channel: str
+
+    def wait(
+        self,
+        read: Callable[[], Record | None],
+        timeout: float,
+        record: Record | None = _UNREAD,
+        decode: Callable[[str], tuple[Record | None, str]] | None = None,
+    ) -> tuple[Record | None, str]:
+        """``read()`` (unless ``record`` is given) until it is finished or ``timeout`` s
+        passed; a message (``status\\n...``) wakes it, and ``decode`` turns the text after its
+        first line into the finished record it carries (then nothing is read) and the notice.
+        Re-reads at least every 5 s, in case a message was lost to a reconnect."""
+        deadline = time.monotonic() + timeout
+        notice = ""
+        if record is _UNREAD:
+            record = read()
+        reread_at = time.monotonic() + 5.0
+        while record is not None and not record.finished:
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            message = self.listener.get_message(timeout=min(deadline, reread_at) - now)
+            if message is not None and message["channel"] == self.channel:
+                rest = message["data"].partition("\n")[2]
+                carried, notice = decode(rest) if decode else (None, rest)
+                if carried is not None:
+                    record = carried
+                    continue
+            elif time.monotonic() < min(deadline, reread_at):
+                continue  # a subscription's reply, or a message for an earlier wait
+            record = read()
+            reread_at = time.monotonic() + 5.0
+        return record, notice
+
+
+def finish_answer(answer: object) -> Finish:
+    """A :class:`Finish` from the finish script's answer."""
+    if isinstance(answer, str):  # the batch whose last item this was
+        return Finish(True, answer)
+    return Finish(answer == _MOVED)
+
+
+def finish_message(status: str, job: Job | None, notice: str) -> str:
+    """What finishing publishes: the status, the finished record (when known), the notice."""
+    record = f"{_RECORD_MARK}{json.dumps(_encode(asdict(job)))}\n" if job is not None else ""
+    return f"{status}\n{record}{notice}"
+
+
+def _carried_job(text: str) -> tuple[Job | None, str]:
+    """The finished record and the notice in a finish message (after its status line)."""
+    if not text.startswith(_RECORD_MARK):
+        return None, text
+    record, _, notice = text.partition("\n")
+    return _decode(json.loads(record[len(_RECORD_MARK) :])), notice
 
 
 def _unsubscribe(listener: redis.client.PubSub, channel: str) -> bool:

@@ -110,11 +110,12 @@ def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: Outcome) -> F
         file_name=name,
         notice=notice,
         summary=summary,
+        started=job,
     )
 
 
 def _fail(rt: Runtime, job: Job, error: dict) -> str:
-    after_finish(rt, rt.jobs.fail(job.uuid, error), job, error)
+    after_finish(rt, rt.jobs.fail(job.uuid, error, started=job), job, error)
     _discard_upload(rt, job)
     return FAILED
 
