@@ -35,7 +35,7 @@ import unicodedata
 import uuid as uuid_module
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 import redis
@@ -74,11 +74,12 @@ if batch then redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[7]) end
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: the job, its channel, the queued jobs' index. ARGV: the 3 batch prefixes, job id,
-# the message, the item's
-# entry, the batch counter to count it in, the number n of terminal statuses, the n
-# statuses, then field, value, field, value, ... Returns _NOT_MOVED, _MOVED, or the
-# batch's UUID when this job was its last unfinished item.
+# KEYS: the job, its channel, the queued jobs' index[, the counters' hash]. ARGV: the 3
+# batch prefixes, job id, the message, the item's entry, the batch counter to count it in,
+# the number n of terminal statuses, the n statuses, the number m of counters, m times
+# command (HINCRBY | HINCRBYFLOAT), field, amount (applied to KEYS[4]), then field, value,
+# field, value, ... Returns _NOT_MOVED, _MOVED, or the batch's UUID when this job was its
+# last unfinished item.
 _FINISH_SCRIPT = f"""
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {_NOT_MOVED} end
@@ -86,9 +87,13 @@ local n = tonumber(ARGV[8])
 for i = 9, 8 + n do
     if status == ARGV[i] then return {_NOT_MOVED} end
 end
-redis.call('HSET', KEYS[1], (table.unpack or unpack)(ARGV, 9 + n))
+local m = tonumber(ARGV[9 + n])
+redis.call('HSET', KEYS[1], (table.unpack or unpack)(ARGV, 10 + n + 3 * m))
 redis.call('ZREM', KEYS[3], ARGV[4])
 redis.call('PUBLISH', KEYS[2], ARGV[5])
+for i = 10 + n, 7 + n + 3 * m, 3 do
+    redis.call(ARGV[i], KEYS[4], ARGV[i + 1], ARGV[i + 2])
+end
 local batch = redis.call('HGET', KEYS[1], 'batch')
 if not batch then return {_MOVED} end
 redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[6])
@@ -104,6 +109,8 @@ return {_MOVED}
 
 
 Command = tuple[str, tuple]  # a Redis command's name and arguments
+# A hash's key and the increments a finish adds to it when the job moves (``common.jobmetrics``).
+Counters = tuple[str, Sequence[tuple[str, str, str]]]
 
 
 class Finishable(Protocol):
@@ -189,6 +196,11 @@ def _encode(values: dict) -> dict[str, str]:
             continue
         out[name] = json.dumps(value) if name in _JSON_FIELDS else str(value)
     return out
+
+
+def _fields(job: Job) -> dict:
+    """``job``'s fields, shallow (``dataclasses.asdict`` deep-copies every value)."""
+    return {name: getattr(job, name) for name in Job.__dataclass_fields__}
 
 
 def _decode(raw: dict[str, str]) -> Job:
@@ -291,7 +303,7 @@ class JobStore:
     def write(self, pipe: redis.client.Pipeline, job: Job) -> None:
         """Queue the writing of ``job``'s record, with its TTL, on ``pipe``."""
         key = self.key(job.uuid)
-        pipe.hset(key, mapping=_encode(asdict(job)))
+        pipe.hset(key, mapping=_encode(_fields(job)))
         pipe.expire(key, self.ttl)
         if job.status == QUEUED:
             pipe.zadd(self.queued_key, {job.uuid: job.created_at})
@@ -355,13 +367,14 @@ class JobStore:
         notice: str = "",
         summary: dict | None = None,
         started: Job | None = None,
+        counters: Counters | None = None,
     ) -> Finish:
         """Mark the job ``completed``; falsy if it was already finished (or is gone).
 
         ``notice`` goes to whoever ``wait()``s on the job at that moment, nowhere
         else; ``summary`` (small) goes into the item's entry when the job is in a batch.
         ``started`` (the job as :meth:`start` gave it) lets the message carry the finished
-        record, so a waiter need not read it.
+        record, so a waiter need not read it; ``counters`` are added when the job moves.
         """
         fields = {
             "result_key": result_key,
@@ -370,15 +383,27 @@ class JobStore:
             "file_name": file_name,
         }
         entry = {"status": COMPLETED} | ({"summary": summary} if summary is not None else {})
-        return self._finish(job_id, fields, entry, notice, started)
+        return self._finish(job_id, fields, entry, notice, started, counters)
 
-    def fail(self, job_id: str, error: dict, started: Job | None = None) -> Finish:
+    def fail(
+        self,
+        job_id: str,
+        error: dict,
+        started: Job | None = None,
+        counters: Counters | None = None,
+    ) -> Finish:
         """Mark the job ``failed`` with ``{"code", "message"}``; falsy if already finished."""
         entry = {"status": FAILED, "error": error}
-        return self._finish(job_id, {"error": error}, entry, "", started)
+        return self._finish(job_id, {"error": error}, entry, "", started, counters)
 
     def finish_call(
-        self, job_id: str, fields: dict, entry: dict, notice: str = "", started: Job | None = None
+        self,
+        job_id: str,
+        fields: dict,
+        entry: dict,
+        notice: str = "",
+        started: Job | None = None,
+        counters: Counters | None = None,
     ) -> tuple[list, list]:
         """The finish script's keys and arguments (:meth:`_finish`; a chunk of batch items runs
         many in one pipeline, then reads each answer with :func:`finish_answer`)."""
@@ -388,6 +413,10 @@ class JobStore:
         counter = "completed" if entry["status"] == COMPLETED else "failed"
         finished = replace(started, **fields) if started is not None else None
         keys = [self.key(job_id), self.channel(job_id), self.queued_key]
+        added = []
+        if counters is not None:
+            keys.append(counters[0])
+            added = [item for triple in counters[1] for item in triple]
         args = [
             *self._batch_prefixes,
             job_id,
@@ -396,14 +425,22 @@ class JobStore:
             counter,
             len(TERMINAL),
             *TERMINAL,
+            len(added) // 3,
+            *added,
             *pairs,
         ]
         return keys, args
 
     def _finish(
-        self, job_id: str, fields: dict, entry: dict, notice: str = "", started: Job | None = None
+        self,
+        job_id: str,
+        fields: dict,
+        entry: dict,
+        notice: str = "",
+        started: Job | None = None,
+        counters: Counters | None = None,
     ) -> Finish:
-        keys, args = self.finish_call(job_id, fields, entry, notice, started)
+        keys, args = self.finish_call(job_id, fields, entry, notice, started, counters)
         return finish_answer(self._finish_script(keys=keys, args=args))
 
     def _update_unfinished(self, job_id: str, fields: dict) -> bool:
@@ -527,7 +564,7 @@ def finish_answer(answer: object) -> Finish:
 
 def finish_message(status: str, job: Job | None, notice: str) -> str:
     """What finishing publishes: the status, the finished record (when known), the notice."""
-    record = f"{_RECORD_MARK}{json.dumps(_encode(asdict(job)))}\n" if job is not None else ""
+    record = f"{_RECORD_MARK}{json.dumps(_encode(_fields(job)))}\n" if job is not None else ""
     return f"{status}\n{record}{notice}"
 
 

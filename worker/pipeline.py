@@ -22,7 +22,16 @@ import redis
 from common import jobmetrics, operations
 from common.batches import PLAIN
 from common.errors import ExifqError
-from common.jobs import COMPLETED, FAILED, Finish, Job, cleaned_key, result_key, upload_key
+from common.jobs import (
+    COMPLETED,
+    FAILED,
+    Counters,
+    Finish,
+    Job,
+    cleaned_key,
+    result_key,
+    upload_key,
+)
 from common.operations import Limits, Outcome, Source
 from common.storage import ObjectNotFound
 from common.webhook_queue import BATCH, JOB, Delivery
@@ -71,7 +80,7 @@ def process(rt: Runtime, job_id: str) -> str:
         except ObjectNotFound:
             error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
             return _fail(rt, job, error)
-        after_finish(rt, _store_and_complete(rt, job, source.name, outcome), job)
+        after_finish(rt, _store_and_complete(rt, job, source.name, outcome), job, counted=True)
     _discard_upload(rt, job)
     return COMPLETED
 
@@ -111,26 +120,44 @@ def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: Outcome) -> F
         notice=notice,
         summary=summary,
         started=job,
+        counters=finish_counters(rt, job, COMPLETED),
     )
 
 
+def finish_counters(rt: Runtime, job: Job, outcome: str, code: str | None = None) -> Counters:
+    """The metrics (``common.jobmetrics``) the job store adds when it finishes ``job``."""
+    seconds = rt.clock.now() - job.updated_at
+    increments = jobmetrics.finish_increments(job.op, outcome, seconds, code)
+    return jobmetrics.key(rt.jobs.prefix), increments
+
+
 def _fail(rt: Runtime, job: Job, error: dict) -> str:
-    after_finish(rt, rt.jobs.fail(job.uuid, error, started=job), job, error)
+    counters = finish_counters(rt, job, FAILED, error.get("code"))
+    finish = rt.jobs.fail(job.uuid, error, started=job, counters=counters)
+    after_finish(rt, finish, job, error, counted=True)
     _discard_upload(rt, job)
     return FAILED
 
 
-def after_finish(rt: Runtime, finish: Finish, job: Job | None, error: dict | None = None) -> None:
+def after_finish(
+    rt: Runtime,
+    finish: Finish,
+    job: Job | None,
+    error: dict | None = None,
+    *,
+    counted: bool = False,
+) -> None:
     """What follows the finish of ``job`` (as it was started) when this call finished it: count
-    it (``common.jobmetrics``), send its webhook, and when it was its batch's last item, the
-    batch's webhook or the task that answers a similarity job. Metrics never fail a job."""
-    if finish.moved and job is not None:
+    it (``common.jobmetrics``; unless the finish ``counted`` it already), send its webhook, and
+    when it was its batch's last item, the batch's webhook or the task that answers a
+    similarity job. Metrics never fail a job."""
+    if finish.moved and job is not None and not counted:
         outcome, code = (COMPLETED, None) if error is None else (FAILED, error.get("code"))
         seconds = rt.clock.now() - job.updated_at
         with contextlib.suppress(redis.RedisError):
             jobmetrics.record_finish(rt.jobs.redis, rt.jobs.prefix, job.op, outcome, seconds, code)
-        if job.callback_url:
-            webhooks.request(rt, Delivery(JOB, job.uuid))
+    if finish.moved and job is not None and job.callback_url:
+        webhooks.request(rt, Delivery(JOB, job.uuid))
     if finish.batch_done:
         batch = rt.batches.get(finish.batch_done)
         if batch is not None and batch.kind == PLAIN:
