@@ -3,11 +3,12 @@
 Status only moves forward — ``queued → processing → completed | failed`` —
 and a finished job never changes again, so a task that Celery delivers twice
 (``acks_late``) cannot undo what the first delivery decided. Each transition
-is one Lua script on the job's key: one round trip to Redis, atomic
+is one Lua script (``common.job_scripts``) on the job's key: one round trip to Redis, atomic
 (fakeredis runs it too, through ``lupa``). Finishing publishes on the job's channel, which is what
-``wait()`` (the API's ``?wait=N``) blocks on instead of polling; the message
-may carry a small result (a "notice") so the waiter need not fetch it from
-object storage.
+``wait()`` (the API's ``?wait=N``, ``common.waiting``) blocks on instead of polling; the
+message carries the finished record and may carry a small result (a "notice"), so the
+waiter reads neither the record from Redis nor the result from object storage. Finishing
+also adds the job's metrics (``common.jobmetrics``) when it moved, in the same script.
 
 A job may belong to a batch (``batch``, see ``common.batches``): the same
 scripts then also write the batch's item entry and, on finishing, count it,
@@ -30,19 +31,19 @@ import contextlib
 import json
 import os
 import re
-import time
 import unicodedata
 import uuid as uuid_module
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, TypeVar
 
 import redis
 
 from common import batches
 from common.clock import Clock, SystemClock
+from common.job_scripts import FINISH_SCRIPT, MOVED, START_SCRIPT
 from common.status import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL
+from common.waiting import Listening, Record, unsubscribe
 
 __all__ = ["COMPLETED", "FAILED", "PROCESSING", "QUEUED", "TERMINAL", "Job", "JobStore"]
 
@@ -51,74 +52,11 @@ _JSON_FIELDS = ("options", "error")
 _FLOAT_FIELDS = ("created_at", "updated_at", "expires_at", "finished_at")
 _INT_FIELDS = ("deliveries", "size")
 
-# Lua transitions. Each reads the job's status first: a missing or finished job is
-# left as it is. ARGV[1..3] are the prefixes of a batch's keys (record, item states,
-# channel), to which the job's ``batch`` field is appended.
-_NOT_MOVED, _MOVED = 0, 1
 _IDLE_LISTENERS = 64  # subscribers kept open for ``wait`` (one per concurrent waiter)
-
-# KEYS: the job, the queued jobs' index. ARGV: the 3 batch prefixes, job id, worker, now,
-# the item's entry, then the terminal statuses. Returns nil (no job) or the job's fields
-# (flat) as they now stand.
-_START_SCRIPT = f"""
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return nil end
-redis.call('ZREM', KEYS[2], ARGV[4])
-for i = 8, #ARGV do
-    if status == ARGV[i] then return redis.call('HGETALL', KEYS[1]) end
-end
-redis.call('HSET', KEYS[1], 'status', '{PROCESSING}', 'worker', ARGV[5], 'updated_at', ARGV[6])
-redis.call('HINCRBY', KEYS[1], 'deliveries', 1)
-local batch = redis.call('HGET', KEYS[1], 'batch')
-if batch then redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[7]) end
-return redis.call('HGETALL', KEYS[1])
-"""
-
-# KEYS: the job, its channel, the queued jobs' index[, the counters' hash]. ARGV: the 3
-# batch prefixes, job id, the message, the item's entry, the batch counter to count it in,
-# the number n of terminal statuses, the n statuses, the number m of counters, m times
-# command (HINCRBY | HINCRBYFLOAT), field, amount (applied to KEYS[4]), then field, value,
-# field, value, ... Returns _NOT_MOVED, _MOVED, or the batch's UUID when this job was its
-# last unfinished item.
-_FINISH_SCRIPT = f"""
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {_NOT_MOVED} end
-local n = tonumber(ARGV[8])
-for i = 9, 8 + n do
-    if status == ARGV[i] then return {_NOT_MOVED} end
-end
-local m = tonumber(ARGV[9 + n])
-redis.call('HSET', KEYS[1], (table.unpack or unpack)(ARGV, 10 + n + 3 * m))
-redis.call('ZREM', KEYS[3], ARGV[4])
-redis.call('PUBLISH', KEYS[2], ARGV[5])
-for i = 10 + n, 7 + n + 3 * m, 3 do
-    redis.call(ARGV[i], KEYS[4], ARGV[i + 1], ARGV[i + 2])
-end
-local batch = redis.call('HGET', KEYS[1], 'batch')
-if not batch then return {_MOVED} end
-redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[6])
-redis.call('HINCRBY', ARGV[1] .. batch, ARGV[7], 1)
-local counts = redis.call('HMGET', ARGV[1] .. batch, 'total', 'completed', 'failed')
-local total = tonumber(counts[1] or 0)
-if total > 0 and tonumber(counts[2] or 0) + tonumber(counts[3] or 0) == total then
-    redis.call('PUBLISH', ARGV[3] .. batch, 'finished')
-    return batch
-end
-return {_MOVED}
-"""
-
 
 Command = tuple[str, tuple]  # a Redis command's name and arguments
 # A hash's key and the increments a finish adds to it when the job moves (``common.jobmetrics``).
 Counters = tuple[str, Sequence[tuple[str, str, str]]]
-
-
-class Finishable(Protocol):
-    @property
-    def finished(self) -> bool: ...
-
-
-Record = TypeVar("Record", bound=Finishable)
 
 
 @dataclass(frozen=True)
@@ -234,8 +172,8 @@ class JobStore:
         self.ttl = ttl
         self.clock = clock or SystemClock()
         self._batch_prefixes = batches.key_prefixes(prefix)
-        self._start_script = client.register_script(_START_SCRIPT)
-        self._finish_script = client.register_script(_FINISH_SCRIPT)
+        self._start_script = client.register_script(START_SCRIPT)
+        self._finish_script = client.register_script(FINISH_SCRIPT)
         self._listeners: deque[redis.client.PubSub] = deque()  # idle ones, for ``wait``
         self._listeners_pid = os.getpid()
 
@@ -493,7 +431,7 @@ class JobStore:
         try:
             listener.subscribe(channel)
             yield Listening(listener, channel)
-            clean = _unsubscribe(listener, channel)
+            clean = unsubscribe(listener, channel)
         finally:
             if clean and len(self._listeners) < _IDLE_LISTENERS:
                 self._listeners.append(listener)
@@ -510,56 +448,14 @@ class JobStore:
             return self.redis.pubsub(ignore_subscribe_messages=True)
 
 
-_UNREAD: Any = object()
 _RECORD_MARK = "record:"
-
-
-@dataclass
-class Listening:
-    """A subscription to a finish channel, entered by :meth:`JobStore.listening`."""
-
-    listener: redis.client.PubSub
-    channel: str
-
-    def wait(
-        self,
-        read: Callable[[], Record | None],
-        timeout: float,
-        record: Record | None = _UNREAD,
-        decode: Callable[[str], tuple[Record | None, str]] | None = None,
-    ) -> tuple[Record | None, str]:
-        """``read()`` (unless ``record`` is given) until it is finished or ``timeout`` s
-        passed; a message (``status\\n...``) wakes it, and ``decode`` turns the text after its
-        first line into the finished record it carries (then nothing is read) and the notice.
-        Re-reads at least every 5 s, in case a message was lost to a reconnect."""
-        deadline = time.monotonic() + timeout
-        notice = ""
-        if record is _UNREAD:
-            record = read()
-        reread_at = time.monotonic() + 5.0
-        while record is not None and not record.finished:
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            message = self.listener.get_message(timeout=min(deadline, reread_at) - now)
-            if message is not None and message["channel"] == self.channel:
-                rest = message["data"].partition("\n")[2]
-                carried, notice = decode(rest) if decode else (None, rest)
-                if carried is not None:
-                    record = carried
-                    continue
-            elif time.monotonic() < min(deadline, reread_at):
-                continue  # a subscription's reply, or a message for an earlier wait
-            record = read()
-            reread_at = time.monotonic() + 5.0
-        return record, notice
 
 
 def finish_answer(answer: object) -> Finish:
     """A :class:`Finish` from the finish script's answer."""
     if isinstance(answer, str):  # the batch whose last item this was
         return Finish(True, answer)
-    return Finish(answer == _MOVED)
+    return Finish(answer == MOVED)
 
 
 def finish_message(status: str, job: Job | None, notice: str) -> str:
@@ -574,15 +470,3 @@ def _carried_job(text: str) -> tuple[Job | None, str]:
         return None, text
     record, _, notice = text.partition("\n")
     return _decode(json.loads(record[len(_RECORD_MARK) :])), notice
-
-
-def _unsubscribe(listener: redis.client.PubSub, channel: str) -> bool:
-    """Unsubscribe and read until Redis confirms it; whether the listener is clean to reuse."""
-    listener.unsubscribe(channel)
-    deadline = time.monotonic() + 1.0
-    while listener.subscribed:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        listener.get_message(timeout=remaining)
-    return True
