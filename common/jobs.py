@@ -30,33 +30,52 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import unicodedata
 import uuid as uuid_module
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import redis
 
 from common import batches
 from common.clock import Clock, SystemClock
+from common.job_record import (
+    STORAGE_PREFIXES,
+    Job,
+    cleaned_key,
+    decode,
+    encode,
+    fields_of,
+    result_key,
+    safe_name,
+    upload_key,
+)
 from common.job_scripts import FINISH_SCRIPT, MOVED, START_SCRIPT
 from common.status import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL
 from common.waiting import Listening, Record, unsubscribe
 
-__all__ = ["COMPLETED", "FAILED", "PROCESSING", "QUEUED", "TERMINAL", "Job", "JobStore"]
+__all__ = [
+    "COMPLETED",
+    "FAILED",
+    "PROCESSING",
+    "QUEUED",
+    "STORAGE_PREFIXES",
+    "TERMINAL",
+    "Job",
+    "JobStore",
+    "cleaned_key",
+    "result_key",
+    "safe_name",
+    "upload_key",
+]
 
-
-_JSON_FIELDS = ("options", "error")
-_FLOAT_FIELDS = ("created_at", "updated_at", "expires_at", "finished_at")
-_INT_FIELDS = ("deliveries", "size")
 
 _IDLE_LISTENERS = 64  # subscribers kept open for ``wait`` (one per concurrent waiter)
 
 Command = tuple[str, tuple]  # a Redis command's name and arguments
 # A hash's key and the increments a finish adds to it when the job moves (``common.jobmetrics``).
 Counters = tuple[str, Sequence[tuple[str, str, str]]]
+FinishCall = tuple[list, list]  # a transition script's keys and arguments
 
 
 @dataclass(frozen=True)
@@ -68,92 +87,6 @@ class Finish:
 
     def __bool__(self) -> bool:
         return self.moved
-
-
-@dataclass(frozen=True)
-class Job:
-    """What the store knows about one job."""
-
-    uuid: str
-    op: str  # the operation's name (``common.operations``)
-    status: str
-    created_at: float
-    expires_at: float
-    updated_at: float
-    options: dict = field(default_factory=dict)
-    owner: str = ""  # hash of the API key that created it ("" when the service is open)
-    source: str = "upload"  # "upload" | "url"
-    file_name: str = ""
-    file_format: str | None = None  # the upload's format as the API sniffed it ("jpg", ...)
-    url: str | None = None
-    size: int | None = None
-    deliveries: int = 0
-    worker: str | None = None
-    error: dict | None = None
-    result_key: str | None = None
-    cleaned_key: str | None = None
-    cleaned_type: str | None = None  # the cleaned file's MIME type
-    finished_at: float | None = None
-    batch: str | None = None  # the batch this job is an item of
-    callback_url: str | None = None  # POSTed the job's status once it is finished
-
-    @property
-    def finished(self) -> bool:
-        return self.status in TERMINAL
-
-
-def upload_key(job_id: str) -> str:
-    return f"uploads/{job_id}"
-
-
-def result_key(job_id: str) -> str:
-    return f"results/{job_id}.json"
-
-
-def cleaned_key(job_id: str, file_name: str) -> str:
-    """Where a job's cleaned file lives; the name reduced to characters safe in any store."""
-    return f"cleaned/{job_id}/{safe_name(file_name)}"
-
-
-def safe_name(file_name: str, default: str = "image") -> str:
-    """``file_name`` without directories, in ASCII letters, digits, ``._-`` (at most 100)."""
-    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
-    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._")[-100:].lstrip("._")
-    return cleaned or default
-
-
-# Everything a job leaves in storage lives under one of these prefixes.
-STORAGE_PREFIXES = ("uploads/", "results/", "cleaned/", "requests/")
-
-
-def _encode(values: dict) -> dict[str, str]:
-    out = {}
-    for name, value in values.items():
-        if value is None:
-            continue
-        out[name] = json.dumps(value) if name in _JSON_FIELDS else str(value)
-    return out
-
-
-def _fields(job: Job) -> dict:
-    """``job``'s fields, shallow (``dataclasses.asdict`` deep-copies every value)."""
-    return {name: getattr(job, name) for name in Job.__dataclass_fields__}
-
-
-def _decode(raw: dict[str, str]) -> Job:
-    values: dict = dict(raw)
-    for name in _JSON_FIELDS:
-        if name in values:
-            values[name] = json.loads(values[name])
-    for name in _FLOAT_FIELDS:
-        if name in values:
-            values[name] = float(values[name])
-    for name in _INT_FIELDS:
-        if name in values:
-            values[name] = int(values[name])
-    known = Job.__dataclass_fields__
-    return Job(**{name: value for name, value in values.items() if name in known})
 
 
 class JobStore:
@@ -241,7 +174,7 @@ class JobStore:
     def write(self, pipe: redis.client.Pipeline, job: Job) -> None:
         """Queue the writing of ``job``'s record, with its TTL, on ``pipe``."""
         key = self.key(job.uuid)
-        pipe.hset(key, mapping=_encode(_fields(job)))
+        pipe.hset(key, mapping=encode(fields_of(job)))
         pipe.expire(key, self.ttl)
         if job.status == QUEUED:
             pipe.zadd(self.queued_key, {job.uuid: job.created_at})
@@ -273,7 +206,7 @@ class JobStore:
 
     def get(self, job_id: str) -> Job | None:
         raw = self.redis.hgetall(self.key(job_id))
-        return _decode(raw) if raw else None
+        return decode(raw) if raw else None
 
     def delete(self, job_id: str) -> None:
         self.redis.pipeline().delete(self.key(job_id)).zrem(self.queued_key, job_id).execute()
@@ -283,12 +216,13 @@ class JobStore:
 
         Returns the job as it now stands, or ``None`` when it does not exist (expired).
         """
+        keys, args = self._start_call(job_id, worker)
+        return _started(self._start_script(keys=keys, args=args))
+
+    def _start_call(self, job_id: str, worker: str) -> FinishCall:
         entry = json.dumps({"status": PROCESSING})
         args = [*self._batch_prefixes, job_id, worker, self.clock.now(), entry, *TERMINAL]
-        answer = self._start_script(keys=[self.key(job_id), self.queued_key], args=args)
-        if answer is None:
-            return None
-        return _decode(dict(zip(answer[::2], answer[1::2], strict=True)))
+        return [self.key(job_id), self.queued_key], args
 
     def reset_deliveries(self, job_id: str) -> None:
         """Start counting deliveries afresh (the task scheduled a retry: it did not crash)."""
@@ -314,6 +248,34 @@ class JobStore:
         ``started`` (the job as :meth:`start` gave it) lets the message carry the finished
         record, so a waiter need not read it; ``counters`` are added when the job moves.
         """
+        return self.run_finish(
+            self.completion(
+                job_id,
+                result_key,
+                cleaned_key,
+                cleaned_type=cleaned_type,
+                file_name=file_name,
+                notice=notice,
+                summary=summary,
+                started=started,
+                counters=counters,
+            )
+        )
+
+    def completion(
+        self,
+        job_id: str,
+        result_key: str,
+        cleaned_key: str | None = None,
+        *,
+        cleaned_type: str | None = None,
+        file_name: str | None = None,
+        notice: str = "",
+        summary: dict | None = None,
+        started: Job | None = None,
+        counters: Counters | None = None,
+    ) -> FinishCall:
+        """What :meth:`complete` runs, to run later (:meth:`run_finish`, :meth:`finish_many`)."""
         fields = {
             "result_key": result_key,
             "cleaned_key": cleaned_key,
@@ -321,7 +283,7 @@ class JobStore:
             "file_name": file_name,
         }
         entry = {"status": COMPLETED} | ({"summary": summary} if summary is not None else {})
-        return self._finish(job_id, fields, entry, notice, started, counters)
+        return self._finish_call(job_id, fields, entry, notice, started, counters)
 
     def fail(
         self,
@@ -331,10 +293,43 @@ class JobStore:
         counters: Counters | None = None,
     ) -> Finish:
         """Mark the job ``failed`` with ``{"code", "message"}``; falsy if already finished."""
-        entry = {"status": FAILED, "error": error}
-        return self._finish(job_id, {"error": error}, entry, "", started, counters)
+        return self.run_finish(self.failure(job_id, error, started, counters))
 
-    def finish_call(
+    def failure(
+        self,
+        job_id: str,
+        error: dict,
+        started: Job | None = None,
+        counters: Counters | None = None,
+    ) -> FinishCall:
+        """What :meth:`fail` runs, to run later."""
+        entry = {"status": FAILED, "error": error}
+        return self._finish_call(job_id, {"error": error}, entry, "", started, counters)
+
+    def run_finish(self, call: FinishCall) -> Finish:
+        """Run one finish (:meth:`completion`, :meth:`failure`)."""
+        return finish_answer(self._finish_script(keys=call[0], args=call[1]))
+
+    def finish_many(self, calls: Sequence[FinishCall]) -> list[Finish]:
+        """Run many finishes in one round trip (each still its own atomic script)."""
+        if not calls:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for keys, args in calls:
+            self._finish_script(keys=keys, args=args, client=pipe)
+        return [finish_answer(answer) for answer in pipe.execute()]
+
+    def start_many(self, job_ids: Sequence[str], worker: str) -> list[Job | None]:
+        """:meth:`start` for each of ``job_ids``, in one round trip."""
+        if not job_ids:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            keys, args = self._start_call(job_id, worker)
+            self._start_script(keys=keys, args=args, client=pipe)
+        return [_started(answer) for answer in pipe.execute()]
+
+    def _finish_call(
         self,
         job_id: str,
         fields: dict,
@@ -342,12 +337,10 @@ class JobStore:
         notice: str = "",
         started: Job | None = None,
         counters: Counters | None = None,
-    ) -> tuple[list, list]:
-        """The finish script's keys and arguments (:meth:`_finish`; a chunk of batch items runs
-        many in one pipeline, then reads each answer with :func:`finish_answer`)."""
+    ) -> FinishCall:
         now = self.clock.now()
         fields = {**fields, "status": entry["status"], "updated_at": now, "finished_at": now}
-        pairs = [item for pair in _encode(fields).items() for item in pair]
+        pairs = [item for pair in encode(fields).items() for item in pair]
         counter = "completed" if entry["status"] == COMPLETED else "failed"
         finished = replace(started, **fields) if started is not None else None
         keys = [self.key(job_id), self.channel(job_id), self.queued_key]
@@ -369,18 +362,6 @@ class JobStore:
         ]
         return keys, args
 
-    def _finish(
-        self,
-        job_id: str,
-        fields: dict,
-        entry: dict,
-        notice: str = "",
-        started: Job | None = None,
-        counters: Counters | None = None,
-    ) -> Finish:
-        keys, args = self.finish_call(job_id, fields, entry, notice, started, counters)
-        return finish_answer(self._finish_script(keys=keys, args=args))
-
     def _update_unfinished(self, job_id: str, fields: dict) -> bool:
         """Set ``fields`` unless the job is finished or missing; whether it was set."""
 
@@ -389,7 +370,7 @@ class JobStore:
             if status is None or status in TERMINAL:
                 return False
             pipe.multi()
-            pipe.hset(key, mapping=_encode(fields))
+            pipe.hset(key, mapping=encode(fields))
             return True
 
         key = self.key(job_id)
@@ -451,6 +432,13 @@ class JobStore:
 _RECORD_MARK = "record:"
 
 
+def _started(answer: list | None) -> Job | None:
+    """The job from the start script's answer (``None``: no such job)."""
+    if answer is None:
+        return None
+    return decode(dict(zip(answer[::2], answer[1::2], strict=True)))
+
+
 def finish_answer(answer: object) -> Finish:
     """A :class:`Finish` from the finish script's answer."""
     if isinstance(answer, str):  # the batch whose last item this was
@@ -460,7 +448,7 @@ def finish_answer(answer: object) -> Finish:
 
 def finish_message(status: str, job: Job | None, notice: str) -> str:
     """What finishing publishes: the status, the finished record (when known), the notice."""
-    record = f"{_RECORD_MARK}{json.dumps(_encode(_fields(job)))}\n" if job is not None else ""
+    record = f"{_RECORD_MARK}{json.dumps(encode(fields_of(job)))}\n" if job is not None else ""
     return f"{status}\n{record}{notice}"
 
 
@@ -469,4 +457,4 @@ def _carried_job(text: str) -> tuple[Job | None, str]:
     if not text.startswith(_RECORD_MARK):
         return None, text
     record, _, notice = text.partition("\n")
-    return _decode(json.loads(record[len(_RECORD_MARK) :])), notice
+    return decode(json.loads(record[len(_RECORD_MARK) :])), notice

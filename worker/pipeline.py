@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from dataclasses import dataclass
 
 import redis
 
@@ -27,6 +28,7 @@ from common.jobs import (
     FAILED,
     Counters,
     Finish,
+    FinishCall,
     Job,
     cleaned_key,
     result_key,
@@ -52,9 +54,32 @@ def worker_lost(deliveries: int) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Ending:
+    """A started job's outcome, stored and ready to be finished: the finish to run (one job
+    store script, ``common.jobs``), then :func:`settle`."""
+
+    job: Job
+    call: FinishCall
+    error: dict | None = None
+
+    @property
+    def status(self) -> str:
+        return COMPLETED if self.error is None else FAILED
+
+
 def process(rt: Runtime, job_id: str) -> str:
     """Run job ``job_id``; return the status it ends in (or ``"missing"`` if it expired)."""
-    job = rt.jobs.start(job_id, rt.name)
+    ending = run_started(rt, job_id, rt.jobs.start(job_id, rt.name))
+    if isinstance(ending, str):
+        return ending
+    return settle(rt, ending, rt.jobs.run_finish(ending.call))
+
+
+def run_started(rt: Runtime, job_id: str, job: Job | None) -> Ending | str:
+    """Run job ``job_id`` as :meth:`~common.jobs.JobStore.start` left it (``job``) up to its
+    finish: outputs stored, the finish not yet run. A status instead when there is nothing to
+    finish (``"missing"``; the status of a job finished before, its upload discarded)."""
     if job is None:
         log.warning("job %s: no record (expired or never created); message dropped", job_id)
         return MISSING
@@ -64,11 +89,11 @@ def process(rt: Runtime, job_id: str) -> str:
     if job.deliveries > 1:
         _count(rt, "redeliveries", job.op)
     if job.deliveries > rt.settings.TASK_MAX_DELIVERIES:
-        return _fail(rt, job, worker_lost(job.deliveries))
+        return failing(rt, job, worker_lost(job.deliveries))
     operation = operations.get(job.op)
     if operation is None:
         error = {"code": "unknown_operation", "message": f"no operation {job.op!r} on this worker"}
-        return _fail(rt, job, error)
+        return failing(rt, job, error)
     with staging.scratch() as space:  # (videos run from files: worker/staging.py)
         try:
             source = _load_input(rt, job, space)
@@ -76,13 +101,18 @@ def process(rt: Runtime, job_id: str) -> str:
             limits = Limits(max_pixels=rt.settings.MAX_IMAGE_PIXELS)
             outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
         except ExifqError as exc:
-            return _fail(rt, job, exc.to_dict())
+            return failing(rt, job, exc.to_dict())
         except ObjectNotFound:
             error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
-            return _fail(rt, job, error)
-        after_finish(rt, _store_and_complete(rt, job, source.name, outcome), job, counted=True)
-    _discard_upload(rt, job)
-    return COMPLETED
+            return failing(rt, job, error)
+        return Ending(job, _store(rt, job, source.name, outcome))
+
+
+def settle(rt: Runtime, ending: Ending, finish: Finish) -> str:
+    """What follows a job's finish: :func:`after_finish`, then the upload deleted."""
+    after_finish(rt, finish, ending.job, ending.error, counted=True)
+    _discard_upload(rt, ending.job)
+    return ending.status
 
 
 def _load_input(rt: Runtime, job: Job, space: staging.Scratch) -> Source:
@@ -100,7 +130,8 @@ def _load_input(rt: Runtime, job: Job, space: staging.Scratch) -> Source:
     return Source(job.file_name, rt.storage.get(key), job.file_format)
 
 
-def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: Outcome) -> Finish:
+def _store(rt: Runtime, job: Job, name: str, outcome: Outcome) -> FinishCall:
+    """Write the job's result (and cleaned file); the completion to run once they are stored."""
     results = result_key(job.uuid)
     body = json.dumps(outcome.result, ensure_ascii=False).encode()
     rt.storage.put(results, body, content_type="application/json")
@@ -111,7 +142,7 @@ def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: Outcome) -> F
     notice = body.decode() if len(body) <= NOTICE_MAX_BYTES else ""
     # A batch item's summary (small: a hash result) also goes into the batch's item state.
     summary = outcome.summary if job.batch else None
-    return rt.jobs.complete(
+    return rt.jobs.completion(
         job.uuid,
         results,
         cleaned,
@@ -131,12 +162,10 @@ def finish_counters(rt: Runtime, job: Job, outcome: str, code: str | None = None
     return jobmetrics.key(rt.jobs.prefix), increments
 
 
-def _fail(rt: Runtime, job: Job, error: dict) -> str:
+def failing(rt: Runtime, job: Job, error: dict) -> Ending:
+    """The ending of a started job that failed with ``error``."""
     counters = finish_counters(rt, job, FAILED, error.get("code"))
-    finish = rt.jobs.fail(job.uuid, error, started=job, counters=counters)
-    after_finish(rt, finish, job, error, counted=True)
-    _discard_upload(rt, job)
-    return FAILED
+    return Ending(job, rt.jobs.failure(job.uuid, error, started=job, counters=counters), error)
 
 
 def after_finish(
