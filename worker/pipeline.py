@@ -22,7 +22,7 @@ import redis
 
 from common import jobmetrics, operations
 from common.batches import PLAIN
-from common.errors import ExifqError
+from common.errors import ExifqError, TransientError
 from common.jobs import (
     COMPLETED,
     FAILED,
@@ -43,6 +43,8 @@ from worker.runtime import Runtime
 log = logging.getLogger(__name__)
 
 MISSING = "missing"
+# Faults a task retries (or a chunk hands to the single-job path): storage, network, Redis.
+TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
 NOTICE_MAX_BYTES = 256 * 1024
 
 
