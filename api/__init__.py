@@ -23,6 +23,7 @@ from api.compat import register as register_adapters
 from api.errors import register_error_handlers
 from api.jsonbody import StrictJSONProvider
 from api.metrics import init_metrics
+from api.multipart import Request
 from api.ratelimit import init_rate_limit
 from api.services import CeleryTasks, Services, job_enqueuer
 from common import operations
@@ -76,6 +77,7 @@ def create_app(
         task_commands=task_commands,
     )
     app = Flask(__name__, static_folder=None)
+    app.request_class = Request  # multipart parsed without per-request regular expressions
     app.json = StrictJSONProvider(app)
     largest = max(settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES)
     app.config["MAX_CONTENT_LENGTH"] = largest + MULTIPART_ALLOWANCE
