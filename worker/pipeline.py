@@ -140,8 +140,9 @@ def _store(rt: Runtime, job: Job, name: str, outcome: Outcome) -> FinishCall:
     cleaned = cleaned_key(job.uuid, name)
     if not staging.put_cleaned(rt.storage, cleaned, outcome):
         cleaned = None
-    # A small result rides along with the completion message to ?wait= requests.
-    notice = body.decode() if len(body) <= NOTICE_MAX_BYTES else ""
+    # A small result rides along with the completion message to ?wait= requests (a batch's
+    # items are waited for as a batch: theirs would be published to nobody).
+    notice = body.decode() if len(body) <= NOTICE_MAX_BYTES and not job.batch else ""
     # A batch item's summary (small: a hash result) also goes into the batch's item state.
     summary = outcome.summary if job.batch else None
     return rt.jobs.completion(
