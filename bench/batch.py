@@ -3,7 +3,7 @@ with the same number of processes; then de-duplicating 10,000 hashed records.
 
     python -m bench.batch [--items 10000] [--processes 1,2] [--write-docs]
 
-The files: corpus JPEGs under 40 kB, cycled to ``--items`` files in a folder.
+The files: corpus images under 40 kB, cycled to ``--items`` files in a folder.
 For each process count P in ``--processes``, in one run:
 
 - **service**: a private ``redis-server``, local storage (tmpfs by default,
@@ -53,7 +53,7 @@ TARGET = 0.60
 
 
 def write_files(folder: Path, count: int) -> list[Input]:
-    """``count`` files cycling through the corpus's small JPEGs (distinct names)."""
+    """``count`` files cycling through the corpus's small images (distinct names)."""
     files = small_images()
     for i in range(count):
         name, data = files[i % len(files)]
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         inputs = write_files(folder, args.items)
         megabytes = sum(item.size for item in inputs) / 1e6
         report.note(
-            f"{len(inputs)} files ({megabytes:.0f} MB) cycling through the corpus's JPEGs under"
+            f"{len(inputs)} files ({megabytes:.0f} MB) cycling through the corpus's images under"
             f" 40 kB; extract with pixels off; files and storage in {args.storage_dir}."
         )
         paths = [item.path for item in inputs]
