@@ -23,8 +23,9 @@ from api.compat import register as register_adapters
 from api.errors import register_error_handlers
 from api.jsonbody import StrictJSONProvider
 from api.metrics import init_metrics
+from api.multipart import Request
 from api.ratelimit import init_rate_limit
-from api.services import Services, celery_sender, job_enqueuer
+from api.services import CeleryTasks, Services, job_enqueuer
 from common import operations
 from common.clock import Clock, SystemClock
 from common.jobs import JobStore
@@ -56,7 +57,10 @@ def create_app(
         check_rate_limit(settings.RATE_LIMIT)
     operations.load_modules(settings.OPERATION_MODULES)
     clock = clock or SystemClock()
-    send_task = send_task or celery_sender(settings)
+    tasks = CeleryTasks(settings)
+    # The job's record and its task in one Redis transaction, unless a test sends its own way.
+    task_commands = tasks.commands if enqueue is None and send_task is None else None
+    send_task = send_task or tasks.send
     svc = Services(
         settings=settings,
         jobs=jobs_store
@@ -70,8 +74,10 @@ def create_app(
         enqueue=enqueue or job_enqueuer(send_task),
         clock=clock,
         send_task=send_task,
+        task_commands=task_commands,
     )
     app = Flask(__name__, static_folder=None)
+    app.request_class = Request  # multipart parsed without per-request regular expressions
     app.json = StrictJSONProvider(app)
     largest = max(settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES)
     app.config["MAX_CONTENT_LENGTH"] = largest + MULTIPART_ALLOWANCE

@@ -23,9 +23,9 @@ from typing import IO
 
 from api.errors import UNAVAILABLE
 from api.services import Services
-from common.batches import Batch, NewItem
+from common.batches import Batch, NewItem, chunks
 from common.jobs import upload_key
-from common.tasks import FANOUT_TASK
+from common.tasks import CHUNK_TASK
 from common.webhook_queue import BATCH, Delivery, WebhookQueue, request_delivery
 from worker.answering import request_answer
 from worker.media.formats import Format
@@ -33,10 +33,6 @@ from worker.media.formats import Format
 log = logging.getLogger(__name__)
 
 PARALLEL_UPLOADS = 8  # uploads stored at once (each is one PUT)
-# Up to this many jobs the API sends their tasks itself; a larger batch sends one
-# ``exifq.fanout`` task per chunk of this size and the workers send the rest (a
-# message costs about 2 ms to send: 10,000 would keep the client waiting 20 s).
-FANOUT_CHUNK = 200
 
 
 @dataclass(frozen=True)
@@ -146,17 +142,13 @@ def create_batch(
 
 
 def _send(svc: Services, job_ids: list[str]) -> None:
-    """Send the jobs' tasks (directly, or by chunks through ``exifq.fanout``); if the broker
-    fails part-way, fail the jobs not sent and re-raise."""
-    if len(job_ids) <= FANOUT_CHUNK:
-        groups = [[job_id] for job_id in job_ids]
-        send = lambda ids: svc.enqueue(ids[0])  # noqa: E731
-    else:
-        groups = [job_ids[i : i + FANOUT_CHUNK] for i in range(0, len(job_ids), FANOUT_CHUNK)]
-        send = lambda ids: svc.send_task(FANOUT_TASK, [ids])  # noqa: E731
+    """Send the jobs' tasks: one ``exifq.chunk`` per chunk of jobs (``common.batches.chunks``;
+    the workers run each chunk's jobs with pipelined job-store writes, ``worker.chunks``). If
+    the broker fails part-way, fail the jobs not sent and re-raise."""
+    groups = chunks(job_ids)
     for position, ids in enumerate(groups):
         try:
-            send(ids)
+            svc.send_task(CHUNK_TASK, [ids])
         except Exception:
             unsent = [job_id for group in groups[position:] for job_id in group]
             log.warning("batch: %d of %d tasks could not be sent", len(unsent), len(job_ids))

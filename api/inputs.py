@@ -1,5 +1,9 @@
-"""Read a job submission: the input (multipart ``file``, ``url`` or ``base64``), the options,
-``wait`` and ``callbackUrl``.
+"""Read a job submission: the input (multipart ``file``, a raw body, ``url`` or ``base64``), the
+options, ``wait`` and ``callbackUrl``.
+
+A raw body (``Content-Type: image/*``, ``video/*`` or ``application/octet-stream``) is the file
+itself, with no multipart framing to parse; its name comes from ``?name=`` or the request's
+``Content-Disposition`` ``filename``, and every parameter from the query string.
 
 Parameters come from the query string, form fields and a JSON object body,
 in that order of precedence (later wins). The upload's type is sniffed from
@@ -22,6 +26,7 @@ from typing import IO, Any
 
 from flask import Request
 from werkzeug.datastructures import FileStorage
+from werkzeug.http import parse_options_header
 
 from common import options as opts
 from common.errors import BadRequest, TooLarge
@@ -37,7 +42,8 @@ from worker.media.formats import Format, require_format
 MAX_WAIT_SECONDS = 30
 MAX_URL_LENGTH = 2048
 # Not options of any operation: parameters of the job itself.
-META_PARAMS = frozenset({"key", "wait", "url", "file", "base64", "callbackUrl"})
+META_PARAMS = frozenset({"key", "wait", "url", "file", "base64", "callbackUrl", "name"})
+RAW_TYPES = ("image/", "video/", "application/octet-stream")
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -156,6 +162,8 @@ def read_submission(
     policy: FetchPolicy | None = None,
 ) -> Submission:
     """Validate a ``POST /api/v1/{operation}`` request (``policy``: see :func:`check_url`)."""
+    if is_raw_body(request):
+        return read_raw_submission(operation, request, max_upload_bytes, max_video_bytes)
     allow_inline(request, max_upload_bytes)
     params = request_params(request)
     options = options_of(operation, params)
@@ -175,6 +183,40 @@ def read_submission(
     if url is not None:
         return Submission(options, wait, url=check_url(url, policy), callback_url=callback)
     raise BadRequest("send a multipart 'file', a 'url' or 'base64'")
+
+
+def is_raw_body(request: Request) -> bool:
+    """Whether the body is the file itself (an image, video or octet-stream content type)."""
+    return (request.mimetype or "").startswith(RAW_TYPES)
+
+
+def raw_body_name(request: Request) -> str:
+    """A raw body's file name: ``?name=``, else the ``Content-Disposition`` ``filename``."""
+    name = request.args.get("name")
+    if not name:
+        _, disposition = parse_options_header(request.headers.get("Content-Disposition", ""))
+        name = disposition.get("filename")
+    return clean_file_name(name)
+
+
+def read_raw_submission(
+    operation: Operation, request: Request, max_upload_bytes: int, max_video_bytes: int | None
+) -> Submission:
+    """A submission whose body is the file; parameters from the query string only."""
+    params = dict(request.args.items())
+    options = options_of(operation, params)
+    wait = parse_wait(params.get("wait"))
+    if params.get("url") or params.get("base64"):
+        raise BadRequest("send one of a file, a url or base64, not both or all")
+    body = request.get_data(cache=False)
+    if not body:
+        raise BadRequest("the request body is empty: send the file as the body")
+    file = FileStorage(io.BytesIO(body))
+    stream, fmt, size = read_upload(file, max_upload_bytes, operation.kinds, max_video_bytes)
+    name = raw_body_name(request)
+    return Submission(
+        options, wait, stream, fmt, size, name, callback_url=params.get("callbackUrl")
+    )
 
 
 def _beside(file: object, url: object, inline: object) -> tuple[object, object]:

@@ -28,9 +28,10 @@ from common import options as opts
 from common.batches import Batch
 from common.errors import ExifqError
 from common.fetch.policy import FetchPolicy
-from common.jobs import Job, upload_key
+from common.jobs import Job, Listening, upload_key
 from common.operations import Operation
 from common.storage import ObjectNotFound
+from common.tasks import PROCESS_TASK
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +73,19 @@ def job_body(svc: Services, job: Job, result_json: str = "") -> dict:
         raise JobNotFound() from None
 
 
-def new_job(svc: Services, op: Operation, submission: Submission, owner: str) -> Job:
-    """Store the upload, write the job record, send the task; undo what was done on failure."""
+def new_job(
+    svc: Services, op: Operation, submission: Submission, owner: str, job_id: str | None = None
+) -> Job:
+    """Store the upload, write the job record and send the task (one Redis transaction when the
+    broker is the job store's Redis); undo what was done on failure."""
     callback = read_callback(submission.callback_url, svc.settings)
-    job_id = str(uuid_module.uuid4())
+    job_id = job_id or str(uuid_module.uuid4())
     if submission.upload is not None:
         svc.storage.put(
             upload_key(job_id), submission.upload, content_type=submission.upload_format.mime
         )
     try:
+        folded = svc.task_commands(PROCESS_TASK, [job_id]) if svc.task_commands else None
         job = svc.jobs.create(
             op.name,
             options=opts.to_json(submission.options),
@@ -92,8 +97,10 @@ def new_job(svc: Services, op: Operation, submission: Submission, owner: str) ->
             size=submission.size,
             job_id=job_id,
             callback_url=callback,
+            also=folded or (),
         )
-        svc.enqueue(job_id)
+        if folded is None:
+            svc.enqueue(job_id)
     except Exception:
         log.warning("job %s: could not be queued; removing it", job_id)
         with contextlib.suppress(*UNAVAILABLE):
@@ -105,10 +112,10 @@ def new_job(svc: Services, op: Operation, submission: Submission, owner: str) ->
     return job
 
 
-def _answer(svc: Services, job: Job, wait: float):
+def _answer(svc: Services, job: Job, wait: float, listening: Listening | None = None):
     notice = ""
     if wait > 0 and not job.finished:
-        waited, notice = svc.jobs.wait(job.uuid, wait)
+        waited, notice = svc.jobs.wait(job.uuid, wait, listening, job if listening else None)
         job = waited or job
     if job.finished:
         return job_body(svc, job, notice), 200
@@ -124,9 +131,17 @@ def submit(op: str):
     submission = read_submission(
         operation, request, settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES, policy
     )
-    job = new_job(svc, operation, submission, owner)
-    log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
-    return _answer(svc, job, submission.wait)
+    job_id = str(uuid_module.uuid4())
+    if submission.wait <= 0:
+        job = new_job(svc, operation, submission, owner, job_id)
+        log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
+        return _answer(svc, job, 0)
+    # Subscribed before the job exists: the finish message (carrying the finished record and
+    # result) is all the wait reads.
+    with svc.jobs.listening(svc.jobs.channel(job_id)) as listening:
+        job = new_job(svc, operation, submission, owner, job_id)
+        log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
+        return _answer(svc, job, submission.wait, listening)
 
 
 def status(op: str, job_id: uuid_module.UUID):

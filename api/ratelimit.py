@@ -124,7 +124,9 @@ def init_rate_limit(app: Flask, svc: Services) -> Limiter:
         headers_enabled=False,  # ours below: Retry-After only on a 429
         key_prefix="exifq",
     )
-    limiter.request_filter(lambda: _marked("exifq_unlimited"))
+    # A caller without a limit (no RATE_LIMIT, no key limit) has nothing to count: skipping
+    # Flask-Limiter's machinery then answers the same, cheaper.
+    limiter.request_filter(lambda: _marked("exifq_unlimited") or not _items(svc))
 
     @app.before_request  # before the limiter's own hook
     def before() -> None:

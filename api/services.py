@@ -25,6 +25,9 @@ class Services:
     enqueue: Callable[[str], None]  # sends the job's task to the workers
     clock: Clock
     send_task: Callable[[str, list], None]  # sends any task by name: (name, args)
+    # The Redis commands that deliver a task, to run in the job store's own transaction
+    # (``worker.enqueue``); ``None`` from it (or as the field) when the broker cannot.
+    task_commands: Callable[[str, list], list | None] | None = None
 
     @property
     def batches(self) -> BatchStore:
@@ -41,22 +44,41 @@ def services() -> Services:
     return current_app.extensions["exifq"]
 
 
-def celery_sender(settings: Settings) -> Callable[[str, list], None]:
-    """``(task name, args) -> None`` through the broker. The Celery app is built on the first
-    send (the API imports no Celery app until it needs one) and connects then."""
-    sender: list[Callable[[str, list], None]] = []
-    lock = threading.Lock()
+class CeleryTasks:
+    """Sends tasks through the broker, or names the Redis commands that would (see
+    ``worker.enqueue``). The Celery app is built on first use (the API imports no Celery app
+    until it needs one) and connects then."""
 
-    def send(name: str, args: list) -> None:
-        if not sender:
-            with lock:
-                if not sender:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._built: tuple | None = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> tuple:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
                     from worker.app import create_celery, task_sender
+                    from worker.enqueue import task_commands
 
-                    sender.append(task_sender(create_celery(settings)))
-        sender[0](name, args)
+                    celery = create_celery(self.settings)
+                    self._built = (task_sender(celery), task_commands(celery))
+        return self._built
 
-    return send
+    def send(self, name: str, args: list) -> None:
+        """Send task ``name`` with ``args``."""
+        self._build()[0](name, args)
+
+    def commands(self, name: str, args: list) -> list | None:
+        """The Redis commands that deliver the task, or ``None`` when the broker is not the
+        job store's Redis."""
+        commands = self._build()[1]
+        return None if commands is None else commands(name, args)
+
+
+def celery_sender(settings: Settings) -> Callable[[str, list], None]:
+    """``(task name, args) -> None`` through the broker (see :class:`CeleryTasks`)."""
+    return CeleryTasks(settings).send
 
 
 def job_enqueuer(send_task: Callable[[str, list], None]) -> Callable[[str], None]:

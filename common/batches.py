@@ -27,6 +27,7 @@ similarity job is finished once its answer is stored, after every item.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,6 +43,16 @@ if TYPE_CHECKING:
 PLAIN = "batch"
 PROCESSING_STATUS, DONE, DONE_WITH_ERRORS = "processing", "completed", "completed_with_errors"
 _ITEM_CHUNK = 1000  # items per RPUSH / HSET when a batch is created
+CHUNK_JOBS = 100  # most jobs per ``exifq.chunk`` task (``worker.chunks``)
+SPREAD = 8  # a batch is cut into at least this many chunks when it has the jobs
+
+
+def chunks(job_ids: Sequence[str]) -> list[list[str]]:
+    """A batch's jobs cut into the chunks the workers run (``exifq.chunk``): at most
+    :data:`CHUNK_JOBS` each, and at least :data:`SPREAD` chunks when there are the jobs, so a
+    small batch still spreads over the workers."""
+    size = max(1, min(CHUNK_JOBS, math.ceil(len(job_ids) / SPREAD)))
+    return [list(job_ids[i : i + size]) for i in range(0, len(job_ids), size)]
 
 
 def batch_key(prefix: str, batch_id: str) -> str:

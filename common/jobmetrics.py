@@ -49,6 +49,22 @@ def bucket_index(seconds: float) -> int:
     return bisect.bisect_left(BUCKETS, seconds)
 
 
+def finish_increments(
+    op: str, outcome: str, seconds: float, code: str | None = None
+) -> list[tuple[str, str, str]]:
+    """What a finished job adds to :func:`key`'s hash: ``(command, field, amount)`` each (the
+    job store runs them in its finish script, counted only when the job moved)."""
+    seconds = max(0.0, seconds)
+    added = [
+        ("HINCRBY", SEP.join(("jobs", op, outcome)), "1"),
+        ("HINCRBY", SEP.join(("seconds", op, str(bucket_index(seconds)))), "1"),
+        ("HINCRBYFLOAT", SEP.join(("seconds_sum", op)), repr(seconds)),
+    ]
+    if code:
+        added.append(("HINCRBY", SEP.join(("failures", op, code)), "1"))
+    return added
+
+
 def record_finish(
     client: redis.Redis,
     prefix: str,
@@ -58,13 +74,9 @@ def record_finish(
     code: str | None = None,
 ) -> None:
     """Count a finished job: its outcome, its run time and, when it failed, its error code."""
-    seconds = max(0.0, seconds)
     pipe = client.pipeline(transaction=False)
-    pipe.hincrby(key(prefix), SEP.join(("jobs", op, outcome)), 1)
-    pipe.hincrby(key(prefix), SEP.join(("seconds", op, str(bucket_index(seconds)))), 1)
-    pipe.hincrbyfloat(key(prefix), SEP.join(("seconds_sum", op)), seconds)
-    if code:
-        pipe.hincrby(key(prefix), SEP.join(("failures", op, code)), 1)
+    for command, field, amount in finish_increments(op, outcome, seconds, code):
+        pipe.execute_command(command, key(prefix), field, amount)
     pipe.execute()
 
 

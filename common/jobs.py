@@ -3,11 +3,12 @@
 Status only moves forward — ``queued → processing → completed | failed`` —
 and a finished job never changes again, so a task that Celery delivers twice
 (``acks_late``) cannot undo what the first delivery decided. Each transition
-is one Lua script on the job's key: one round trip to Redis, atomic
+is one Lua script (``common.job_scripts``) on the job's key: one round trip to Redis, atomic
 (fakeredis runs it too, through ``lupa``). Finishing publishes on the job's channel, which is what
-``wait()`` (the API's ``?wait=N``) blocks on instead of polling; the message
-may carry a small result (a "notice") so the waiter need not fetch it from
-object storage.
+``wait()`` (the API's ``?wait=N``, ``common.waiting``) blocks on instead of polling; the
+message carries the finished record and may carry a small result (a "notice"), so the
+waiter reads neither the record from Redis nor the result from object storage. Finishing
+also adds the job's metrics (``common.jobmetrics``) when it moved, in the same script.
 
 A job may belong to a batch (``batch``, see ``common.batches``): the same
 scripts then also write the batch's item entry and, on finishing, count it,
@@ -26,88 +27,55 @@ worker instead of letting it loop forever.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import re
-import time
-import unicodedata
 import uuid as uuid_module
 from collections import deque
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 import redis
 
 from common import batches
 from common.clock import Clock, SystemClock
+from common.job_record import (
+    STORAGE_PREFIXES,
+    Job,
+    cleaned_key,
+    decode,
+    encode,
+    fields_of,
+    result_key,
+    safe_name,
+    upload_key,
+)
+from common.job_scripts import FINISH_SCRIPT, MOVED, START_SCRIPT
 from common.status import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL
+from common.waiting import Listening, Record, unsubscribe
 
-__all__ = ["COMPLETED", "FAILED", "PROCESSING", "QUEUED", "TERMINAL", "Job", "JobStore"]
+__all__ = [
+    "COMPLETED",
+    "FAILED",
+    "PROCESSING",
+    "QUEUED",
+    "STORAGE_PREFIXES",
+    "TERMINAL",
+    "Job",
+    "JobStore",
+    "cleaned_key",
+    "result_key",
+    "safe_name",
+    "upload_key",
+]
 
 
-_JSON_FIELDS = ("options", "error")
-_FLOAT_FIELDS = ("created_at", "updated_at", "expires_at", "finished_at")
-_INT_FIELDS = ("deliveries", "size")
-
-# Lua transitions. Each reads the job's status first: a missing or finished job is
-# left as it is. ARGV[1..3] are the prefixes of a batch's keys (record, item states,
-# channel), to which the job's ``batch`` field is appended.
-_NOT_MOVED, _MOVED = 0, 1
 _IDLE_LISTENERS = 64  # subscribers kept open for ``wait`` (one per concurrent waiter)
 
-# KEYS: the job, the queued jobs' index. ARGV: the 3 batch prefixes, job id, worker, now,
-# the item's entry, then the terminal statuses. Returns nil (no job) or the job's fields
-# (flat) as they now stand.
-_START_SCRIPT = f"""
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return nil end
-redis.call('ZREM', KEYS[2], ARGV[4])
-for i = 8, #ARGV do
-    if status == ARGV[i] then return redis.call('HGETALL', KEYS[1]) end
-end
-redis.call('HSET', KEYS[1], 'status', '{PROCESSING}', 'worker', ARGV[5], 'updated_at', ARGV[6])
-redis.call('HINCRBY', KEYS[1], 'deliveries', 1)
-local batch = redis.call('HGET', KEYS[1], 'batch')
-if batch then redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[7]) end
-return redis.call('HGETALL', KEYS[1])
-"""
-
-# KEYS: the job, its channel, the queued jobs' index. ARGV: the 3 batch prefixes, job id,
-# the message, the item's
-# entry, the batch counter to count it in, the number n of terminal statuses, the n
-# statuses, then field, value, field, value, ... Returns _NOT_MOVED, _MOVED, or the
-# batch's UUID when this job was its last unfinished item.
-_FINISH_SCRIPT = f"""
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {_NOT_MOVED} end
-local n = tonumber(ARGV[8])
-for i = 9, 8 + n do
-    if status == ARGV[i] then return {_NOT_MOVED} end
-end
-redis.call('HSET', KEYS[1], (table.unpack or unpack)(ARGV, 9 + n))
-redis.call('ZREM', KEYS[3], ARGV[4])
-redis.call('PUBLISH', KEYS[2], ARGV[5])
-local batch = redis.call('HGET', KEYS[1], 'batch')
-if not batch then return {_MOVED} end
-redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[6])
-redis.call('HINCRBY', ARGV[1] .. batch, ARGV[7], 1)
-local counts = redis.call('HMGET', ARGV[1] .. batch, 'total', 'completed', 'failed')
-local total = tonumber(counts[1] or 0)
-if total > 0 and tonumber(counts[2] or 0) + tonumber(counts[3] or 0) == total then
-    redis.call('PUBLISH', ARGV[3] .. batch, 'finished')
-    return batch
-end
-return {_MOVED}
-"""
-
-
-class Finishable(Protocol):
-    @property
-    def finished(self) -> bool: ...
-
-
-Record = TypeVar("Record", bound=Finishable)
+Command = tuple[str, tuple]  # a Redis command's name and arguments
+# A hash's key and the increments a finish adds to it when the job moves (``common.jobmetrics``).
+Counters = tuple[str, Sequence[tuple[str, str, str]]]
+FinishCall = tuple[list, list]  # a transition script's keys and arguments
 
 
 @dataclass(frozen=True)
@@ -119,87 +87,6 @@ class Finish:
 
     def __bool__(self) -> bool:
         return self.moved
-
-
-@dataclass(frozen=True)
-class Job:
-    """What the store knows about one job."""
-
-    uuid: str
-    op: str  # the operation's name (``common.operations``)
-    status: str
-    created_at: float
-    expires_at: float
-    updated_at: float
-    options: dict = field(default_factory=dict)
-    owner: str = ""  # hash of the API key that created it ("" when the service is open)
-    source: str = "upload"  # "upload" | "url"
-    file_name: str = ""
-    file_format: str | None = None  # the upload's format as the API sniffed it ("jpg", ...)
-    url: str | None = None
-    size: int | None = None
-    deliveries: int = 0
-    worker: str | None = None
-    error: dict | None = None
-    result_key: str | None = None
-    cleaned_key: str | None = None
-    cleaned_type: str | None = None  # the cleaned file's MIME type
-    finished_at: float | None = None
-    batch: str | None = None  # the batch this job is an item of
-    callback_url: str | None = None  # POSTed the job's status once it is finished
-
-    @property
-    def finished(self) -> bool:
-        return self.status in TERMINAL
-
-
-def upload_key(job_id: str) -> str:
-    return f"uploads/{job_id}"
-
-
-def result_key(job_id: str) -> str:
-    return f"results/{job_id}.json"
-
-
-def cleaned_key(job_id: str, file_name: str) -> str:
-    """Where a job's cleaned file lives; the name reduced to characters safe in any store."""
-    return f"cleaned/{job_id}/{safe_name(file_name)}"
-
-
-def safe_name(file_name: str, default: str = "image") -> str:
-    """``file_name`` without directories, in ASCII letters, digits, ``._-`` (at most 100)."""
-    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
-    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._")[-100:].lstrip("._")
-    return cleaned or default
-
-
-# Everything a job leaves in storage lives under one of these prefixes.
-STORAGE_PREFIXES = ("uploads/", "results/", "cleaned/", "requests/")
-
-
-def _encode(values: dict) -> dict[str, str]:
-    out = {}
-    for name, value in values.items():
-        if value is None:
-            continue
-        out[name] = json.dumps(value) if name in _JSON_FIELDS else str(value)
-    return out
-
-
-def _decode(raw: dict[str, str]) -> Job:
-    values: dict = dict(raw)
-    for name in _JSON_FIELDS:
-        if name in values:
-            values[name] = json.loads(values[name])
-    for name in _FLOAT_FIELDS:
-        if name in values:
-            values[name] = float(values[name])
-    for name in _INT_FIELDS:
-        if name in values:
-            values[name] = int(values[name])
-    known = Job.__dataclass_fields__
-    return Job(**{name: value for name, value in values.items() if name in known})
 
 
 class JobStore:
@@ -218,8 +105,8 @@ class JobStore:
         self.ttl = ttl
         self.clock = clock or SystemClock()
         self._batch_prefixes = batches.key_prefixes(prefix)
-        self._start_script = client.register_script(_START_SCRIPT)
-        self._finish_script = client.register_script(_FINISH_SCRIPT)
+        self._start_script = client.register_script(START_SCRIPT)
+        self._finish_script = client.register_script(FINISH_SCRIPT)
         self._listeners: deque[redis.client.PubSub] = deque()  # idle ones, for ``wait``
         self._listeners_pid = os.getpid()
 
@@ -234,12 +121,15 @@ class JobStore:
         """The sorted set of jobs not yet started: job UUID → when it was (re)queued."""
         return f"{self.prefix}jobs-queued"
 
-    def create(self, op: str, **fields: object) -> Job:
+    def create(self, op: str, *, also: Sequence[Command] = (), **fields: object) -> Job:
         """Write a new ``queued`` job that expires ``ttl`` seconds from now (``fields`` as
-        :meth:`new_job` takes them)."""
+        :meth:`new_job` takes them), in one transaction with the Redis commands ``also``
+        (the job's task message: ``worker.enqueue``)."""
         job = self.new_job(op, **fields)
         pipe = self.redis.pipeline(transaction=True)
         self.write(pipe, job)
+        for name, args in also:
+            pipe.execute_command(name.upper(), *args)
         pipe.execute()
         return job
 
@@ -284,7 +174,7 @@ class JobStore:
     def write(self, pipe: redis.client.Pipeline, job: Job) -> None:
         """Queue the writing of ``job``'s record, with its TTL, on ``pipe``."""
         key = self.key(job.uuid)
-        pipe.hset(key, mapping=_encode(asdict(job)))
+        pipe.hset(key, mapping=encode(fields_of(job)))
         pipe.expire(key, self.ttl)
         if job.status == QUEUED:
             pipe.zadd(self.queued_key, {job.uuid: job.created_at})
@@ -316,7 +206,7 @@ class JobStore:
 
     def get(self, job_id: str) -> Job | None:
         raw = self.redis.hgetall(self.key(job_id))
-        return _decode(raw) if raw else None
+        return decode(raw) if raw else None
 
     def delete(self, job_id: str) -> None:
         self.redis.pipeline().delete(self.key(job_id)).zrem(self.queued_key, job_id).execute()
@@ -326,12 +216,13 @@ class JobStore:
 
         Returns the job as it now stands, or ``None`` when it does not exist (expired).
         """
+        keys, args = self._start_call(job_id, worker)
+        return _started(self._start_script(keys=keys, args=args))
+
+    def _start_call(self, job_id: str, worker: str) -> FinishCall:
         entry = json.dumps({"status": PROCESSING})
         args = [*self._batch_prefixes, job_id, worker, self.clock.now(), entry, *TERMINAL]
-        answer = self._start_script(keys=[self.key(job_id), self.queued_key], args=args)
-        if answer is None:
-            return None
-        return _decode(dict(zip(answer[::2], answer[1::2], strict=True)))
+        return [self.key(job_id), self.queued_key], args
 
     def reset_deliveries(self, job_id: str) -> None:
         """Start counting deliveries afresh (the task scheduled a retry: it did not crash)."""
@@ -347,12 +238,44 @@ class JobStore:
         file_name: str | None = None,
         notice: str = "",
         summary: dict | None = None,
+        started: Job | None = None,
+        counters: Counters | None = None,
     ) -> Finish:
         """Mark the job ``completed``; falsy if it was already finished (or is gone).
 
         ``notice`` goes to whoever ``wait()``s on the job at that moment, nowhere
         else; ``summary`` (small) goes into the item's entry when the job is in a batch.
+        ``started`` (the job as :meth:`start` gave it) lets the message carry the finished
+        record, so a waiter need not read it; ``counters`` are added when the job moves.
         """
+        return self.run_finish(
+            self.completion(
+                job_id,
+                result_key,
+                cleaned_key,
+                cleaned_type=cleaned_type,
+                file_name=file_name,
+                notice=notice,
+                summary=summary,
+                started=started,
+                counters=counters,
+            )
+        )
+
+    def completion(
+        self,
+        job_id: str,
+        result_key: str,
+        cleaned_key: str | None = None,
+        *,
+        cleaned_type: str | None = None,
+        file_name: str | None = None,
+        notice: str = "",
+        summary: dict | None = None,
+        started: Job | None = None,
+        counters: Counters | None = None,
+    ) -> FinishCall:
+        """What :meth:`complete` runs, to run later (:meth:`run_finish`, :meth:`finish_many`)."""
         fields = {
             "result_key": result_key,
             "cleaned_key": cleaned_key,
@@ -360,33 +283,84 @@ class JobStore:
             "file_name": file_name,
         }
         entry = {"status": COMPLETED} | ({"summary": summary} if summary is not None else {})
-        return self._finish(job_id, fields, entry, notice)
+        return self._finish_call(job_id, fields, entry, notice, started, counters)
 
-    def fail(self, job_id: str, error: dict) -> Finish:
+    def fail(
+        self,
+        job_id: str,
+        error: dict,
+        started: Job | None = None,
+        counters: Counters | None = None,
+    ) -> Finish:
         """Mark the job ``failed`` with ``{"code", "message"}``; falsy if already finished."""
-        return self._finish(job_id, {"error": error}, {"status": FAILED, "error": error})
+        return self.run_finish(self.failure(job_id, error, started, counters))
 
-    def _finish(self, job_id: str, fields: dict, entry: dict, notice: str = "") -> Finish:
+    def failure(
+        self,
+        job_id: str,
+        error: dict,
+        started: Job | None = None,
+        counters: Counters | None = None,
+    ) -> FinishCall:
+        """What :meth:`fail` runs, to run later."""
+        entry = {"status": FAILED, "error": error}
+        return self._finish_call(job_id, {"error": error}, entry, "", started, counters)
+
+    def run_finish(self, call: FinishCall) -> Finish:
+        """Run one finish (:meth:`completion`, :meth:`failure`)."""
+        return finish_answer(self._finish_script(keys=call[0], args=call[1]))
+
+    def finish_many(self, calls: Sequence[FinishCall]) -> list[Finish]:
+        """Run many finishes in one round trip (each still its own atomic script)."""
+        if not calls:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for keys, args in calls:
+            self._finish_script(keys=keys, args=args, client=pipe)
+        return [finish_answer(answer) for answer in pipe.execute()]
+
+    def start_many(self, job_ids: Sequence[str], worker: str) -> list[Job | None]:
+        """:meth:`start` for each of ``job_ids``, in one round trip."""
+        if not job_ids:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            keys, args = self._start_call(job_id, worker)
+            self._start_script(keys=keys, args=args, client=pipe)
+        return [_started(answer) for answer in pipe.execute()]
+
+    def _finish_call(
+        self,
+        job_id: str,
+        fields: dict,
+        entry: dict,
+        notice: str = "",
+        started: Job | None = None,
+        counters: Counters | None = None,
+    ) -> FinishCall:
         now = self.clock.now()
         fields = {**fields, "status": entry["status"], "updated_at": now, "finished_at": now}
-        pairs = [item for pair in _encode(fields).items() for item in pair]
+        pairs = [item for pair in encode(fields).items() for item in pair]
         counter = "completed" if entry["status"] == COMPLETED else "failed"
-        answer = self._finish_script(
-            keys=[self.key(job_id), self.channel(job_id), self.queued_key],
-            args=[
-                *self._batch_prefixes,
-                job_id,
-                f"{entry['status']}\n{notice}",
-                json.dumps(entry, ensure_ascii=False),
-                counter,
-                len(TERMINAL),
-                *TERMINAL,
-                *pairs,
-            ],
-        )
-        if isinstance(answer, str):  # the batch whose last item this was
-            return Finish(True, answer)
-        return Finish(answer == _MOVED)
+        finished = replace(started, **fields) if started is not None else None
+        keys = [self.key(job_id), self.channel(job_id), self.queued_key]
+        added = []
+        if counters is not None:
+            keys.append(counters[0])
+            added = [item for triple in counters[1] for item in triple]
+        args = [
+            *self._batch_prefixes,
+            job_id,
+            finish_message(entry["status"], finished, notice),
+            json.dumps(entry, ensure_ascii=False),
+            counter,
+            len(TERMINAL),
+            *TERMINAL,
+            len(added) // 3,
+            *added,
+            *pairs,
+        ]
+        return keys, args
 
     def _update_unfinished(self, job_id: str, fields: dict) -> bool:
         """Set ``fields`` unless the job is finished or missing; whether it was set."""
@@ -396,49 +370,49 @@ class JobStore:
             if status is None or status in TERMINAL:
                 return False
             pipe.multi()
-            pipe.hset(key, mapping=_encode(fields))
+            pipe.hset(key, mapping=encode(fields))
             return True
 
         key = self.key(job_id)
         return self.redis.transaction(transition, key, value_from_callable=True)
 
-    def wait(self, job_id: str, timeout: float) -> tuple[Job | None, str]:
+    def wait(
+        self,
+        job_id: str,
+        timeout: float,
+        listening: Listening | None = None,
+        job: Job | None = None,
+    ) -> tuple[Job | None, str]:
         """The job once it is finished (or as it stands after ``timeout`` s), and the notice
-        published with its completion if this call received it (else ``""``)."""
-        return self.wait_on(self.channel(job_id), lambda: self.get(job_id), timeout)
+        published with its completion if this call received it (else ``""``). The completion
+        message carries the finished record, so it is not read again. With ``listening``
+        (:meth:`listening` entered before the job was created) and ``job`` (as created), the
+        record is not read at all unless a message is lost."""
+        if listening is not None:
+            return listening.wait(lambda: self.get(job_id), timeout, job, _carried_job)
+        with self.listening(self.channel(job_id)) as entered:
+            return entered.wait(lambda: self.get(job_id), timeout, decode=_carried_job)
 
     def wait_on(
         self, channel: str, read: Callable[[], Record | None], timeout: float
     ) -> tuple[Record | None, str]:
         """``read()`` once what it reads is ``finished`` (or as it stands after ``timeout``
-        s), woken by messages on ``channel``; the text after the first line of the message
-        this call received (else ``""``). Jobs and batches both wait through this.
+        s), woken by messages on ``channel``; the notice of the message this call received
+        (else ``""``). Jobs and batches both wait through this (see :class:`Listening`)."""
+        with self.listening(channel) as entered:
+            return entered.wait(read, timeout)
 
-        Subscribes to ``channel`` before reading, so a finish between the read
-        and the wait is not missed. The subscriber's connection is kept for the
-        next wait (unsubscribed), not opened per call.
-        """
-        deadline = time.monotonic() + timeout
+    @contextlib.contextmanager
+    def listening(self, channel: str) -> Iterator[Listening]:
+        """Subscribed to ``channel`` for the block (subscribe before reading, or before the
+        record exists, so a finish in between is not missed). The subscriber's connection is
+        kept for the next wait (unsubscribed), not opened per call."""
         listener = self._listener()
-        notice, clean = "", False
+        clean = False
         try:
             listener.subscribe(channel)
-            record = read()
-            # Re-read at least every 5 s, in case a message was lost to a reconnect.
-            reread_at = time.monotonic() + 5.0
-            while record is not None and not record.finished:
-                now = time.monotonic()
-                if now >= deadline:
-                    break
-                message = listener.get_message(timeout=min(deadline, reread_at) - now)
-                if message is not None and message["channel"] == channel:
-                    notice = message["data"].partition("\n")[2]
-                elif time.monotonic() < min(deadline, reread_at):
-                    continue  # a subscription's reply, or a message for an earlier wait
-                record = read()
-                reread_at = time.monotonic() + 5.0
-            clean = _unsubscribe(listener, channel)
-            return record, notice
+            yield Listening(listener, channel)
+            clean = unsubscribe(listener, channel)
         finally:
             if clean and len(self._listeners) < _IDLE_LISTENERS:
                 self._listeners.append(listener)
@@ -455,13 +429,32 @@ class JobStore:
             return self.redis.pubsub(ignore_subscribe_messages=True)
 
 
-def _unsubscribe(listener: redis.client.PubSub, channel: str) -> bool:
-    """Unsubscribe and read until Redis confirms it; whether the listener is clean to reuse."""
-    listener.unsubscribe(channel)
-    deadline = time.monotonic() + 1.0
-    while listener.subscribed:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        listener.get_message(timeout=remaining)
-    return True
+_RECORD_MARK = "record:"
+
+
+def _started(answer: list | None) -> Job | None:
+    """The job from the start script's answer (``None``: no such job)."""
+    if answer is None:
+        return None
+    return decode(dict(zip(answer[::2], answer[1::2], strict=True)))
+
+
+def finish_answer(answer: object) -> Finish:
+    """A :class:`Finish` from the finish script's answer."""
+    if isinstance(answer, str):  # the batch whose last item this was
+        return Finish(True, answer)
+    return Finish(answer == MOVED)
+
+
+def finish_message(status: str, job: Job | None, notice: str) -> str:
+    """What finishing publishes: the status, the finished record (when known), the notice."""
+    record = f"{_RECORD_MARK}{json.dumps(encode(fields_of(job)))}\n" if job is not None else ""
+    return f"{status}\n{record}{notice}"
+
+
+def _carried_job(text: str) -> tuple[Job | None, str]:
+    """The finished record and the notice in a finish message (after its status line)."""
+    if not text.startswith(_RECORD_MARK):
+        return None, text
+    record, _, notice = text.partition("\n")
+    return decode(json.loads(record[len(_RECORD_MARK) :])), notice

@@ -49,7 +49,7 @@ from kombu.exceptions import OperationalError
 from common import broker, heartbeat, operations
 from common.redis_client import redis_client
 from common.settings import Settings, load_settings
-from common.tasks import JOB_IDS_IN_ARGS, PROCESS_TASK, QUEUE, SWEEP_TASK
+from common.tasks import CHUNK_TASK, JOB_IDS_IN_ARGS, PROCESS_TASK, QUEUE, SWEEP_TASK
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,17 @@ def amqp_config(settings: Settings) -> dict:
     }
 
 
+def chunk_limits(settings: Settings) -> dict:
+    """``exifq.chunk``'s time limits: a job's plus the chunk's budget (``worker.chunks``)."""
+    from worker.chunks import budget
+
+    extra = budget(settings, broker.is_amqp(settings))
+    return {
+        "soft_time_limit": settings.TASK_SOFT_TIME_LIMIT + extra,
+        "time_limit": settings.TASK_TIME_LIMIT + extra,
+    }
+
+
 def celery_config(settings: Settings) -> dict:
     """Celery settings (lower-case names) for ``settings``."""
     transport = amqp_config(settings) if broker.is_amqp(settings) else redis_config(settings)
@@ -131,6 +142,9 @@ def celery_config(settings: Settings) -> dict:
         "task_acks_on_failure_or_timeout": True,
         "task_soft_time_limit": settings.TASK_SOFT_TIME_LIMIT,
         "task_time_limit": settings.TASK_TIME_LIMIT,
+        # A chunk of batch jobs starts items for ``chunks.budget`` seconds: each item that
+        # starts keeps the job's whole limits.
+        "task_annotations": {CHUNK_TASK: chunk_limits(settings)},
         "worker_prefetch_multiplier": 1,
         "worker_max_memory_per_child": settings.WORKER_MAX_MEMORY_PER_CHILD,
         "worker_concurrency": settings.WORKER_CONCURRENCY,

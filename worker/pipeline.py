@@ -16,13 +16,24 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from dataclasses import dataclass
 
 import redis
 
 from common import jobmetrics, operations
 from common.batches import PLAIN
-from common.errors import ExifqError
-from common.jobs import COMPLETED, FAILED, Finish, Job, cleaned_key, result_key, upload_key
+from common.errors import ExifqError, TransientError
+from common.jobs import (
+    COMPLETED,
+    FAILED,
+    Counters,
+    Finish,
+    FinishCall,
+    Job,
+    cleaned_key,
+    result_key,
+    upload_key,
+)
 from common.operations import Limits, Outcome, Source
 from common.storage import ObjectNotFound
 from common.webhook_queue import BATCH, JOB, Delivery
@@ -32,6 +43,8 @@ from worker.runtime import Runtime
 log = logging.getLogger(__name__)
 
 MISSING = "missing"
+# Faults a task retries (or a chunk hands to the single-job path): storage, network, Redis.
+TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
 NOTICE_MAX_BYTES = 256 * 1024
 
 
@@ -43,9 +56,32 @@ def worker_lost(deliveries: int) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Ending:
+    """A started job's outcome, stored and ready to be finished: the finish to run (one job
+    store script, ``common.jobs``), then :func:`settle`."""
+
+    job: Job
+    call: FinishCall
+    error: dict | None = None
+
+    @property
+    def status(self) -> str:
+        return COMPLETED if self.error is None else FAILED
+
+
 def process(rt: Runtime, job_id: str) -> str:
     """Run job ``job_id``; return the status it ends in (or ``"missing"`` if it expired)."""
-    job = rt.jobs.start(job_id, rt.name)
+    ending = run_started(rt, job_id, rt.jobs.start(job_id, rt.name))
+    if isinstance(ending, str):
+        return ending
+    return settle(rt, ending, rt.jobs.run_finish(ending.call))
+
+
+def run_started(rt: Runtime, job_id: str, job: Job | None) -> Ending | str:
+    """Run job ``job_id`` as :meth:`~common.jobs.JobStore.start` left it (``job``) up to its
+    finish: outputs stored, the finish not yet run. A status instead when there is nothing to
+    finish (``"missing"``; the status of a job finished before, its upload discarded)."""
     if job is None:
         log.warning("job %s: no record (expired or never created); message dropped", job_id)
         return MISSING
@@ -55,11 +91,11 @@ def process(rt: Runtime, job_id: str) -> str:
     if job.deliveries > 1:
         _count(rt, "redeliveries", job.op)
     if job.deliveries > rt.settings.TASK_MAX_DELIVERIES:
-        return _fail(rt, job, worker_lost(job.deliveries))
+        return failing(rt, job, worker_lost(job.deliveries))
     operation = operations.get(job.op)
     if operation is None:
         error = {"code": "unknown_operation", "message": f"no operation {job.op!r} on this worker"}
-        return _fail(rt, job, error)
+        return failing(rt, job, error)
     with staging.scratch() as space:  # (videos run from files: worker/staging.py)
         try:
             source = _load_input(rt, job, space)
@@ -67,13 +103,18 @@ def process(rt: Runtime, job_id: str) -> str:
             limits = Limits(rt.settings.MAX_IMAGE_PIXELS, rt.settings.APPROX_PIXELS_MAX)
             outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
         except ExifqError as exc:
-            return _fail(rt, job, exc.to_dict())
+            return failing(rt, job, exc.to_dict())
         except ObjectNotFound:
             error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
-            return _fail(rt, job, error)
-        after_finish(rt, _store_and_complete(rt, job, source.name, outcome), job)
-    _discard_upload(rt, job)
-    return COMPLETED
+            return failing(rt, job, error)
+        return Ending(job, _store(rt, job, source.name, outcome))
+
+
+def settle(rt: Runtime, ending: Ending, finish: Finish) -> str:
+    """What follows a job's finish: :func:`after_finish`, then the upload deleted."""
+    after_finish(rt, finish, ending.job, ending.error, counted=True)
+    _discard_upload(rt, ending.job)
+    return ending.status
 
 
 def _load_input(rt: Runtime, job: Job, space: staging.Scratch) -> Source:
@@ -91,18 +132,20 @@ def _load_input(rt: Runtime, job: Job, space: staging.Scratch) -> Source:
     return Source(job.file_name, rt.storage.get(key), job.file_format)
 
 
-def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: Outcome) -> Finish:
+def _store(rt: Runtime, job: Job, name: str, outcome: Outcome) -> FinishCall:
+    """Write the job's result (and cleaned file); the completion to run once they are stored."""
     results = result_key(job.uuid)
     body = json.dumps(outcome.result, ensure_ascii=False).encode()
     rt.storage.put(results, body, content_type="application/json")
     cleaned = cleaned_key(job.uuid, name)
     if not staging.put_cleaned(rt.storage, cleaned, outcome):
         cleaned = None
-    # A small result rides along with the completion message to ?wait= requests.
-    notice = body.decode() if len(body) <= NOTICE_MAX_BYTES else ""
+    # A small result rides along with the completion message to ?wait= requests (a batch's
+    # items are waited for as a batch: theirs would be published to nobody).
+    notice = body.decode() if len(body) <= NOTICE_MAX_BYTES and not job.batch else ""
     # A batch item's summary (small: a hash result) also goes into the batch's item state.
     summary = outcome.summary if job.batch else None
-    return rt.jobs.complete(
+    return rt.jobs.completion(
         job.uuid,
         results,
         cleaned,
@@ -110,26 +153,43 @@ def _store_and_complete(rt: Runtime, job: Job, name: str, outcome: Outcome) -> F
         file_name=name,
         notice=notice,
         summary=summary,
+        started=job,
+        counters=finish_counters(rt, job, COMPLETED),
     )
 
 
-def _fail(rt: Runtime, job: Job, error: dict) -> str:
-    after_finish(rt, rt.jobs.fail(job.uuid, error), job, error)
-    _discard_upload(rt, job)
-    return FAILED
+def finish_counters(rt: Runtime, job: Job, outcome: str, code: str | None = None) -> Counters:
+    """The metrics (``common.jobmetrics``) the job store adds when it finishes ``job``."""
+    seconds = rt.clock.now() - job.updated_at
+    increments = jobmetrics.finish_increments(job.op, outcome, seconds, code)
+    return jobmetrics.key(rt.jobs.prefix), increments
 
 
-def after_finish(rt: Runtime, finish: Finish, job: Job | None, error: dict | None = None) -> None:
+def failing(rt: Runtime, job: Job, error: dict) -> Ending:
+    """The ending of a started job that failed with ``error``."""
+    counters = finish_counters(rt, job, FAILED, error.get("code"))
+    return Ending(job, rt.jobs.failure(job.uuid, error, started=job, counters=counters), error)
+
+
+def after_finish(
+    rt: Runtime,
+    finish: Finish,
+    job: Job | None,
+    error: dict | None = None,
+    *,
+    counted: bool = False,
+) -> None:
     """What follows the finish of ``job`` (as it was started) when this call finished it: count
-    it (``common.jobmetrics``), send its webhook, and when it was its batch's last item, the
-    batch's webhook or the task that answers a similarity job. Metrics never fail a job."""
-    if finish.moved and job is not None:
+    it (``common.jobmetrics``; unless the finish ``counted`` it already), send its webhook, and
+    when it was its batch's last item, the batch's webhook or the task that answers a
+    similarity job. Metrics never fail a job."""
+    if finish.moved and job is not None and not counted:
         outcome, code = (COMPLETED, None) if error is None else (FAILED, error.get("code"))
         seconds = rt.clock.now() - job.updated_at
         with contextlib.suppress(redis.RedisError):
             jobmetrics.record_finish(rt.jobs.redis, rt.jobs.prefix, job.op, outcome, seconds, code)
-        if job.callback_url:
-            webhooks.request(rt, Delivery(JOB, job.uuid))
+    if finish.moved and job is not None and job.callback_url:
+        webhooks.request(rt, Delivery(JOB, job.uuid))
     if finish.batch_done:
         batch = rt.batches.get(finish.batch_done)
         if batch is not None and batch.kind == PLAIN:

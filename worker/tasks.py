@@ -1,9 +1,11 @@
 """The Celery tasks: thin wrappers that turn outcomes of ``worker.pipeline`` into job states.
 
-``exifq.process`` runs one job; ``exifq.fanout`` sends the jobs of a chunk of
-a large batch; ``exifq.answer`` answers a similarity job once its records are
-hashed (``worker.answering``); ``exifq.webhook`` POSTs a finished job's status
-to its ``callbackUrl`` (``worker.webhooks``); ``exifq.sweep`` deletes expired objects.
+``exifq.process`` runs one job; ``exifq.chunk`` runs a chunk of a batch's jobs
+(``worker.chunks``); ``exifq.fanout`` sends the jobs of a chunk of a large batch
+one message each (kept for messages queued by an older API); ``exifq.answer``
+answers a similarity job once its records are hashed (``worker.answering``);
+``exifq.webhook`` POSTs a finished job's status to its ``callbackUrl``
+(``worker.webhooks``); ``exifq.sweep`` deletes expired objects.
 
 Retries of ``exifq.process``: a ``TransientError`` (storage or network) or a Redis connection
 fault retries with exponential backoff (``worker.app.retry_countdown``) up to
@@ -22,23 +24,30 @@ import contextlib
 import importlib
 import logging
 
-import redis
 from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery import Task, shared_task, signals
 from celery.exceptions import Reject
 
-from common import jobmetrics
-from common.errors import Timeout, TransientError
+from common import broker, jobmetrics
+from common.errors import Timeout
 from common.jobs import FAILED
-from common.tasks import ANSWER_TASK, FANOUT_TASK, PROCESS_TASK, QUEUE, SWEEP_TASK, WEBHOOK_TASK
+from common.tasks import (
+    ANSWER_TASK,
+    CHUNK_TASK,
+    FANOUT_TASK,
+    PROCESS_TASK,
+    QUEUE,
+    SWEEP_TASK,
+    WEBHOOK_TASK,
+)
 from common.webhook_queue import Delivery
-from worker import answering, pipeline, sweeper, webhooks
+from worker import answering, chunks, pipeline, sweeper, webhooks
 from worker.app import retry_countdown
 from worker.runtime import Runtime, runtime_for
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
+TRANSIENT = pipeline.TRANSIENT
 MEDIA_MODULES = ("worker.media.extract", "worker.media.strip", "worker.media.hashes")
 
 
@@ -85,9 +94,14 @@ def _fail_quietly(rt: Runtime, job_id: str, error: dict) -> str:
 
 
 class JobTask(Task):
-    """Fails the job when the pool kills its process at the hard time limit."""
+    """Fails the job when the pool kills its process at the hard time limit (a chunk: sends its
+    jobs one message each, so the one that hung meets the limit on its own)."""
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        if isinstance(exc, TimeLimitExceeded) and args and self.name == CHUNK_TASK:
+            with contextlib.suppress(Exception):
+                _hand_over(self, list(args[0]))
+            return
         if isinstance(exc, TimeLimitExceeded) and args:
             limit = self.app.exifq_settings.TASK_TIME_LIMIT
             _fail_quietly(_runtime(self), args[0], Timeout(f"ran over {limit:g} s").to_dict())
@@ -128,6 +142,27 @@ def process_job(self: Task, job_id: str) -> str:
         log.exception("job %s: unexpected error", job_id)
         error = {"code": "internal_error", "message": "the worker failed on this job"}
         return _fail_quietly(rt, job_id, error)
+
+
+def _hand_over(task: Task, job_ids: list[str]) -> None:
+    """Send ``exifq.process`` for each of ``job_ids`` (the single-job path)."""
+    with task.app.producer_or_acquire() as producer:
+        for job_id in job_ids:
+            task.app.send_task(PROCESS_TASK, args=[job_id], queue=QUEUE, producer=producer)
+
+
+@shared_task(name=CHUNK_TASK, bind=True, base=JobTask)
+def run_chunk(self: Task, job_ids: list[str]) -> int:
+    """Run a chunk of a batch's jobs (``worker.chunks``); returns how many it finished."""
+    rt = _runtime(self)
+    amqp = broker.is_amqp(rt.settings)
+    return chunks.run_chunk(
+        rt,
+        job_ids,
+        delivery=chunks.delivery_count(rt, self.request.id or ",".join(job_ids[:1])),
+        seconds=chunks.budget(rt.settings, amqp),
+        hand_over=lambda rest: _hand_over(self, rest),
+    )
 
 
 @shared_task(

@@ -31,7 +31,18 @@ CALLBACK_FIELD = CALLBACK["schema"] | {"description": CALLBACK["description"]}
 # Swagger UI fills a form's fields with samples ("string", https://example.com/) and sends
 # them; an empty example leaves the field empty, and so not sent, until a person fills it.
 UNSENT = {"url": URL, "base64": BASE64, "callbackUrl": CALLBACK_FIELD}
-ONE_INPUT = "Send exactly one input: a multipart `file`, a `url`, or `base64`."
+ONE_INPUT = (
+    "Send exactly one input: a multipart `file`, the file itself as the body "
+    "(`Content-Type: image/*`, `video/*` or `application/octet-stream`), a `url`, or `base64`."
+)
+RAW = {"schema": {"type": "string", "format": "binary", "description": "the file itself"}}
+NAME = {
+    "name": "name",
+    "in": "query",
+    "required": False,
+    "description": "a raw body's file name (else the `Content-Disposition` filename)",
+    "schema": {"type": "string", "maxLength": 255},
+}
 
 
 def request_body(op: Operation) -> dict:
@@ -64,6 +75,10 @@ def request_body(op: Operation) -> dict:
             "schema": multipart,
             "encoding": {"file": {"contentType": "image/*, video/*, application/octet-stream"}},
         },
+        # The body is the file: no multipart framing; parameters in the query string.
+        "image/*": RAW,
+        "video/*": RAW,
+        "application/octet-stream": RAW,
     }
     return {"required": True, "description": ONE_INPUT, "content": content}
 
@@ -72,7 +87,8 @@ def submit(op: Operation) -> dict:
     pending = results.names(op)[0]
     description = (
         f"{op.description}\n\n{ONE_INPUT} The options (body fields) may also be sent as query "
-        "parameters, as `wait` and `callbackUrl` may be body fields. The job is "
+        "parameters, as `wait` and `callbackUrl` may be body fields; with a raw body they are all "
+        "query parameters. The job is "
         "queued (202, poll `statusUrl`); with `wait` the answer is the finished job (200) "
         "when it ends in time."
     )
@@ -83,7 +99,7 @@ def submit(op: Operation) -> dict:
             "operationId": f"submit_{op.name}",
             "tags": ["jobs"],
             "security": NATIVE_SECURITY,
-            "parameters": [WAIT, CALLBACK],
+            "parameters": [WAIT, CALLBACK, NAME],
             "requestBody": request_body(op),
             "responses": {
                 "200": json_answer(

@@ -15,7 +15,7 @@ import redis
 import requests
 from PIL import Image
 
-from api.fanout import FANOUT_CHUNK
+from common.batches import CHUNK_JOBS
 from common.errors import ExifqError
 from tests.conftest import corpus_files
 from tests.support.operations import run
@@ -235,9 +235,9 @@ def test_visual_hash_answers_each_records_hash(two_workers, photos):
     assert body["records"][2]["_status"]["code"] == 415
 
 
-def test_a_batch_larger_than_a_chunk_fans_out_through_the_workers(two_workers, image_server):
+def test_a_batch_larger_than_a_chunk_runs_in_chunks_on_the_workers(two_workers, image_server):
     small = next(f for f in corpus_files() if f.id == "Pillow/Tests/images/exif.png")
-    urls = [f"{image_server}/{small.id}?copy={i}" for i in range(FANOUT_CHUNK + 1)]
+    urls = [f"{image_server}/{small.id}?copy={i}" for i in range(2 * CHUNK_JOBS + 1)]
     answer = requests.post(
         f"{two_workers.api_url}/api/v1/batch",
         json={"urls": urls, "operations": "hash", "types": "md5"},

@@ -15,6 +15,7 @@ from common.clock import ManualClock
 from common.jobs import JobStore
 from common.settings import Settings, load_settings
 from common.storage.local import LocalStorage
+from common.tasks import CHUNK_TASK
 from worker import pipeline
 from worker.runtime import Runtime
 
@@ -25,7 +26,7 @@ class Harness:
     clock: ManualClock
     jobs: JobStore
     storage: LocalStorage
-    sent: list[str] = field(default_factory=list)  # job UUIDs whose task the API sent
+    sent: list[str] = field(default_factory=list)  # job UUIDs whose task (or chunk) was sent
     tasks: list[tuple[str, list]] = field(default_factory=list)  # other tasks: (name, args)
     fetched: dict[str, object] = field(default_factory=dict)  # url → Fetched or exception
 
@@ -46,6 +47,9 @@ class Harness:
         self.app.extensions["exifq"] = dataclasses.replace(services, enqueue=enqueue)
 
     def _send_task(self, name: str, args: list) -> None:
+        if name == CHUNK_TASK:  # a chunk of a batch's jobs: each job's task, sent together
+            self.sent.extend(args[0])
+            return
         self.tasks.append((name, args))
 
     def runtime(self) -> Runtime:

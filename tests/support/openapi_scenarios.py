@@ -32,10 +32,10 @@ from common.clock import ManualClock, isoformat
 from common.jobs import JobStore
 from common.settings import load_settings
 from common.storage.local import LocalStorage
-from common.tasks import ANSWER_TASK
+from common.tasks import ANSWER_TASK, CHUNK_TASK
 from tests.conftest import corpus_path
 from tests.support.harness import Harness
-from worker import answering
+from worker import answering, chunks
 
 START = 1_735_689_600.0  # 2025-01-01T00:00:00Z
 VOLATILE = {"processing time": 0.0}  # measured durations: set to this value
@@ -69,6 +69,10 @@ class ScenarioHarness(Harness):
     def _send_task(self, name: str, args: list) -> None:
         if self.inline and name == ANSWER_TASK:
             answering.answer(self.runtime(), *args)
+        elif self.inline and name == CHUNK_TASK:  # a batch's jobs, as the workers run them
+            chunks.run_chunk(
+                self.runtime(), args[0], delivery=1, seconds=60.0, hand_over=self.sent.extend
+            )
         else:
             super()._send_task(name, args)
 

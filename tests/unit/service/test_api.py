@@ -421,3 +421,65 @@ def test_extract_takes_values_printed_and_refuses_other_values(h):
     assert "values" in error_of(refused, 400)
     printed = run("extract", JPEG, "photo.jpg", values="printed").result["metadata"]["exif"]
     assert printed["exif"]["ExposureTime"] == "1/160"
+
+
+@pytest.mark.parametrize(
+    "headers,query,name",
+    [
+        ({"Content-Type": "image/jpeg"}, {"name": "cam/photo.jpg"}, "photo.jpg"),
+        (
+            {
+                "Content-Type": "application/octet-stream",
+                "Content-Disposition": "attachment; filename*=UTF-8''caf%C3%A9.jpg",
+            },
+            {},
+            "café.jpg",
+        ),
+        ({"Content-Type": "image/png"}, {}, "upload"),  # the type is sniffed, not believed
+    ],
+)
+def test_a_raw_body_is_an_upload_named_by_the_query_or_content_disposition(h, headers, query, name):
+    answer = h.client.post(
+        "/api/v1/extract",
+        data=JPEG,
+        headers=headers,
+        query_string={"pixels": "false", **query},
+    )
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    job = h.jobs.get(answer.get_json()["uuid"])
+    assert (job.file_name, job.file_format, job.size) == (name, "jpg", len(JPEG))
+    assert job.options["pixels"] is False
+    assert h.storage.get(upload_key(job.uuid)) == JPEG
+    assert h.sent == [job.uuid]
+
+
+@pytest.mark.parametrize(
+    "data,query,status",
+    [
+        (b"", {}, 400),
+        (b"not an image at all", {}, 415),
+        (JPEG, {"url": "http://example.com/a.jpg"}, 400),
+        (JPEG, {"nonsense": "1"}, 400),
+    ],
+)
+def test_bad_raw_bodies(h, data, query, status):
+    answer = h.client.post(
+        "/api/v1/hash", data=data, headers={"Content-Type": "image/jpeg"}, query_string=query
+    )
+    error_of(answer, status)
+    assert h.sent == []
+
+
+def test_a_raw_body_over_the_limit_is_413(tmp_path):
+    small = make_harness(tmp_path, MAX_UPLOAD_BYTES=1000, MAX_VIDEO_BYTES=1000)
+    answer = small.client.post("/api/v1/extract", data=JPEG, headers={"Content-Type": "image/jpeg"})
+    assert answer.status_code == 413
+
+
+def test_a_raw_body_waits_like_a_multipart_one(h):
+    h.set_enqueue(h.process)  # the job runs as it is sent
+    answer = h.client.post(
+        "/api/v1/hash?wait=5&types=md5", data=JPEG, headers={"Content-Type": "image/jpeg"}
+    )
+    assert answer.status_code == 200
+    assert answer.get_json()["status"] == COMPLETED

@@ -15,14 +15,13 @@ import redis
 from PIL import Image
 
 from api import create_app
-from api.fanout import FANOUT_CHUNK
-from common.batches import BatchStore
+from common.batches import CHUNK_JOBS, BatchStore
 from common.clock import ManualClock
 from common.fetch import Fetched
 from common.jobs import JobStore
 from common.settings import load_settings
 from common.storage.local import LocalStorage
-from common.tasks import ANSWER_TASK, FANOUT_TASK
+from common.tasks import ANSWER_TASK, CHUNK_TASK
 from tests.conftest import corpus_files
 from tests.support.harness import make_harness
 from tests.support.operations import run
@@ -223,8 +222,8 @@ def test_a_poll_of_a_10000_url_batch_costs_three_redis_commands(own_redis, tmp_p
     assert answer.status_code == 202
     body = answer.get_json()
     assert body["total"] == 10_000 and sent == []
-    # The API sends one fan-out task per chunk; the workers send the jobs' own tasks.
-    assert {name for name, _ in tasks} == {FANOUT_TASK} and len(tasks) == 10_000 // FANOUT_CHUNK
+    # The API sends one task per chunk of jobs; the workers run each chunk's jobs.
+    assert {name for name, _ in tasks} == {CHUNK_TASK} and len(tasks) == 10_000 // CHUNK_JOBS
     job_ids = [job_id for _, (chunk,) in tasks for job_id in chunk]
     items = app.test_client().get(f"{body['statusUrl']}?limit=1000").get_json()["items"]
     assert job_ids[:1000] == [item["uuid"] for item in items] and len(set(job_ids)) == 10_000

@@ -47,7 +47,7 @@ def test_a_delivery_that_died_before_finishing_is_completed_by_the_next(h, monke
     def crash(*args, **kwargs):
         raise SystemExit("worker died")
 
-    monkeypatch.setattr(h.jobs, "complete", crash)
+    monkeypatch.setattr(h.jobs, "run_finish", crash)
     with pytest.raises(SystemExit):
         h.process(job_id)
     monkeypatch.undo()
