@@ -9,7 +9,6 @@ answers.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,6 +82,8 @@ def _as_file(source: Source) -> Iterator[Path]:
     if source.path is not None:
         yield source.path
         return
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="exifq-") as folder:
         path = Path(folder) / "input"
         path.write_bytes(source.data)

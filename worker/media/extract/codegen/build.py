@@ -13,8 +13,6 @@ read-only cache (a container image) works without the lock.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -86,6 +84,9 @@ class TablesDirNotWritable(TablesUnavailable):
 
 
 def _build_locked(exiftool: ExifTool, cache_root: Path, target: Path, force: bool) -> Path:
+    import shutil
+    import tempfile
+
     from filelock import FileLock
 
     cache_root.mkdir(parents=True, exist_ok=True)
