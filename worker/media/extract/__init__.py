@@ -19,7 +19,6 @@ its container was walked whole (:func:`readable_container`); else it is
 
 from __future__ import annotations
 
-import hashlib
 import struct
 import warnings
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from common.errors import CorruptImage, ExifqError
 
 from .. import containers
 from ..containers import Blocks
+from ..digests import md5_and_sha256
 from ..formats import Format, require_format
 from ..headers import Header, jpeg_header
 from ..pixel_limits import DEFAULT_APPROX_PIXELS, DEFAULT_MAX_PIXELS, check_pixel_count
@@ -229,13 +229,8 @@ def readable_container(fmt: Format, blocks: Blocks) -> bool:
 
 
 def _file_info(data: bytes, name: str, mime: str) -> dict:
-    return {
-        "name": name,
-        "size": len(data),
-        "mimeType": mime,
-        "md5": hashlib.md5(data).hexdigest(),
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
+    md5, sha256 = md5_and_sha256(data)
+    return {"name": name, "size": len(data), "mimeType": mime, "md5": md5, "sha256": sha256}
 
 
 def _read_exif(blocks: Blocks, fmt: Format, file_size: int) -> TagStore:
