@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common.errors import CorruptImage
 from common.operations.base import Limits, Outcome, Source
-from common.operations.extract import ExtractOptions
-from common.operations.hashes import HashOptions
-from common.operations.remove import StripOptions
+
+if TYPE_CHECKING:
+    from common.operations.extract import ExtractOptions
+    from common.operations.hashes import HashOptions
+    from common.operations.remove import StripOptions
 
 
 def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
