@@ -168,7 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command; its start-up (imports, tables, the first file) runs with the cyclic
     garbage collector paused: it allocates many long-lived objects and no garbage worth
     collecting, and the collections it would trigger cost a one-file command ~2 ms.
-    ``--local`` resumes it after the first file (:mod:`exifq.cli.local`), others here."""
+    ``--local`` resumes it after the first file (:mod:`exifq.cli.local`: :func:`resume_gc`),
+    the other commands (servers, clients) as soon as the arguments are parsed."""
     gc.disable()
     try:
         return _main(argv)
@@ -195,7 +196,7 @@ def _main(argv: Sequence[str] | None) -> int:
     op = operations.get(args.command)
     if op is not None and args.local:
         return _run_operation(parser, args, settings)
-    resume_gc()
+    gc.enable()  # a server or client command: the collector as usual, nothing frozen
     if op is not None:
         return _run_operation(parser, args, settings)
     if args.command == "dedupe":
