@@ -22,7 +22,7 @@ from common import operations
 from common import options as opts
 from common.errors import BadRequest, ExifqError
 from common.operations import Limits, Source
-from exifq.cli import report
+from exifq.cli import report, resume_gc
 from exifq.inputs import (
     Input,
     InputError,
@@ -167,6 +167,7 @@ def run(args: argparse.Namespace, settings: Settings | QuickSettings | None) -> 
             report.say_error(item.name, error["code"], error["message"])
         tally.add(body["success"], body.get("error", {}).get("code"))
         print(json.dumps(body, ensure_ascii=False, indent=2 if single else None), flush=True)
+        resume_gc()  # the start-up is over (exifq.cli.main)
     if not single:
         report.stderr(tally.summary())
     return tally.status

@@ -1,5 +1,7 @@
 """``exifq extract --local --no-pixels FILE`` imports only what it uses: no settings model
-(pydantic), no NumPy, no service packages, no HEIF plug-in for a JPEG, and of ExifTool's
+(pydantic), no NumPy, no service packages, no Pillow for a JPEG (its header is read as
+Pillow reads it: ``worker.media.headers``), no OpenSSL for a small file's digests
+(``worker.media.digests``), and of ExifTool's
 tables only the families the file needs. Run in a fresh interpreter, ``sys.modules``
 read after the command."""
 
@@ -23,7 +25,8 @@ print("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys.modules), 
 
 NOT_IMPORTED = (
     "numpy", "pydantic", "pydantic_settings", "scipy", "cv2", "flask", "celery", "redis",
-    "pillow_heif", "common.settings", "worker.media.pixels", "worker.media.hashes", "filelock",
+    "pillow_heif", "PIL", "common.settings", "worker.media.pixels", "worker.media.hashes",
+    "filelock", "hashlib", "logging", "subprocess",
 )  # fmt: skip
 
 

@@ -13,10 +13,17 @@ from common.errors import CorruptImage, DecompressionBomb
 
 from .containers import png
 from .formats import Format, require_format
+from .pixel_limits import DEFAULT_APPROX_PIXELS, DEFAULT_MAX_PIXELS, check_pixel_count
 from .reasons import reason
 
-DEFAULT_MAX_PIXELS = 100_000_000
-DEFAULT_APPROX_PIXELS = 4_000_000  # the APPROX_PIXELS_MAX setting's default
+__all__ = [
+    "DECODE_ERRORS",
+    "DEFAULT_APPROX_PIXELS",
+    "DEFAULT_MAX_PIXELS",
+    "check_pixel_count",
+    "load_pixels",
+    "open_image",
+]
 
 # The Pillow plugins each sniffed format may open with (JPEG files with an MPF
 # index open as MPO).
@@ -91,16 +98,6 @@ def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Im
         raise CorruptImage(f"cannot read {fmt.name} image: {reason(exc)}") from None
     check_pixel_count(image.width, image.height, max_pixels)
     return image, fmt
-
-
-def check_pixel_count(width: int, height: int, max_pixels: int) -> None:
-    """Refuse an image whose declared size is beyond ``max_pixels``, before any pixel is decoded."""
-    if width <= 0 or height <= 0:
-        raise CorruptImage(f"invalid image size {width}x{height}")
-    if width * height > max_pixels:
-        raise DecompressionBomb(
-            f"image is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}"
-        )
 
 
 def load_pixels(image: Image.Image) -> Image.Image:

@@ -9,16 +9,18 @@ answers.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common.errors import CorruptImage
 from common.operations.base import Limits, Outcome, Source
-from common.operations.extract import ExtractOptions
-from common.operations.hashes import HashOptions
-from common.operations.remove import StripOptions
+
+if TYPE_CHECKING:
+    from common.operations.extract import ExtractOptions
+    from common.operations.hashes import HashOptions
+    from common.operations.remove import StripOptions
 
 
 def extract(source: Source, options: ExtractOptions, limits: Limits) -> Outcome:
@@ -83,6 +85,8 @@ def _as_file(source: Source) -> Iterator[Path]:
     if source.path is not None:
         yield source.path
         return
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="exifq-") as folder:
         path = Path(folder) / "input"
         path.write_bytes(source.data)

@@ -28,27 +28,28 @@ docs/formats.md describes each format for users.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from importlib import import_module
 
-from . import bmp, gif, heif, jpeg, png, tiff, webp
 from .blocks import Blocks
 from .photoshop import photoshop_iptc
 
 __all__ = ["READERS", "Blocks", "locate", "photoshop_iptc"]
 
-READERS: dict[str, Callable[[bytes], Blocks]] = {
-    "jpg": jpeg.read,
-    "png": png.read,
-    "webp": webp.read,
-    "gif": gif.read,
-    "tiff": tiff.read,
-    "heic": heif.read,
-    "heif": heif.read,
-    "avif": heif.read,
-    "bmp": bmp.read,
+# format -> the module whose ``read`` walks it (imported with the first file of the format:
+# a one-file command loads one reader)
+READERS: dict[str, str] = {
+    "jpg": "jpeg",
+    "png": "png",
+    "webp": "webp",
+    "gif": "gif",
+    "tiff": "tiff",
+    "heic": "heif",
+    "heif": "heif",
+    "avif": "heif",
+    "bmp": "bmp",
 }
 
 
 def locate(data: bytes, format_name: str) -> Blocks:
     """The metadata blocks of ``data``, a file of the format named ``format_name``."""
-    return READERS[format_name](data)
+    return import_module(f"{__name__}.{READERS[format_name]}").read(data)

@@ -19,7 +19,6 @@ its container was walked whole (:func:`readable_container`); else it is
 
 from __future__ import annotations
 
-import hashlib
 import struct
 import warnings
 from typing import TYPE_CHECKING
@@ -28,8 +27,10 @@ from common.errors import CorruptImage, ExifqError
 
 from .. import containers
 from ..containers import Blocks
-from ..decode import DEFAULT_APPROX_PIXELS, DEFAULT_MAX_PIXELS, open_image
+from ..digests import md5_and_sha256
 from ..formats import Format, require_format
+from ..headers import Header, jpeg_header
+from ..pixel_limits import DEFAULT_APPROX_PIXELS, DEFAULT_MAX_PIXELS, check_pixel_count
 from ..reasons import reason
 from . import exiftool_funcs  # noqa: F401 - registers the conversion helpers
 from .exif import ExifReader
@@ -131,7 +132,7 @@ def _extract_quietly(
     fast: bool, approx_pixels: int,
 ) -> dict:  # fmt: skip
     try:
-        image, fmt = open_image(data, max_pixels=max_pixels)
+        image, fmt = _open(data, fmt, pixels=pixels, max_pixels=max_pixels)
     except CorruptImage as exc:
         image, unreadable = None, exc
     blocks = containers.locate(data, fmt.name)
@@ -167,6 +168,21 @@ def _extract_quietly(
     if pixels and image is not None:
         _pixel_fields(data, image, metadata, fast, max_pixels, approx_pixels)
     return metadata
+
+
+def _open(
+    data: bytes, fmt: Format, *, pixels: bool, max_pixels: int
+) -> tuple[Image.Image | Header, Format]:
+    """The image opened lazily (header only): without pixels, a JPEG's header as Pillow
+    would state it, without importing Pillow (:mod:`worker.media.headers`) when it can."""
+    if not pixels and fmt.name == "jpg":
+        header = jpeg_header(data)
+        if header is not None:
+            check_pixel_count(header.width, header.height, max_pixels)
+            return header, fmt
+    from ..decode import open_image
+
+    return open_image(data, max_pixels=max_pixels)
 
 
 def _pixel_fields(
@@ -213,13 +229,8 @@ def readable_container(fmt: Format, blocks: Blocks) -> bool:
 
 
 def _file_info(data: bytes, name: str, mime: str) -> dict:
-    return {
-        "name": name,
-        "size": len(data),
-        "mimeType": mime,
-        "md5": hashlib.md5(data).hexdigest(),
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
+    md5, sha256 = md5_and_sha256(data)
+    return {"name": name, "size": len(data), "mimeType": mime, "md5": md5, "sha256": sha256}
 
 
 def _read_exif(blocks: Blocks, fmt: Format, file_size: int) -> TagStore:

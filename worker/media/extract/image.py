@@ -1,7 +1,9 @@
 """``metadata.image``: what the image is, from its header only (no pixel is decoded).
 
 Dimensions, mode and frame count come from Pillow's lazy ``Image.open`` (which
-parses headers only) and from the container walk (:mod:`worker.media.containers`); density
+parses headers only; for a JPEG read without its pixels, from :mod:`worker.media.headers`,
+which states them as Pillow does without importing it) and from the container walk
+(:mod:`worker.media.containers`); density
 from JFIF, EXIF or PNG ``pHYs``; the JPEG quality estimate from the quantization
 tables, with ImageMagick's method (``coders/jpeg.c`` ``JPEGSetImageQuality``): the
 sum of all table entries and the sum of four chosen coefficients are compared
@@ -10,10 +12,15 @@ with those of libjpeg's standard tables scaled to each quality 1-100.
 
 from __future__ import annotations
 
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from ..containers import Blocks
 from ..formats import SEQUENCE_MIME, Format
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ..headers import Header
 
 # ImageMagick's reference values for the libjpeg tables at quality 1..100 (index 0 = 100%).
 # fmt: off
@@ -99,7 +106,7 @@ def jpeg_quality(tables: dict[int, list[int]]) -> int | None:
     return None
 
 
-def _bit_depth(image: Image.Image | None, fmt: Format, blocks: Blocks) -> int | None:
+def _bit_depth(image: Image.Image | Header | None, fmt: Format, blocks: Blocks) -> int | None:
     info = blocks.info
     if fmt.name == "jpg":
         return info.get("precision", 8 if image is not None else None)
@@ -120,7 +127,7 @@ def _bit_depth(image: Image.Image | None, fmt: Format, blocks: Blocks) -> int | 
     return {"1": 1, "I;16": 16, "I": 32, "F": 32}.get(image.mode, 8)
 
 
-def _has_transparency(image: Image.Image | None, fmt: Format, blocks: Blocks) -> bool:
+def _has_transparency(image: Image.Image | Header | None, fmt: Format, blocks: Blocks) -> bool:
     if image is not None and (
         "A" in image.getbands()
         or image.mode in ("LA", "PA", "RGBa", "La")
@@ -131,7 +138,7 @@ def _has_transparency(image: Image.Image | None, fmt: Format, blocks: Blocks) ->
     return bool(info.get("trns") or info.get("transparency") or info.get("alpha"))
 
 
-def _dpi(image: Image.Image | None, blocks: Blocks) -> list[float] | None:
+def _dpi(image: Image.Image | Header | None, blocks: Blocks) -> list[float] | None:
     dpi = image.info.get("dpi") if image is not None else None
     if not dpi:
         phys = blocks.info.get("phys")
@@ -157,7 +164,7 @@ def _round(value: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def _frames(image: Image.Image | None, fmt: Format, blocks: Blocks) -> int:
+def _frames(image: Image.Image | Header | None, fmt: Format, blocks: Blocks) -> int:
     info = blocks.info
     if fmt.name == "gif" and info.get("frames"):
         return info["frames"]
@@ -180,7 +187,7 @@ def mime_type(fmt: Format, blocks: Blocks) -> str:
 
 
 def image_info(
-    image: Image.Image | None,
+    image: Image.Image | Header | None,
     fmt: Format,
     blocks: Blocks,
     *,

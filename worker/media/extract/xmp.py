@@ -27,10 +27,7 @@ with ExifTool's warnings.
 from __future__ import annotations
 
 import re
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml.ElementTree import fromstring
+from typing import TYPE_CHECKING
 
 from common.errors import DecompressionBomb
 
@@ -39,7 +36,9 @@ from .exiftool_funcs import convert_xmp_date
 from .tables import active, get_table
 from .tabletypes import Tag
 from .tagstore import decode_text, to_json
-from .xmprecover import UNDECLARED, recover
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -104,6 +103,14 @@ def parse_packet(packet: bytes) -> tuple[Element, list[str]]:
     without them; one that is still not well-formed is read as ExifTool's scanner
     reads it (:func:`.xmprecover.recover`, which returns ExifTool's warnings).
     """
+    # the XML parsers are imported with the first packet (a file without XMP needs none)
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
+    from defusedxml.ElementTree import fromstring
+
+    from .xmprecover import recover
+
     if len(packet) > MAX_XMP_BYTES:
         raise XmpError("XMP packet too large")
     text = normalize_packet(packet)
@@ -243,6 +250,8 @@ class XmpReader:
         to_prefix, std_xlat = _prefixes()
         prefix = to_prefix.get(uri) or self.doc_prefixes.get(uri)
         if prefix is None:
+            from .xmprecover import UNDECLARED
+
             prefix = uri[len(UNDECLARED) :] if uri.startswith(UNDECLARED) else "unknown"
         prefix = std_xlat.get(prefix, prefix)
         self._store(prefix, local, value, ())

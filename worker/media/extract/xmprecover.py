@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import cache
 from xml.etree.ElementTree import Element
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -28,15 +29,23 @@ MAX_DEPTH = 40
 MAX_TOKENS = 500_000  # tokens visited in all (levels rescan their content): ~2 s at most
 
 _NAME = r"[-\w:.\x80-\U0010ffff]"
-_NAME_CHAR = re.compile(_NAME)
-_TOKEN = re.compile(r"<([?/]?)(" + _NAME + r"+|!--)([^>]*)>", re.S)
-_ATTR = re.compile(r"(\S+?)\s*=\s*(['\"])(.*?)\2", re.S)
-_ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(name character, token, attribute, entity), compiled at first use: the name class
+    spans all of Unicode and costs ~10 ms to compile, which most files never need."""
+    return (
+        re.compile(_NAME),
+        re.compile(r"<([?/]?)(" + _NAME + r"+|!--)([^>]*)>", re.S),
+        re.compile(r"(\S+?)\s*=\s*(['\"])(.*?)\2", re.S),
+        re.compile(r"&(amp|lt|gt|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});"),
+    )
 
 
 def unescape(text: str) -> str:
     """The predefined entities and character references decoded; any other ``&`` kept."""
-    return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    return _patterns()[3].sub(lambda m: html.unescape(m.group(0)), text)
 
 
 class _Scanner:
@@ -58,7 +67,7 @@ class _Scanner:
         out: list[Element] = []
         pos = start
         while pos <= end - 4 and depth <= MAX_DEPTH and self._spend():
-            m = _TOKEN.search(self.text, pos, self.last_gt + 1)
+            m = _patterns()[1].search(self.text, pos, self.last_gt + 1)
             if m is None or m.end() > end:
                 break
             pos = m.end()
@@ -107,7 +116,7 @@ class _Scanner:
             if gt < 0:
                 return None
             pos = gt + 1
-            if _NAME_CHAR.match(text, after):
+            if _patterns()[0].match(text, after):
                 continue  # another element whose name starts with this one
             if is_close:
                 nesting -= 1
@@ -120,7 +129,7 @@ class _Scanner:
     def _element(
         self, name: str, attrs: str, start: int, end: int, scope: dict[str, str], depth: int
     ) -> Element:
-        pairs = [(key, unescape(value)) for key, _, value in _ATTR.findall(attrs)]
+        pairs = [(key, unescape(value)) for key, _, value in _patterns()[2].findall(attrs)]
         declared = {k[6:]: v for k, v in pairs if k.startswith("xmlns:")}
         if declared:
             scope = {**scope, **declared}

@@ -12,12 +12,10 @@ read-only cache (a container image) works without the lock.
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
+from ...digests import sha256_hex
 from .exiftool import ExifTool, TablesUnavailable, run_dump
 
 # The generator (``.generate``), ``compileall`` and ``filelock`` are imported only when a
@@ -30,13 +28,9 @@ LOCK_TIMEOUT = 600.0  # seconds a process waits for another's build
 
 def generator_hash() -> str:
     """A hash of the generator's sources (and the table shapes it writes)."""
-    digest = hashlib.sha256()
     files = sorted(HERE.glob("*.py")) + sorted(HERE.glob("*.pl"))
     files.append(HERE.parent / "tabletypes.py")
-    for path in files:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return sha256_hex(b"".join(path.name.encode() + path.read_bytes() for path in files))[:12]
 
 
 def build_name(exiftool: ExifTool) -> str:
@@ -86,6 +80,9 @@ class TablesDirNotWritable(TablesUnavailable):
 
 
 def _build_locked(exiftool: ExifTool, cache_root: Path, target: Path, force: bool) -> Path:
+    import shutil
+    import tempfile
+
     from filelock import FileLock
 
     cache_root.mkdir(parents=True, exist_ok=True)

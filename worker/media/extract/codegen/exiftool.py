@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +65,8 @@ def _from_lib(lib: Path, program: Path | None = None) -> ExifTool | None:
 
 def _from_perl(program: Path) -> ExifTool | None:
     """Ask Perl where ``Image::ExifTool`` is (Debian's ``/usr/bin/exiftool`` uses ``@INC``)."""
+    import subprocess
+
     script = 'print $INC{"Image/ExifTool.pm"}'
     try:
         proc = subprocess.run(
@@ -142,6 +143,8 @@ ROOTS = (
 
 def run_dump(exiftool: ExifTool) -> dict:
     """ExifTool's tables reachable from :data:`ROOTS`, as ``dump_tables.pl`` prints them."""
+    import subprocess
+
     script = HERE / "dump_tables.pl"
     proc = subprocess.run(
         ["perl", "-I", str(exiftool.lib), str(script), *ROOTS],

@@ -14,14 +14,11 @@ division by zero, the log of a negative number) are not failures: ExifTool's
 from __future__ import annotations
 
 import linecache
-import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from .scalars import ConversionError
-
-_log = logging.getLogger("exifq.extract")
 
 COUNTS: Counter[tuple[str, str]] = Counter()
 _strict = False
@@ -98,4 +95,8 @@ def report(fn: Callable | object, where: tuple | str | None, exc: BaseException)
         raise ExpressionFailure(f"{place}: {key[1]}\nPerl source:\n{perl_source(fn)}") from exc
     COUNTS[key] += 1
     if COUNTS[key] == 1:
-        _log.warning("ExifTool expression failed at %s: %s (the raw value is kept)", *key)
+        import logging  # only when an expression fails (logging costs a start-up ~3 ms)
+
+        logging.getLogger("exifq.extract").warning(
+            "ExifTool expression failed at %s: %s (the raw value is kept)", *key
+        )
