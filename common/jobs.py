@@ -34,6 +34,7 @@ import uuid as uuid_module
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import redis
 
@@ -229,38 +230,11 @@ class JobStore:
         self._update_unfinished(job_id, {"deliveries": 0})
 
     def complete(
-        self,
-        job_id: str,
-        result_key: str,
-        cleaned_key: str | None = None,
-        *,
-        cleaned_type: str | None = None,
-        file_name: str | None = None,
-        notice: str = "",
-        summary: dict | None = None,
-        started: Job | None = None,
-        counters: Counters | None = None,
+        self, job_id: str, result_key: str, cleaned_key: str | None = None, **details: Any
     ) -> Finish:
-        """Mark the job ``completed``; falsy if it was already finished (or is gone).
-
-        ``notice`` goes to whoever ``wait()``s on the job at that moment, nowhere
-        else; ``summary`` (small) goes into the item's entry when the job is in a batch.
-        ``started`` (the job as :meth:`start` gave it) lets the message carry the finished
-        record, so a waiter need not read it; ``counters`` are added when the job moves.
-        """
-        return self.run_finish(
-            self.completion(
-                job_id,
-                result_key,
-                cleaned_key,
-                cleaned_type=cleaned_type,
-                file_name=file_name,
-                notice=notice,
-                summary=summary,
-                started=started,
-                counters=counters,
-            )
-        )
+        """Mark the job ``completed`` now (:meth:`completion`, with the same arguments, run at
+        once); falsy if it was already finished (or is gone)."""
+        return self.run_finish(self.completion(job_id, result_key, cleaned_key, **details))
 
     def completion(
         self,
@@ -275,7 +249,13 @@ class JobStore:
         started: Job | None = None,
         counters: Counters | None = None,
     ) -> FinishCall:
-        """What :meth:`complete` runs, to run later (:meth:`run_finish`, :meth:`finish_many`)."""
+        """Marking the job ``completed``, to run later (:meth:`run_finish`, :meth:`finish_many`).
+
+        ``notice`` goes to whoever ``wait()``s on the job at that moment, nowhere
+        else; ``summary`` (small) goes into the item's entry when the job is in a batch.
+        ``started`` (the job as :meth:`start` gave it) lets the message carry the finished
+        record, so a waiter need not read it; ``counters`` are added when the job moves.
+        """
         fields = {
             "result_key": result_key,
             "cleaned_key": cleaned_key,
