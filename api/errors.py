@@ -21,29 +21,17 @@ from flask import Flask, jsonify, request
 from kombu.exceptions import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from common.errors import ExifqError, TransientError
+from common.errors import STATUS_CODES, ExifqError, TransientError
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = (TransientError, redis.RedisError, OperationalError)
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_format",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "service_unavailable",
-}
 SOME_UUID = "00000000-0000-4000-8000-000000000000"
 _LAST_PART = re.compile(r"/[^/]+/?$")
 
 
 def error_response(message: str, status: int, code: str | None = None):
-    body = {"success": False, "error": message, "code": code or CODES.get(status, "error")}
+    body = {"success": False, "error": message, "code": code or STATUS_CODES.get(status, "error")}
     response = jsonify(body)
     response.status_code = status
     return response

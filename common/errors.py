@@ -7,6 +7,21 @@ a ``failed`` job with ``{"code", "message"}``, the API into an HTTP status with
 
 from __future__ import annotations
 
+# The ``code`` of an API error answer that has no error of its own to name it, by HTTP
+# status (the API's error handler and the client's reading of answers share it).
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_format",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
 
 class ExifqError(Exception):
     """Base class: a problem with the client's input that we can name."""

@@ -26,19 +26,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.errors import STATUS_CODES
+
+# The API's own, and what a proxy or gateway in front of it may answer.
 CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_format",
+    **STATUS_CODES,
     422: "unprocessable",
-    429: "rate_limited",
-    500: "internal_error",
     502: "service_unavailable",
-    503: "service_unavailable",
     504: "service_unavailable",
 }
 

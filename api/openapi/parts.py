@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 
-from api.errors import CODES
+from common.errors import STATUS_CODES
 
 
 def schema_ref(name: str) -> dict:
@@ -59,7 +59,7 @@ SCHEMAS = {
             "code": {
                 "type": "string",
                 "description": "the error's name, for programs: "
-                + ", ".join(sorted(set(CODES.values())))
+                + ", ".join(sorted(set(STATUS_CODES.values())))
                 + ", or the named error of the input (unsupported_format, url_forbidden...)",
             },
         },
