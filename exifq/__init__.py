@@ -31,27 +31,6 @@ if TYPE_CHECKING:
         UnsupportedMedia,
     )
 
-_EXPORTS = {
-    "Client": "exifq.client",
-    "BatchItem": "exifq.batches",
-    **{
-        name: "exifq.errors"
-        for name in (
-            "BadRequest",
-            "ExifqError",
-            "JobFailed",
-            "NotFound",
-            "RateLimited",
-            "ServerError",
-            "ServerUnreachable",
-            "TimedOut",
-            "TooLarge",
-            "Unauthorized",
-            "Unavailable",
-            "UnsupportedMedia",
-        )
-    },
-}
 __all__ = [  # noqa: RUF022 - the client first
     "Client",
     "BatchItem",
@@ -68,6 +47,13 @@ __all__ = [  # noqa: RUF022 - the client first
     "Unavailable",
     "UnsupportedMedia",
 ]
+
+
+# where each name lives: the client and its batch items, and every error
+_EXPORTS = dict.fromkeys(__all__, "exifq.errors") | {
+    "Client": "exifq.client",
+    "BatchItem": "exifq.batches",
+}
 
 
 def __getattr__(name: str) -> Any:
