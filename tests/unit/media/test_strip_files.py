@@ -157,7 +157,8 @@ def test_many_pieces_and_short_writes_are_all_written(tmp_path, monkeypatch):
         return real_writev(fd, [head])
 
     monkeypatch.setattr(files.os, "writev", short_writev)
-    count = files._write_whole(str(tmp_path / "out"), pieces)
+    with files.replacing(str(tmp_path / "out")) as fd:
+        count = files._writev_all(fd, pieces)
     assert (tmp_path / "out").read_bytes() == b"".join(pieces)
     assert count == len(b"".join(pieces)) and len(calls) > 3
 

@@ -22,14 +22,13 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
-import secrets
-import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import BinaryIO
 
 from common.operations.remove import DEFAULT_KEEP
 
+from ..replacing import replacing
 from . import checked_keep, strip_pieces
 
 IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
@@ -48,7 +47,8 @@ def strip_file(
     keep = checked_keep(keep)
     with open(src, "rb", buffering=0) as source, _contents(source) as data:
         report, pieces = strip_pieces(data, keep)
-        written = _write_whole(os.fspath(dst), pieces)
+        with replacing(os.fspath(dst)) as fd:
+            written = _writev_all(fd, pieces)
         del pieces  # views of the map: released before it closes
         return report.to_dict(len(data), written)
 
@@ -66,33 +66,6 @@ def _contents(file: BinaryIO) -> Iterator[mmap.mmap | bytes]:
     finally:
         with contextlib.suppress(BufferError):  # a traceback holds views: freed with them
             mapped.close()
-
-
-def _write_whole(dst: str, pieces: Sequence[bytes | memoryview]) -> int:
-    """Write ``pieces`` to a temporary file beside ``dst``, then rename it to ``dst``.
-
-    A ``dst`` that exists keeps its permission bits (a private photo cleaned in
-    place stays private); a new one gets the umask's, as ``open`` would give it.
-    """
-    try:
-        mode = stat.S_IMODE(os.stat(dst).st_mode)
-    except FileNotFoundError:
-        mode = None
-    temporary = os.path.join(os.path.dirname(dst), f".{secrets.token_hex(6)}.exifq.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        try:
-            if mode is not None:
-                os.fchmod(fd, mode)
-            written = _writev_all(fd, pieces)
-        finally:
-            os.close(fd)
-        os.replace(temporary, dst)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return written
 
 
 def _writev_all(fd: int, pieces: Sequence[bytes | memoryview]) -> int:

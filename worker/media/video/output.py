@@ -11,14 +11,13 @@ is a symbolic link is replaced, not written through.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
-import stat
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from common.errors import CorruptFile
+
+from ..replacing import replacing
 
 BLOCK = 8 << 20  # bytes per copy_file_range call (and per read/write when it is missing)
 
@@ -64,30 +63,15 @@ def planned_size(pieces: list[Piece]) -> int:
 
 
 def write_plan(source: BinaryIO, dst: str, pieces: list[Piece]) -> int:
-    """Write ``pieces`` (ranges of ``source``, new bytes) to ``dst``; the bytes written."""
-    try:
-        mode = stat.S_IMODE(os.stat(dst).st_mode)
-    except FileNotFoundError:
-        mode = None
-    temporary = os.path.join(os.path.dirname(dst) or ".", f".{secrets.token_hex(6)}.exifq.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        try:
-            if mode is not None:
-                os.fchmod(fd, mode)
-            written = 0
-            for piece in pieces:
-                if isinstance(piece, Copy):
-                    written += _copy(source.fileno(), fd, piece)
-                else:
-                    written += _write_all(fd, memoryview(piece))
-        finally:
-            os.close(fd)
-        os.replace(temporary, dst)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Write ``pieces`` (ranges of ``source``, new bytes) to ``dst`` (whole or not at all:
+    :func:`~worker.media.replacing.replacing`); the bytes written."""
+    written = 0
+    with replacing(dst) as fd:
+        for piece in pieces:
+            if isinstance(piece, Copy):
+                written += _copy(source.fileno(), fd, piece)
+            else:
+                written += _write_all(fd, memoryview(piece))
     return written
 
 
