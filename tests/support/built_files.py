@@ -63,6 +63,19 @@ def tally(reference: dict, metadata: dict, maker_groups: set[str] = frozenset())
     return result
 
 
+def compared(
+    program: Path | str, path: Path, maker_groups: set[str] = frozenset(), *, printed: bool = False
+) -> tuple[dict, dict, Tally]:
+    """ExifTool's reading of ``path`` (:func:`reading`), ours (``extract_metadata``, pixels
+    off, raw or printed values as ExifTool's), and the tally of ours against it."""
+    from worker.media.extract import extract_metadata
+
+    reference = reading(program, path, printed=printed)
+    values = "printed" if printed else "raw"
+    metadata = extract_metadata(path.read_bytes(), path.name, pixels=False, values=values)
+    return reference, metadata, tally(reference, metadata, maker_groups)
+
+
 # ------------------------------------------------------------------ EXIF built byte by byte
 # (for maker-note directories ExifTool reads but cannot create)
 

@@ -21,12 +21,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.built_files import (
+    compared,
     exif_with_maker_note,
     ifd,
     jpeg_with_exif,
     plain_jpeg,
-    reading,
-    tally,
     write,
 )
 from tests.support.exiftools import ExifToolVersion
@@ -104,10 +103,8 @@ def test_canon_custom_functions_agree_with_exiftool(
     version_tables: tables.TableSet,
 ) -> None:
     path = files[case]
-    reference = reading(exiftool_version.program, path, printed=printed)
-    values = "printed" if printed else "raw"
-    metadata = extract_metadata(path.read_bytes(), path.name, pixels=False, values=values)
-    result = tally(reference, metadata, {"Canon", "CanonCustom"})
+    program, groups = exiftool_version.program, {"Canon", "CanonCustom"}
+    reference, _, result = compared(program, path, groups, printed=printed)
     assert result.groups["CanonCustom"][1] >= 5, reference
     for label, (good, total) in result.classes.items():
         assert good == total, result.misses[label]

@@ -16,15 +16,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.built_files import (
+    compared,
     exif_with_maker_note,
     jpeg_with_exif,
     plain_jpeg,
-    reading,
-    tally,
     write,
 )
 from tests.support.exiftools import ExifToolVersion
-from worker.media.extract import extract_metadata, tables
+from worker.media.extract import tables
 
 CASES = {  # name: (file order, dimensions order, columns, rows, pattern)
     "II, native": ("<", "<", 2, 2, [0, 1, 1, 2]),
@@ -63,10 +62,7 @@ def test_cfa_pattern_agrees_with_exiftool(
     version_tables: tables.TableSet,
 ) -> None:
     path = files[case]
-    reference = reading(exiftool_version.program, path, printed=printed)
+    reference, _, result = compared(exiftool_version.program, path, printed=printed)
     assert "ExifIFD:CFAPattern" in reference
-    values = "printed" if printed else "raw"
-    metadata = extract_metadata(path.read_bytes(), path.name, pixels=False, values=values)
-    result = tally(reference, metadata)
     good, total = result.classes["EXIF"]
     assert good == total, result.misses["EXIF"]

@@ -19,11 +19,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.built_files import (
+    compared,
     jpeg_with_segments,
     jpeg_with_xmp,
     plain_jpeg,
-    reading,
-    tally,
     write,
 )
 from tests.support.exiftools import ExifToolVersion
@@ -111,9 +110,7 @@ def test_agrees_with_exiftool(
     version_tables: tables.TableSet,
 ) -> None:
     path = files[case]
-    reference = reading(exiftool_version.program, path)
-    metadata = extract_metadata(path.read_bytes(), path.name, pixels=False)
-    result = tally(reference, metadata)
+    reference, metadata, result = compared(exiftool_version.program, path)
     assert result.classes, reference
     for label, (good, total) in result.classes.items():
         assert good == total, result.misses[label]

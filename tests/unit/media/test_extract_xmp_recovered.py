@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.built_files import jpeg_with_xmp, reading, tally
+from tests.support.built_files import compared, jpeg_with_xmp
 from tests.support.exiftools import ExifToolVersion
-from worker.media.extract import extract_metadata, tables
+from worker.media.extract import tables
 from worker.media.extract.xmprecover import recover, unescape
 
 HEAD = b"""<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>
@@ -82,9 +82,7 @@ def test_recovered_xmp_agrees_with_exiftool(
     version_tables: tables.TableSet,
 ) -> None:
     path = files[case]
-    reference = reading(exiftool_version.program, path)
-    metadata = extract_metadata(path.read_bytes(), path.name, pixels=False)
-    result = tally(reference, metadata)
+    reference, metadata, result = compared(exiftool_version.program, path)
     good, total = result.classes["XMP"]
     assert total >= 4, reference
     assert good == total, result.misses["XMP"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.built_files import jpeg_with_xmp, plain_jpeg, reading, tally, write
+from tests.support.built_files import compared, jpeg_with_xmp, plain_jpeg, write
 from tests.support.exiftools import ExifToolVersion
 from worker.media.extract import extract_metadata, tables
 
@@ -67,10 +67,7 @@ def test_structure_fields_agree_with_exiftool(
     version_tables: tables.TableSet,
 ) -> None:
     path = files[case]
-    reference = reading(exiftool_version.program, path, printed=printed)
-    values = "printed" if printed else "raw"
-    metadata = extract_metadata(path.read_bytes(), path.name, pixels=False, values=values)
-    result = tally(reference, metadata)
+    reference, metadata, result = compared(exiftool_version.program, path, printed=printed)
     good, total = result.classes["XMP"]
     assert total >= 2, reference
     assert good == total, result.misses["XMP"]
