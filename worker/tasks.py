@@ -186,9 +186,7 @@ def fan_out(self: Task, job_ids: list[str]) -> int:
     while the client waits. Sent twice (a redelivery), a job merely runs
     twice, which the job store makes harmless.
     """
-    with self.app.producer_or_acquire() as producer:
-        for job_id in job_ids:
-            self.app.send_task(PROCESS_TASK, args=[job_id], queue=QUEUE, producer=producer)
+    _hand_over(self, job_ids)
     return len(job_ids)
 
 
