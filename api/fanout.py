@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from api.errors import UNAVAILABLE
+from api.inputs import input_fields
 from api.services import Services
 from common.batches import Batch, NewItem, chunks
 from common.jobs import upload_key
@@ -111,11 +112,7 @@ def create_batch(
                     op,
                     options=options,
                     owner=owner,
-                    source="url" if inp.url else "upload",
-                    file_name=inp.file_name,
-                    file_format=inp.upload_format.name if inp.upload_format else None,
-                    url=inp.url,
-                    size=inp.size,
+                    **input_fields(inp),
                     job_id=job_id,
                     batch=batch_id,
                     error=inp.error,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from flask import Request
 from werkzeug.datastructures import FileStorage
@@ -38,6 +38,9 @@ from common.operations import Operation
 from common.settings import Settings
 from common.webhooks import check_callback_url
 from worker.media.formats import Format, require_format
+
+if TYPE_CHECKING:
+    from api.fanout import BatchInput
 
 MAX_WAIT_SECONDS = 30
 MAX_URL_LENGTH = 2048
@@ -59,6 +62,18 @@ class Submission:
     file_name: str = ""
     url: str | None = None
     callback_url: object = None  # as sent: checked by :func:`read_callback` against settings
+
+
+def input_fields(source: Submission | BatchInput) -> dict:
+    """The job record's fields that say where a job's input comes from (a single job's
+    :class:`Submission`, or one input of a batch)."""
+    return {
+        "source": "url" if source.url else "upload",
+        "file_name": source.file_name,
+        "file_format": source.upload_format.name if source.upload_format else None,
+        "url": source.url,
+        "size": source.size,
+    }
 
 
 def request_params(request: Request) -> dict:

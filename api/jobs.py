@@ -21,7 +21,7 @@ from flask import Blueprint, request
 
 from api.auth import request_owner
 from api.errors import UNAVAILABLE
-from api.inputs import Submission, parse_wait, read_callback, read_submission
+from api.inputs import Submission, input_fields, parse_wait, read_callback, read_submission
 from api.services import Services, services
 from common import bodies, operations
 from common import options as opts
@@ -90,11 +90,7 @@ def new_job(
             op.name,
             options=opts.to_json(submission.options),
             owner=owner,
-            source="url" if submission.url else "upload",
-            file_name=submission.file_name,
-            file_format=submission.upload_format.name if submission.upload_format else None,
-            url=submission.url,
-            size=submission.size,
+            **input_fields(submission),
             job_id=job_id,
             callback_url=callback,
             also=folded or (),
