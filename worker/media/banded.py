@@ -27,6 +27,7 @@ from PIL import Image
 from common.errors import CorruptImage, UnsupportedFormat
 
 from .decode import DECODE_ERRORS, load_pixels
+from .reasons import undecodable
 
 LANCZOS = Image.Resampling.LANCZOS
 BAND_ROWS = 256  # source rows resized at a time (at least)
@@ -164,7 +165,7 @@ def _decode_into(memory: mmap.mmap, image: Image.Image, data: bytes, args, exten
                 released = _release(memory, released, end * stride)
                 done = end
     except DECODE_ERRORS as exc:
-        raise CorruptImage(f"cannot decode image data: {exc}") from None
+        raise undecodable(exc) from None
     finally:
         decoder.cleanup()
         del decoder, target  # they hold the mapping: free it before it is closed

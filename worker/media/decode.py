@@ -14,7 +14,7 @@ from common.errors import CorruptImage, DecompressionBomb
 from .containers import png
 from .formats import Format, require_format
 from .pixel_limits import DEFAULT_APPROX_PIXELS, DEFAULT_MAX_PIXELS, check_pixel_count
-from .reasons import reason
+from .reasons import reason, undecodable
 
 __all__ = [
     "DECODE_ERRORS",
@@ -107,5 +107,5 @@ def load_pixels(image: Image.Image) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise DecompressionBomb(str(exc)) from None
     except DECODE_ERRORS as exc:
-        raise CorruptImage(f"cannot decode image data: {reason(exc)}") from None
+        raise undecodable(exc) from None
     return image

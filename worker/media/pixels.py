@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from PIL import Image
 
-from common.errors import CorruptImage
-
 from .banded import grey_resized
 from .decode import DEFAULT_APPROX_PIXELS, DEFAULT_MAX_PIXELS, open_image
+from .reasons import undecodable
 from .reduced import Reduced, reduced_decode
 
 PHASH_SIDE = 32  # imagehash.phash's grey resize: hash_size 8 × highfreq_factor 4
@@ -73,7 +72,7 @@ def pixel_facts(
     try:
         return _facts(data, page, colours, faces, histogram, phash, fast, max_pixels, approx_pixels)
     except (OSError, ValueError, SyntaxError) as exc:
-        raise CorruptImage(f"cannot decode image data: {exc}") from None
+        raise undecodable(exc) from None
 
 
 def _facts(data, page, colours, faces, histogram, phash, fast, max_pixels, approx_pixels) -> dict:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import struct
 
+from common.errors import CorruptImage
+
 # What a malformed structure raises inside a parser: its text names Python, not the file.
 _INTERNAL = (KeyError, IndexError, TypeError, AttributeError, struct.error, OverflowError)
 _REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>|\bb'[^']*'|\bb\"[^\"]*\"")
@@ -27,3 +29,8 @@ def reason(exc: BaseException, default: str = "its data is malformed") -> str:
     if not text or _REPR.search(text):
         return default
     return text
+
+
+def undecodable(exc: BaseException) -> CorruptImage:
+    """The error for pixels a decoder could not read (``exc``), in words for people."""
+    return CorruptImage(f"cannot decode image data: {reason(exc)}")

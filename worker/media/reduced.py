@@ -27,7 +27,7 @@ from .decode import (
     load_pixels,
     open_image,
 )
-from .reasons import reason
+from .reasons import reason, undecodable
 
 MAX_SIDE = 640
 ORIENTATION_TAG = 0x0112
@@ -100,7 +100,7 @@ def reduced_decode(
         copy = _visible(_shrunk(frame, max_side))
         copy.thumbnail((max_side, max_side), Image.Resampling.BOX)
     except DECODE_ERRORS as exc:
-        raise CorruptImage(f"cannot decode image data: {reason(exc)}") from None
+        raise undecodable(exc) from None
     return Reduced(copy, width, height, orientation, page, pages)
 
 

@@ -31,7 +31,7 @@ from ..digests import md5_and_sha256
 from ..formats import Format, require_format
 from ..headers import Header, jpeg_header
 from ..pixel_limits import DEFAULT_APPROX_PIXELS, DEFAULT_MAX_PIXELS, check_pixel_count
-from ..reasons import reason
+from ..reasons import reason, undecodable
 from . import exiftool_funcs  # noqa: F401 - registers the conversion helpers
 from .exif import ExifReader
 from .icc import read_icc
@@ -200,7 +200,7 @@ def _pixel_fields(
     except CorruptImage as exc:
         metadata["warnings"].append(exc.message)
     except (OSError, ValueError, SyntaxError) as exc:
-        metadata["warnings"].append(f"cannot decode image data: {reason(exc)}")
+        metadata["warnings"].append(undecodable(exc).message)
 
 
 def _unreadable(fmt: Format, blocks: Blocks, error: CorruptImage) -> str:
