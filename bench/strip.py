@@ -50,7 +50,7 @@ from bench.common import (
     start,
     vmhwm_mb,
 )
-from bench.extract import find_corpus
+from bench.extract import StayOpen, find_corpus
 
 SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
 MAT2_PYTHON = "/usr/bin/python3"  # Debian's mat2 lives in its own interpreter's packages
@@ -121,29 +121,15 @@ class ExifTool:
     name = "ExifTool -stay_open"
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            ["exiftool", "-stay_open", "True", "-@", "-"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        self._command("-ver")  # Perl start-up and module loading, untimed
-
-    def _command(self, *args: str) -> None:
-        self.proc.stdin.write("\n".join([*args, "-execute", ""]))
-        self.proc.stdin.flush()
-        while (line := self.proc.stdout.readline()) and not line.startswith("{ready"):
-            pass
+        self.tool = StayOpen()  # Perl start-up and module loading, untimed
 
     def pass_(self, files: list[Path], out: Path) -> int:
         for index, path in enumerate(files):
-            self._command("-m", "-all=", "-o", str(out / f"{index}{path.suffix}"), str(path))
+            self.tool.run(path, "-m", "-all=", "-o", str(out / f"{index}{path.suffix}"))
         return len(files) - len(list(out.iterdir()))
 
     def close(self) -> float:
-        peak = vmhwm_mb(self.proc.pid)
-        self.proc.stdin.write("-stay_open\nFalse\n")
-        self.proc.stdin.close()
-        self.proc.wait()
-        return peak
+        return self.tool.close()
 
 
 def _drive(proc: subprocess.Popen, files: list[Path], out: Path) -> int:
