@@ -14,8 +14,9 @@ reports the same totals: aggregate with ``max``, not ``sum`` (as for
 
 Fields (tab-separated parts): ``jobs op outcome``, ``failures op code``,
 ``seconds op i`` (jobs whose run fell in bucket ``i`` of :data:`BUCKETS`,
-not cumulative), ``seconds_sum op``, ``redeliveries op``, ``retries``,
-``webhooks outcome``.
+not cumulative), ``seconds_sum op``, ``cpu_seconds op`` (the CPU the operation
+itself took in its pool process: the media work, without the pipeline around
+it), ``redeliveries op``, ``retries``, ``webhooks outcome``.
 """
 
 from __future__ import annotations
@@ -50,16 +51,19 @@ def bucket_index(seconds: float) -> int:
 
 
 def finish_increments(
-    op: str, outcome: str, seconds: float, code: str | None = None
+    op: str, outcome: str, seconds: float, code: str | None = None, cpu: float | None = None
 ) -> list[tuple[str, str, str]]:
     """What a finished job adds to :func:`key`'s hash: ``(command, field, amount)`` each (the
-    job store runs them in its finish script, counted only when the job moved)."""
+    job store runs them in its finish script, counted only when the job moved). ``cpu``: the
+    CPU seconds its operation took, when it ran."""
     seconds = max(0.0, seconds)
     added = [
         ("HINCRBY", SEP.join(("jobs", op, outcome)), "1"),
         ("HINCRBY", SEP.join(("seconds", op, str(bucket_index(seconds)))), "1"),
         ("HINCRBYFLOAT", SEP.join(("seconds_sum", op)), repr(seconds)),
     ]
+    if cpu is not None:
+        added.append(("HINCRBYFLOAT", SEP.join(("cpu_seconds", op)), repr(max(0.0, cpu))))
     if code:
         added.append(("HINCRBY", SEP.join(("failures", op, code)), "1"))
     return added
@@ -72,10 +76,11 @@ def record_finish(
     outcome: str,
     seconds: float,
     code: str | None = None,
+    cpu: float | None = None,
 ) -> None:
     """Count a finished job: its outcome, its run time and, when it failed, its error code."""
     pipe = client.pipeline(transaction=False)
-    for command, field, amount in finish_increments(op, outcome, seconds, code):
+    for command, field, amount in finish_increments(op, outcome, seconds, code, cpu):
         pipe.execute_command(command, key(prefix), field, amount)
     pipe.execute()
 
@@ -123,6 +128,12 @@ def families(raw: dict[str, str]) -> Iterator[Metric]:
             cumulative.append(("+Inf" if bound == math.inf else repr(bound), total))
         histogram.add_metric([op], cumulative, sums.get(op, 0.0))
     yield histogram
+    yield _counter(
+        "exifq_job_cpu_seconds",
+        "CPU seconds the operations themselves took in the pool processes (the media work)",
+        ["op"],
+        rows["cpu_seconds"],
+    )
     yield _counter(
         "exifq_job_redeliveries",
         "Jobs started again after their worker stopped",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 import redis
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 MISSING = "missing"
 # Faults a task retries (or a chunk hands to the single-job path): storage, network, Redis.
 TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
-NOTICE_MAX_BYTES = 256 * 1024
+NOTICE_MAX_CHARS = 256 * 1024
 
 
 def worker_lost(deliveries: int) -> dict:
@@ -101,13 +102,15 @@ def run_started(rt: Runtime, job_id: str, job: Job | None) -> Ending | str:
             source = _load_input(rt, job, space)
             options = operation.options_from_json(job.options)
             limits = Limits(rt.settings.MAX_IMAGE_PIXELS, rt.settings.APPROX_PIXELS_MAX)
+            cpu = time.process_time()
             outcome = scan.run_with_scan(operation, source, options, limits, rt.settings)
+            cpu = time.process_time() - cpu
         except ExifqError as exc:
             return failing(rt, job, exc.to_dict())
         except ObjectNotFound:
             error = {"code": "upload_missing", "message": "the uploaded file is no longer stored"}
             return failing(rt, job, error)
-        return Ending(job, _store(rt, job, source.name, outcome))
+        return Ending(job, _store(rt, job, source.name, outcome, cpu))
 
 
 def settle(rt: Runtime, ending: Ending, finish: Finish) -> str:
@@ -132,36 +135,39 @@ def _load_input(rt: Runtime, job: Job, space: staging.Scratch) -> Source:
     return Source(job.file_name, rt.storage.get(key), job.file_format)
 
 
-def _store(rt: Runtime, job: Job, name: str, outcome: Outcome) -> FinishCall:
-    """Write the job's result (and cleaned file); the completion to run once they are stored."""
+def _store(rt: Runtime, job: Job, name: str, outcome: Outcome, cpu: float) -> FinishCall:
+    """Write the job's result (and cleaned file); the completion to run once they are stored.
+    ``cpu``: the CPU seconds the operation took (a job metric)."""
     results = result_key(job.uuid)
-    body = json.dumps(outcome.result, ensure_ascii=False).encode()
-    rt.storage.put(results, body, content_type="application/json")
+    text = json.dumps(outcome.result, ensure_ascii=False)
+    rt.storage.put(results, text.encode(), content_type="application/json")
     cleaned = cleaned_key(job.uuid, name)
     if not staging.put_cleaned(rt.storage, cleaned, outcome):
         cleaned = None
-    # A small result rides along with the completion message to ?wait= requests (a batch's
-    # items are waited for as a batch: theirs would be published to nobody).
-    notice = body.decode() if len(body) <= NOTICE_MAX_BYTES and not job.batch else ""
-    # A batch item's summary (small: a hash result) also goes into the batch's item state.
-    summary = outcome.summary if job.batch else None
+    # A single job's completion message carries the finished record and a small result to
+    # ?wait= requests. A batch's items are waited for as a batch: theirs carries the status
+    # alone (someone waiting on one item reads its record), and the item's summary (small: a
+    # hash result) goes into the batch's item state.
+    single = not job.batch
     return rt.jobs.completion(
         job.uuid,
         results,
         cleaned,
         cleaned_type=outcome.cleaned_type,
         file_name=name,
-        notice=notice,
-        summary=summary,
-        started=job,
-        counters=finish_counters(rt, job, COMPLETED),
+        notice=text if single and len(text) <= NOTICE_MAX_CHARS else "",
+        summary=None if single else outcome.summary,
+        started=job if single else None,
+        counters=finish_counters(rt, job, COMPLETED, cpu=cpu),
     )
 
 
-def finish_counters(rt: Runtime, job: Job, outcome: str, code: str | None = None) -> Counters:
+def finish_counters(
+    rt: Runtime, job: Job, outcome: str, code: str | None = None, cpu: float | None = None
+) -> Counters:
     """The metrics (``common.jobmetrics``) the job store adds when it finishes ``job``."""
     seconds = rt.clock.now() - job.updated_at
-    increments = jobmetrics.finish_increments(job.op, outcome, seconds, code)
+    increments = jobmetrics.finish_increments(job.op, outcome, seconds, code, cpu)
     return jobmetrics.key(rt.jobs.prefix), increments
 
 

@@ -83,6 +83,8 @@ def test_worker_metrics_agree_with_the_jobs(new_stack):
             inf = (("le", "+Inf"), ("op", op))
             assert samples[("exifq_job_duration_seconds_bucket", inf)] == count
             assert 0 < samples[("exifq_job_duration_seconds_sum", labels)] < 60 * count
+            # The operation's own CPU, counted for each job whose operation ran to the end.
+            assert samples[("exifq_job_cpu_seconds_total", labels)] > 0
         for code, count in codes.items():
             assert samples[("exifq_job_failures_total", (("code", code), ("op", "extract")))] == (
                 count

@@ -144,7 +144,8 @@ def test_presigned_urls_live_at_most_15_minutes_and_never_past_expiry():
 def test_job_metrics_read_as_prometheus_text():
     client = fakeredis.FakeRedis(decode_responses=True)
     jobmetrics.record_finish(client, "t:", "extract", "completed", 0.02)
-    jobmetrics.record_finish(client, "t:", "extract", "completed", 3.0)
+    jobmetrics.record_finish(client, "t:", "extract", "completed", 3.0, cpu=0.25)
+    jobmetrics.record_finish(client, "t:", "hash", "completed", 1.0, cpu=0.5)
     jobmetrics.record_finish(client, "t:", "extract", "failed", 500.0, code="corrupt_image")
     jobmetrics.count(client, "t:", "retries")
     jobmetrics.count(client, "t:", "redeliveries", "remove")
@@ -171,6 +172,8 @@ def test_job_metrics_read_as_prometheus_text():
     assert samples[("exifq_job_duration_seconds_bucket", (("le", "+Inf"), ("op", "extract")))] == 3
     total = samples[("exifq_job_duration_seconds_sum", (("op", "extract"),))]
     assert total == pytest.approx(503.02)
+    assert samples[("exifq_job_cpu_seconds_total", (("op", "extract"),))] == 0.25
+    assert samples[("exifq_job_cpu_seconds_total", (("op", "hash"),))] == 0.5
     assert samples[("exifq_job_retries_total", ())] == 1
     assert samples[("exifq_job_redeliveries_total", (("op", "remove"),))] == 1
     assert samples[("exifq_jobs_in_flight", ())] == 0
