@@ -41,6 +41,7 @@ class Job:
     finished_at: float | None = None
     batch: str | None = None  # the batch this job is an item of
     callback_url: str | None = None  # POSTed the job's status once it is finished
+    notify: str | None = None  # an API listener's channel told of the finish (common.completions)
 
     @property
     def finished(self) -> bool:
