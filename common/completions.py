@@ -186,6 +186,8 @@ class Completions:
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the thread and close its connections (tests; a process just exits)."""
+        if self._stopping:
+            return
         self._stopping = True
         os.write(self._wake_write, b"x")
         self._thread.join(timeout)
