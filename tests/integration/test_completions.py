@@ -215,3 +215,31 @@ def test_a_killed_listener_drops_the_cached_marker_until_it_reads_it_again(harne
     assert no_key_submit(h) == 401
     subscribed(h)
     assert h.jobs.completions().keys_required() is True  # read again after subscribing
+
+
+def slowed(method, seconds: float):
+    """``method`` that sleeps ``seconds`` before it runs."""
+
+    def slow(*args):
+        time.sleep(seconds)
+        return method(*args)
+
+    return slow
+
+
+@pytest.mark.parametrize("stage", ["_drain", "_dispatch"])
+def test_a_creation_the_listener_has_not_handled_yet_is_not_missed(harnesses, stage):
+    """The key event still in the listener's socket (``_drain`` late) or being handled
+    (``_dispatch`` late): a request in between reads the marker instead of trusting "open"."""
+    h = harnesses(worker=False)
+    h.set_enqueue(lambda job_id: None)
+    assert no_key_submit(h) == 202
+    subscribed(h)
+    listener = h.jobs.completions()
+    wait_for(lambda: listener.keys_required() is False, 5, "the marker cached")
+    setattr(listener, stage, slowed(getattr(listener, stage), 1.0))
+    KeyStore(h.jobs.redis, h.jobs.prefix).create("ci")
+    time.sleep(0.2)  # the message has reached the listener's socket (or its thread)
+    assert listener.keys_required() is None  # not known: the request reads it
+    assert no_key_submit(h) == 401
+    wait_for(lambda: listener.keys_required() is True, 5, "the event handled")
