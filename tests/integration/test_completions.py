@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
+import requests
 
 from common.clock import ManualClock
 from common.completions import CLIENT_NAME
@@ -243,3 +244,29 @@ def test_a_creation_the_listener_has_not_handled_yet_is_not_missed(harnesses, st
     assert listener.keys_required() is None  # not known: the request reads it
     assert no_key_submit(h) == 401
     wait_for(lambda: listener.keys_required() is True, 5, "the event handled")
+
+
+def test_the_service_waits_through_each_api_process_listener(stack):
+    """The compose file's API (gunicorn, 2 processes) and a real worker."""
+    client = stack.redis()
+
+    def listeners() -> list[str]:
+        return client.pubsub_channels(f"{stack.prefix}api-waiters:*")
+
+    def submit() -> dict:
+        answer = requests.post(
+            f"{stack.api_url}/api/v1/extract",
+            data=JPEG,
+            headers={"Content-Type": "image/jpeg"},
+            params={"wait": 20, "pixels": "false"},
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    wait_for(lambda: submit() and len(listeners()) == 2, 30, "both processes' listeners")
+    before = calls(client, "subscribe")
+    bodies = [submit() for _ in range(6)]
+    assert calls(client, "subscribe") == before
+    for body in bodies:
+        assert body["status"] == "completed"
+        assert client.hget(f"{stack.prefix}job:{body['uuid']}", "notify") in listeners()
