@@ -47,10 +47,12 @@ from common.completions import Completions, Waiter
 from common.job_record import (
     STORAGE_PREFIXES,
     Job,
+    carried_job,
     cleaned_key,
     decode,
     encode,
     fields_of,
+    finish_message,
     result_key,
     safe_name,
     upload_key,
@@ -377,9 +379,9 @@ class JobStore:
         (:meth:`awaiting` entered before the job was created) and ``job`` (as created), the
         record is not read at all unless a message is lost."""
         if listening is not None:
-            return listening.wait(lambda: self.get(job_id), timeout, job, _carried_job)
+            return listening.wait(lambda: self.get(job_id), timeout, job, carried_job)
         with self.listening(self.channel(job_id)) as entered:
-            return entered.wait(lambda: self.get(job_id), timeout, decode=_carried_job)
+            return entered.wait(lambda: self.get(job_id), timeout, decode=carried_job)
 
     def wait_on(
         self, channel: str, read: Callable[[], Record | None], timeout: float
@@ -444,9 +446,6 @@ class JobStore:
             return self.redis.pubsub(ignore_subscribe_messages=True)
 
 
-_RECORD_MARK = "record:"
-
-
 def _started(answer: list | None) -> Job | None:
     """The job from the start script's answer (``None``: no such job)."""
     if answer is None:
@@ -459,17 +458,3 @@ def finish_answer(answer: object) -> Finish:
     if isinstance(answer, str):  # the batch whose last item this was
         return Finish(True, answer)
     return Finish(answer == MOVED)
-
-
-def finish_message(status: str, job: Job | None, notice: str) -> str:
-    """What finishing publishes: the status, the finished record (when known), the notice."""
-    record = f"{_RECORD_MARK}{json.dumps(encode(fields_of(job)))}\n" if job is not None else ""
-    return f"{status}\n{record}{notice}"
-
-
-def _carried_job(text: str) -> tuple[Job | None, str]:
-    """The finished record and the notice in a finish message (after its status line)."""
-    if not text.startswith(_RECORD_MARK):
-        return None, text
-    record, _, notice = text.partition("\n")
-    return decode(json.loads(record[len(_RECORD_MARK) :])), notice
