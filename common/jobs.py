@@ -9,8 +9,9 @@ is one Lua script (``common.job_scripts``) on the job's key: one round trip to R
 message carries the finished record and may carry a small result (a "notice"), so the
 waiter reads neither the record from Redis nor the result from object storage. A job created
 to be waited for at once (``awaiting``) names its API process's listener in ``notify``, and
-finishing publishes there too (``common.completions``): the request subscribes to nothing. Finishing
-also adds the job's metrics (``common.jobmetrics``) when it moved, in the same script.
+finishing publishes there too (``common.completions``): the request subscribes to nothing.
+Finishing also adds the job's metrics (``common.jobmetrics``) when it moved, in the same
+script.
 
 A job may belong to a batch (``batch``, see ``common.batches``): the same
 scripts then also write the batch's item entry and, on finishing, count it,
