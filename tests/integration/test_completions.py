@@ -5,6 +5,8 @@ messages, and the API-keys marker is cached only while that cannot go stale."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 import time
 import uuid
@@ -21,7 +23,7 @@ from common.keys import KeyStore
 from common.settings import load_settings
 from common.storage.local import LocalStorage
 from tests.support.harness import Harness
-from tests.support.stack import wait_for
+from tests.support.stack import free_port, wait_for
 from tests.unit.service.test_api import JPEG
 
 pytestmark = pytest.mark.integration
@@ -270,3 +272,46 @@ def test_the_service_waits_through_each_api_process_listener(stack):
     for body in bodies:
         assert body["status"] == "completed"
         assert client.hget(f"{stack.prefix}job:{body['uuid']}", "notify") in listeners()
+
+
+def answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+def test_after_a_redis_restart_the_listener_subscribes_again_and_logs_the_outage_once(
+    tmp_path, caplog
+):
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server")
+    port = free_port()
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    argv += ["--appendonly", "no", "--dir", str(tmp_path)]
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+        wait_for(lambda: answers(redis.Redis(port=port)), 10, "redis-server")
+        return process
+
+    server = start()
+    h = make_harness(f"redis://127.0.0.1:{port}/0", tmp_path, "restart-test:")
+    try:
+        subscribed(h)
+        server.terminate()
+        server.wait(10)
+        wait_for(lambda: not h.jobs.completions().subscribed, 10, "the listener to notice")
+        time.sleep(1.0)  # a few failed reconnects
+        server = start()
+        subscribed(h)
+        before = calls(h.jobs.redis, "subscribe")
+        answer = waited(h)
+        assert answer.status_code == 200 and answer.get_json()["status"] == "completed"
+        assert calls(h.jobs.redis, "subscribe") == before
+        lost = [r for r in caplog.records if "completion listener lost Redis" in r.getMessage()]
+        assert len(lost) == 1
+    finally:
+        h.jobs.completions().stop()
+        server.terminate()
+        server.wait(10)
