@@ -6,8 +6,10 @@ by :func:`blueprint` when the app is created.
 Submitting streams the upload into storage at ``uploads/{uuid}`` (file bytes
 never go through Redis), writes the ``queued`` job record, sends the task
 carrying only the UUID, and answers 202. With ``?wait=N`` (≤ 30 s) the
-request blocks on the job's completion channel and answers 200 with the
-finished job when it finishes in time.
+request blocks until the job finishes and answers 200 with the finished job
+when it does in time: a new job's finish reaches it through the process's
+listener (``common.completions``, no subscription per request), a status
+poll's through a subscription to the job's completion channel.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from api.services import Services, services
 from common import bodies, operations
 from common import options as opts
 from common.batches import Batch
+from common.completions import Waiter
 from common.errors import ExifqError
 from common.fetch.policy import FetchPolicy
 from common.jobs import Job, Listening, upload_key
@@ -74,10 +77,16 @@ def job_body(svc: Services, job: Job, result_json: str = "") -> dict:
 
 
 def new_job(
-    svc: Services, op: Operation, submission: Submission, owner: str, job_id: str | None = None
+    svc: Services,
+    op: Operation,
+    submission: Submission,
+    owner: str,
+    job_id: str | None = None,
+    notify: str | None = None,
 ) -> Job:
     """Store the upload, write the job record and send the task (one Redis transaction when the
-    broker is the job store's Redis); undo what was done on failure."""
+    broker is the job store's Redis); undo what was done on failure. ``notify``: the listener's
+    channel the finish is published on too (``JobStore.awaiting``)."""
     callback = read_callback(submission.callback_url, svc.settings)
     job_id = job_id or str(uuid_module.uuid4())
     if submission.upload is not None:
@@ -93,6 +102,7 @@ def new_job(
             **input_fields(submission),
             job_id=job_id,
             callback_url=callback,
+            notify=notify,
             also=folded or (),
         )
         if folded is None:
@@ -108,7 +118,7 @@ def new_job(
     return job
 
 
-def _answer(svc: Services, job: Job, wait: float, listening: Listening | None = None):
+def _answer(svc: Services, job: Job, wait: float, listening: Listening | Waiter | None = None):
     notice = ""
     if wait > 0 and not job.finished:
         waited, notice = svc.jobs.wait(job.uuid, wait, listening, job if listening else None)
@@ -132,12 +142,12 @@ def submit(op: str):
         job = new_job(svc, operation, submission, owner, job_id)
         log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
         return _answer(svc, job, 0)
-    # Subscribed before the job exists: the finish message (carrying the finished record and
+    # Waiting before the job exists: the finish message (carrying the finished record and
     # result) is all the wait reads.
-    with svc.jobs.listening(svc.jobs.channel(job_id)) as listening:
-        job = new_job(svc, operation, submission, owner, job_id)
+    with svc.jobs.awaiting(job_id) as waiting:
+        job = new_job(svc, operation, submission, owner, job_id, waiting.notify)
         log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
-        return _answer(svc, job, submission.wait, listening)
+        return _answer(svc, job, submission.wait, waiting)
 
 
 def status(op: str, job_id: uuid_module.UUID):

@@ -35,8 +35,9 @@ class Services:
 
     @property
     def keys(self) -> KeyStore:
-        """The managed API keys (``common.keys``), beside the jobs in Redis."""
-        return KeyStore(self.jobs.redis, self.jobs.prefix, self.clock)
+        """The managed API keys (``common.keys``), beside the jobs in Redis; the marker cached
+        by the process's listener (``common.completions``)."""
+        return KeyStore(self.jobs.redis, self.jobs.prefix, self.clock, self.jobs.completions)
 
 
 def services() -> Services:

@@ -41,6 +41,7 @@ class Job:
     finished_at: float | None = None
     batch: str | None = None  # the batch this job is an item of
     callback_url: str | None = None  # POSTed the job's status once it is finished
+    notify: str | None = None  # an API listener's channel told of the finish (common.completions)
 
     @property
     def finished(self) -> bool:
@@ -99,3 +100,22 @@ def decode(raw: dict[str, str]) -> Job:
             values[name] = int(values[name])
     known = Job.__dataclass_fields__
     return Job(**{name: value for name, value in values.items() if name in known})
+
+
+# A finish message (``common.jobs``, published by the finish script): ``status``, then
+# ``record:{the finished record's hash as JSON}`` when the finisher knew it, then the notice.
+_RECORD_MARK = "record:"
+
+
+def finish_message(status: str, job: Job | None, notice: str) -> str:
+    """What finishing publishes: the status, the finished record (when known), the notice."""
+    record = f"{_RECORD_MARK}{json.dumps(encode(fields_of(job)))}\n" if job is not None else ""
+    return f"{status}\n{record}{notice}"
+
+
+def carried_job(text: str) -> tuple[Job | None, str]:
+    """The finished record and the notice in a finish message (after its status line)."""
+    if not text.startswith(_RECORD_MARK):
+        return None, text
+    record, _, notice = text.partition("\n")
+    return decode(json.loads(record[len(_RECORD_MARK) :])), notice

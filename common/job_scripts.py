@@ -26,7 +26,9 @@ if batch then redis.call('HSET', ARGV[2] .. batch, ARGV[4], ARGV[7]) end
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: the job, its channel, the queued jobs' index[, the counters' hash]. ARGV: the 3
+# KEYS: the job, its channel, the queued jobs' index[, the counters' hash]. The message is
+# published on the job's channel and, prefixed with the job id and a newline, on the channel
+# in the job's ``notify`` field (an API process's listener, ``common.completions``). ARGV: the 3
 # batch prefixes, job id, the message, the item's entry, the batch counter to count it in,
 # the number n of terminal statuses, the n statuses, the number m of counters, m times
 # command (HINCRBY | HINCRBYFLOAT), field, amount (applied to KEYS[4]), then field, value,
@@ -43,6 +45,8 @@ local m = tonumber(ARGV[9 + n])
 redis.call('HSET', KEYS[1], (table.unpack or unpack)(ARGV, 10 + n + 3 * m))
 redis.call('ZREM', KEYS[3], ARGV[4])
 redis.call('PUBLISH', KEYS[2], ARGV[5])
+local notify = redis.call('HGET', KEYS[1], 'notify')
+if notify then redis.call('PUBLISH', notify, ARGV[4] .. '\\n' .. ARGV[5]) end
 for i = 10 + n, 7 + n + 3 * m, 3 do
     redis.call(ARGV[i], KEYS[4], ARGV[i + 1], ARGV[i + 2])
 end

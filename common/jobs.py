@@ -7,8 +7,11 @@ is one Lua script (``common.job_scripts``) on the job's key: one round trip to R
 (fakeredis runs it too, through ``lupa``). Finishing publishes on the job's channel, which is what
 ``wait()`` (the API's ``?wait=N``, ``common.waiting``) blocks on instead of polling; the
 message carries the finished record and may carry a small result (a "notice"), so the
-waiter reads neither the record from Redis nor the result from object storage. Finishing
-also adds the job's metrics (``common.jobmetrics``) when it moved, in the same script.
+waiter reads neither the record from Redis nor the result from object storage. A job created
+to be waited for at once (``awaiting``) names its API process's listener in ``notify``, and
+finishing publishes there too (``common.completions``): the request subscribes to nothing.
+Finishing also adds the job's metrics (``common.jobmetrics``) when it moved, in the same
+script.
 
 A job may belong to a batch (``batch``, see ``common.batches``): the same
 scripts then also write the batch's item entry and, on finishing, count it,
@@ -30,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import uuid as uuid_module
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -40,13 +44,16 @@ import redis
 
 from common import batches
 from common.clock import Clock, SystemClock
+from common.completions import Completions, Waiter
 from common.job_record import (
     STORAGE_PREFIXES,
     Job,
+    carried_job,
     cleaned_key,
     decode,
     encode,
     fields_of,
+    finish_message,
     result_key,
     safe_name,
     upload_key,
@@ -110,6 +117,8 @@ class JobStore:
         self._finish_script = client.register_script(FINISH_SCRIPT)
         self._listeners: deque[redis.client.PubSub] = deque()  # idle ones, for ``wait``
         self._listeners_pid = os.getpid()
+        self._completions: Completions | None = None
+        self._completions_lock = threading.Lock()
 
     def key(self, job_id: str) -> str:
         return f"{self.prefix}job:{job_id}"
@@ -149,6 +158,7 @@ class JobStore:
         batch: str | None = None,
         error: dict | None = None,
         callback_url: str | None = None,
+        notify: str | None = None,
     ) -> Job:
         """A job record (not yet written): ``queued``, or ``failed`` already when ``error``."""
         now = self.clock.now()
@@ -168,6 +178,7 @@ class JobStore:
             batch=batch,
             error=error,
             callback_url=callback_url,
+            notify=notify,
             status=QUEUED if error is None else FAILED,
             finished_at=None if error is None else now,
         )
@@ -360,18 +371,18 @@ class JobStore:
         self,
         job_id: str,
         timeout: float,
-        listening: Listening | None = None,
+        listening: Listening | Waiter | None = None,
         job: Job | None = None,
     ) -> tuple[Job | None, str]:
         """The job once it is finished (or as it stands after ``timeout`` s), and the notice
         published with its completion if this call received it (else ``""``). The completion
         message carries the finished record, so it is not read again. With ``listening``
-        (:meth:`listening` entered before the job was created) and ``job`` (as created), the
+        (:meth:`awaiting` entered before the job was created) and ``job`` (as created), the
         record is not read at all unless a message is lost."""
         if listening is not None:
-            return listening.wait(lambda: self.get(job_id), timeout, job, _carried_job)
+            return listening.wait(lambda: self.get(job_id), timeout, job, carried_job)
         with self.listening(self.channel(job_id)) as entered:
-            return entered.wait(lambda: self.get(job_id), timeout, decode=_carried_job)
+            return entered.wait(lambda: self.get(job_id), timeout, decode=carried_job)
 
     def wait_on(
         self, channel: str, read: Callable[[], Record | None], timeout: float
@@ -381,6 +392,33 @@ class JobStore:
         (else ``""``). Jobs and batches both wait through this (see :class:`Listening`)."""
         with self.listening(channel) as entered:
             return entered.wait(read, timeout)
+
+    def completions(self) -> Completions:
+        """This process's listener (``common.completions``), started on first use; a forked
+        process starts its own."""
+        listener = self._completions
+        if listener is None or listener.pid != os.getpid():
+            with self._completions_lock:
+                listener = self._completions
+                if listener is None or listener.pid != os.getpid():
+                    listener = self._completions = Completions(self.redis, self.prefix)
+        return listener
+
+    @contextlib.contextmanager
+    def awaiting(self, job_id: str) -> Iterator[Listening | Waiter]:
+        """Ready, for the block, to :meth:`wait` for a job not yet created: create it with
+        ``notify=`` the answer's ``notify``. Through the process's listener when it is
+        subscribed, else a subscription of the request's own (``notify`` is then ``None``)."""
+        listener = self.completions()
+        waiter = listener.register(job_id)
+        if waiter is None:
+            with self.listening(self.channel(job_id)) as listening:
+                yield listening
+            return
+        try:
+            yield waiter
+        finally:
+            listener.unregister(job_id)
 
     @contextlib.contextmanager
     def listening(self, channel: str) -> Iterator[Listening]:
@@ -409,9 +447,6 @@ class JobStore:
             return self.redis.pubsub(ignore_subscribe_messages=True)
 
 
-_RECORD_MARK = "record:"
-
-
 def _started(answer: list | None) -> Job | None:
     """The job from the start script's answer (``None``: no such job)."""
     if answer is None:
@@ -424,17 +459,3 @@ def finish_answer(answer: object) -> Finish:
     if isinstance(answer, str):  # the batch whose last item this was
         return Finish(True, answer)
     return Finish(answer == MOVED)
-
-
-def finish_message(status: str, job: Job | None, notice: str) -> str:
-    """What finishing publishes: the status, the finished record (when known), the notice."""
-    record = f"{_RECORD_MARK}{json.dumps(encode(fields_of(job)))}\n" if job is not None else ""
-    return f"{status}\n{record}{notice}"
-
-
-def _carried_job(text: str) -> tuple[Job | None, str]:
-    """The finished record and the notice in a finish message (after its status line)."""
-    if not text.startswith(_RECORD_MARK):
-        return None, text
-    record, _, notice = text.partition("\n")
-    return decode(json.loads(record[len(_RECORD_MARK) :])), notice

@@ -11,16 +11,23 @@ scrypt) protects guessable passwords, and nothing here can be guessed.
   the service requires a key even with ``API_KEYS`` empty, and revoking the last managed
   key leaves it closed rather than open to anyone.
 
-A request reads the marker and its key's record in one round trip and nothing
-is cached beyond the request, so a revoked key (deleted in one transaction)
-fails on the next request on every API process.
+- ``{prefix}apikeys-events`` — a channel: ``create`` publishes ``created`` on it after
+  setting the marker, in the same transaction.
+
+A request that presents a managed key reads the marker and the key's record in one round
+trip, and the record is cached nowhere, so a revoked key (deleted in one transaction) fails
+on the next request on every API process. A request without a key needs only the marker,
+which an API process caches (``marker`` below, ``common.completions``): set is final;
+unset only while subscribed to the events channel and read after subscribing, else read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import limits
 import redis
@@ -28,6 +35,24 @@ import redis
 from common.clock import Clock, SystemClock
 
 KEY_PREFIX = "exq_"  # marks our keys in logs and secret scanners
+
+
+def required_key(prefix: str) -> str:
+    """The marker set by the first ``create``: managed keys are required."""
+    return f"{prefix}apikeys-required"
+
+
+def events_channel(prefix: str) -> str:
+    """Where ``create`` announces that the marker is set."""
+    return f"{prefix}apikeys-events"
+
+
+class MarkerCache(Protocol):
+    """What a process knows of the marker without reading it (``common.completions``)."""
+
+    def keys_required(self) -> bool | None: ...  # None: not known, read it
+
+    def saw_required(self) -> None: ...
 
 
 def generate_key() -> str:
@@ -73,10 +98,17 @@ class Lookup:
 class KeyStore:
     """Managed keys under ``prefix`` in ``client`` (a ``decode_responses`` client)."""
 
-    def __init__(self, client: redis.Redis, prefix: str, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        clock: Clock | None = None,
+        marker: Callable[[], MarkerCache] | None = None,
+    ) -> None:
         self.redis = client
         self.prefix = prefix
         self.clock = clock or SystemClock()
+        self._marker = marker  # the process's cache of the marker, if it has one
 
     @property
     def index_key(self) -> str:
@@ -87,7 +119,7 @@ class KeyStore:
 
     @property
     def required_key(self) -> str:
-        return f"{self.prefix}apikeys-required"
+        return required_key(self.prefix)
 
     def create(self, name: str = "", rate_limit: str = "") -> tuple[ManagedKey, str]:
         """A new key and its secret (show it once: it cannot be read back)."""
@@ -106,6 +138,7 @@ class KeyStore:
         pipe.hset(self.record_key(key.digest), mapping={**fields, "created_at": key.created_at})
         pipe.hset(self.index_key, key.id, key.digest)
         pipe.set(self.required_key, "1")
+        pipe.publish(events_channel(self.prefix), "created")  # to every API process's cache
         pipe.execute()
         return key, secret
 
@@ -132,13 +165,21 @@ class KeyStore:
         return True
 
     def lookup(self, key: str | None) -> Lookup:
-        """Whether keys are required, and ``key``'s record if it is one: one round trip."""
+        """Whether keys are required, and ``key``'s record if it is one: one round trip, or
+        none when there is no key to look up and the process's cache knows the marker."""
+        cache = self._marker() if self._marker is not None and key is None else None
+        if cache is not None:
+            known = cache.keys_required()
+            if known is not None:
+                return Lookup(known, None)
         pipe = self.redis.pipeline(transaction=False)
         pipe.exists(self.required_key)
         if key is not None:
             pipe.hgetall(self.record_key(key_digest(key)))
         required, *record = pipe.execute()
         raw = record[0] if record else None
+        if required and cache is not None:
+            cache.saw_required()
         return Lookup(bool(required), _decode(raw, key_digest(key)) if raw else None)
 
 

@@ -1,7 +1,9 @@
 """Waiting for a job or batch to finish: a subscription to its finish channel (pub/sub).
 
 The API's ``?wait=N`` blocks on a message instead of polling; the job store
-(``common.jobs``) keeps the subscribers' connections open between waits.
+(``common.jobs``) keeps the subscribers' connections open between waits. A new job submitted
+with ``?wait=`` waits through the process's one listener instead (``common.completions``,
+the same :func:`wait_loop`), and subscribes on its own only while that is not subscribed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,49 @@ class Finishable(Protocol):
 
 Record = TypeVar("Record", bound=Finishable)
 
-_UNREAD: Any = object()
+UNREAD: Any = object()  # no record given: read it first
+REREAD: Any = object()  # what a wake-up without a message answers: read the record now
+Decode = Callable[[str], tuple[Any, str]]  # a message's text → the record it carries, notice
+
+
+def wait_loop(
+    read: Callable[[], Record | None],
+    timeout: float,
+    record: Record | None,
+    decode: Decode | None,
+    receive: Callable[[float], object],
+) -> tuple[Record | None, str]:
+    """``read()`` (unless ``record`` is given) until it is finished or ``timeout`` s passed.
+
+    ``receive(seconds)`` waits for a finish message: its text (``status\\n...``), ``None``
+    (nothing for this wait: wait on until the time is up, then read) or ``REREAD``. ``decode``
+    turns the text after its first line into the finished record it carries (then nothing is
+    read) and the notice. Re-reads at least every 5 s, in case a message was lost to a
+    reconnect.
+    """
+    deadline = time.monotonic() + timeout
+    notice = ""
+    if record is UNREAD:
+        record = read()
+    reread_at = time.monotonic() + 5.0
+    while record is not None and not record.finished:
+        now = time.monotonic()
+        if now >= deadline:
+            break
+        until = min(deadline, reread_at)
+        text = receive(until - now)
+        if text is None:
+            if time.monotonic() < until:
+                continue  # a subscription's reply, or a message for an earlier wait
+        elif text is not REREAD:
+            rest = str(text).partition("\n")[2]
+            carried, notice = decode(rest) if decode else (None, rest)
+            if carried is not None:
+                record = carried
+                continue
+        record = read()
+        reread_at = time.monotonic() + 5.0
+    return record, notice
 
 
 @dataclass
@@ -30,39 +74,24 @@ class Listening:
 
     listener: redis.client.PubSub
     channel: str
+    notify = None  # no listener's channel to record in the job: it publishes on its own
 
     def wait(
         self,
         read: Callable[[], Record | None],
         timeout: float,
-        record: Record | None = _UNREAD,
-        decode: Callable[[str], tuple[Record | None, str]] | None = None,
+        record: Record | None = UNREAD,
+        decode: Decode | None = None,
     ) -> tuple[Record | None, str]:
         """``read()`` (unless ``record`` is given) until it is finished or ``timeout`` s
-        passed; a message (``status\\n...``) wakes it, and ``decode`` turns the text after its
-        first line into the finished record it carries (then nothing is read) and the notice.
-        Re-reads at least every 5 s, in case a message was lost to a reconnect."""
-        deadline = time.monotonic() + timeout
-        notice = ""
-        if record is _UNREAD:
-            record = read()
-        reread_at = time.monotonic() + 5.0
-        while record is not None and not record.finished:
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            message = self.listener.get_message(timeout=min(deadline, reread_at) - now)
-            if message is not None and message["channel"] == self.channel:
-                rest = message["data"].partition("\n")[2]
-                carried, notice = decode(rest) if decode else (None, rest)
-                if carried is not None:
-                    record = carried
-                    continue
-            elif time.monotonic() < min(deadline, reread_at):
-                continue  # a subscription's reply, or a message for an earlier wait
-            record = read()
-            reread_at = time.monotonic() + 5.0
-        return record, notice
+        passed, woken by a message on the channel (see :func:`wait_loop`)."""
+        return wait_loop(read, timeout, record, decode, self._receive)
+
+    def _receive(self, timeout: float) -> str | None:
+        message = self.listener.get_message(timeout=timeout)
+        if message is not None and message["channel"] == self.channel:
+            return message["data"]
+        return None
 
 
 def unsubscribe(listener: redis.client.PubSub, channel: str) -> bool:
