@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -63,12 +63,14 @@ class LocalStorage(Storage):
 
     def _temp_file(self, directory: Path) -> tuple[int, str]:
         """A new temporary file in ``directory``, creating the directory (again) as needed."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         for _ in range(_ATTEMPTS):
+            temp = f"{directory}/{_TEMP_PREFIX}{uuid.uuid4().hex}"
             try:
-                directory.mkdir(parents=True, exist_ok=True)
-                return tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
-            except (FileNotFoundError, FileExistsError):
-                continue  # a delete pruned a directory on the way: create it again
+                return os.open(temp, flags, 0o600), temp
+            except FileNotFoundError:  # a first put there, or a delete pruned the directory
+                with contextlib.suppress(FileExistsError):
+                    directory.mkdir(parents=True, exist_ok=True)
         raise TransientError(f"storage: {directory} keeps disappearing")
 
     def put(self, key: str, data: bytes | BinaryIO, *, content_type: str | None = None) -> None:
