@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from flask import Request as FlaskRequest
 from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser as WerkzeugFormDataParser
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
@@ -211,7 +211,7 @@ def parts(
     chunks: list[bytes] = []
     size = 0
     while True:
-        data = stream.read(READ_BYTES)
+        data = _read(stream)
         decoder.receive_data(data or None)
         event = _next_event(decoder)
         while not isinstance(event, Epilogue | NeedData):
@@ -227,6 +227,17 @@ def parts(
             event = _next_event(decoder)
         if isinstance(event, Epilogue):
             return
+
+
+def _read(stream: IO[bytes]) -> bytes:
+    """The body's next bytes. The server's own reading errors (the connection dropped, broken
+    chunked framing) are the client's: a 400, as Werkzeug's for a body cut short."""
+    try:
+        return stream.read(READ_BYTES)
+    except HTTPException:
+        raise
+    except Exception as exc:  # gunicorn's NoMoreData (an OSError), its ParseExceptions, ...
+        raise ClientDisconnected(f"the request body could not be read: {exc!r}") from None
 
 
 def _spool() -> IO[bytes]:
