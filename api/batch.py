@@ -11,6 +11,11 @@ Each (input, operation) is one ordinary job (``api.fanout``). An input that
 cannot be an image — not one, too large, a malformed URL — is an item failed
 from the start, never a failed request.
 
+A multipart body is read as it arrives and its items are written and sent in growing
+groups while the rest is still uploading (``api.batch_stream``: send the operations and
+options before the files); a JSON or url-encoded body is read whole and written at once
+(``api.fanout.create_batch``). Inputs and operations are read by ``api.batch_inputs``.
+
 A poll costs three Redis commands whatever the batch's size; items come in
 pages (``offset``, ``limit`` ≤ 1000), and ``include=results`` inlines the
 results of the page's completed items.

@@ -1,4 +1,9 @@
-"""Fan a batch out: one ordinary job per (input, operation), written in one go, then sent.
+"""Fan a batch out: one ordinary job per (input, operation), written, then sent.
+
+:func:`create_batch` writes a batch in one go (JSON bodies, small multipart ones, similarity
+jobs); :class:`GrowingBatch` writes a multipart batch group by group while its body is still
+arriving (``api.batch_stream``): the batch is opened in a receiving state no job's finish can
+report done, and sealed with its real total at the end of the body (see its docstring).
 
 An input is an upload (a sniffed file stream), a URL, or something already
 known to be unusable (it carries an error): the last becomes an item that is
@@ -8,7 +13,8 @@ share a batch's items exactly as they share single jobs.
 
 A request that fails part-way (storage or Redis away, the disk full) leaves
 nothing behind: the uploads it stored are deleted again, and a job whose task
-could not be sent is failed and its upload deleted.
+could not be sent is failed and its upload deleted (:func:`create_batch`), or the
+whole growing batch is taken back (:meth:`GrowingBatch.discard`).
 """
 
 from __future__ import annotations
