@@ -31,6 +31,7 @@ from api.errors import UNAVAILABLE
 from api.inputs import input_fields
 from api.services import Services
 from common.batches import PLAIN, Batch, NewItem, chunks
+from common.errors import TransientError
 from common.jobs import upload_key
 from common.tasks import CHUNK_TASK
 from common.webhook_queue import BATCH, Delivery, WebhookQueue, request_delivery
@@ -231,11 +232,16 @@ class GrowingBatch:
 
     def seal(self) -> Batch:
         """End the batch: its real total set; the batch as it stands."""
-        if self.svc.batches.seal(self.uuid, len(self.job_ids)):
+        lost = TransientError(f"batch {self.uuid} was lost from Redis while it was received")
+        try:
+            ended = self.svc.batches.seal(self.uuid, len(self.job_ids))
+        except KeyError:  # Redis lost it (evicted, flushed): a 503, and the rest taken back
+            raise lost from None
+        if ended:
             batch_ended(self.svc, self.uuid, self.callback_url)
         batch = self.svc.batches.get(self.uuid)
-        if batch is None:  # expired or deleted in the instant since: nothing to answer with
-            raise KeyError(self.uuid)
+        if batch is None:
+            raise lost
         return batch
 
     def discard(self) -> None:

@@ -138,3 +138,26 @@ def test_a_client_gone_part_way_leaves_nothing_behind(service):
     time.sleep(1)  # whatever the worker still held: it found no record
     assert set(client.scan_iter(f"{service.prefix}job:*")) - before == set()
     assert not client.exists(f"{service.prefix}batch-items:{batch_id}")
+
+
+def test_an_option_after_files_at_work_is_a_clear_400_through_gunicorn(service):
+    files = small_images(FIRST_GROUP + 4)
+    raw = b"".join(_part("file", file.data, f"{i}.jpg") for i, file in enumerate(files))
+    raw += _part("operations", b"hash") + f"--{BOUNDARY}--\r\n".encode()
+    client = service.redis()
+    before = set(client.scan_iter(f"{service.prefix}*"))
+    answer = requests.post(
+        f"{service.api_url}/api/v1/batch",
+        data=raw,
+        headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+        timeout=60,
+    )
+    assert answer.status_code == 400, answer.text
+    assert "send operations and options before the files" in answer.json()["error"]
+    time.sleep(1)  # the worker drops what it was sent
+    left = {
+        key
+        for key in set(client.scan_iter(f"{service.prefix}*")) - before
+        if ":job:" in key or ":batch" in key
+    }
+    assert left == set()
