@@ -8,16 +8,19 @@ under a private key prefix, so the Lua scripts (finish, seal) run in Redis itsel
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import uuid
 from dataclasses import dataclass, field
 
 import pytest
 import redis
+from kombu.exceptions import OperationalError
 
 from api.batch_stream import GROUP_CHUNKS, LATE_PARAMETER
 from common.batches import SPREAD
 from common.clock import ManualClock
+from common.errors import TransientError
 from common.fetch import Fetched
 from common.jobs import JobStore
 from common.settings import load_settings
@@ -288,3 +291,32 @@ def test_a_seal_with_wait_answers_the_finished_batch(make):
     answer = post(h, body([("wait", None, b"5"), *files(FIRST_GROUP + 1)]))
     assert answer.status_code == 200
     assert answer.get_json()["status"] == "completed" and len(answer.get_json()["items"]) == 65
+
+
+@pytest.mark.parametrize("away", ["storage", "broker"])
+def test_a_service_away_part_way_is_a_503_and_everything_is_taken_back(make, away):
+    h = make()
+    if away == "storage":
+        put = h.storage.put
+        calls = []
+
+        def failing_put(key, data, **kwargs):
+            calls.append(key)
+            if len(calls) > FIRST_GROUP + 10:
+                raise TransientError("storage: the disk is away")
+            return put(key, data, **kwargs)
+
+        h.storage.put = failing_put
+    else:
+        send = h._send_task
+
+        def failing_send(name, args):
+            if len(h.chunks) >= SPREAD:
+                raise OperationalError("the broker is away")
+            send(name, args)
+
+        services = h.app.extensions["exifq"]
+        h.app.extensions["exifq"] = dataclasses.replace(services, send_task=failing_send)
+    answer = post(h, body(files(3 * FIRST_GROUP)))
+    assert answer.status_code == 503, answer.get_json()
+    assert len(h.chunks) == SPREAD and leftovers(h) == {"keys": [], "uploads": []}
