@@ -11,6 +11,11 @@ Each (input, operation) is one ordinary job (``api.fanout``). An input that
 cannot be an image — not one, too large, a malformed URL — is an item failed
 from the start, never a failed request.
 
+A multipart body is read as it arrives and its items are written and sent in growing
+groups while the rest is still uploading (``api.batch_stream``: send the operations and
+options before the files); a JSON or url-encoded body is read whole and written at once
+(``api.fanout.create_batch``). Inputs and operations are read by ``api.batch_inputs``.
+
 A poll costs three Redis commands whatever the batch's size; items come in
 pages (``offset``, ``limit`` ≤ 1000), and ``include=results`` inlines the
 results of the page's completed items.
@@ -25,25 +30,17 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Blueprint, Request, request
 
 from api.auth import request_owner
-from api.fanout import BatchInput, create_batch
-from api.inputs import (
-    check_url,
-    parse_wait,
-    read_callback,
-    read_inline,
-    read_upload,
-    request_params,
-)
+from api.batch_inputs import parse_operations, read_inputs
+from api.batch_stream import StreamedBatch, is_streamed
+from api.fanout import create_batch
+from api.inputs import parse_wait, read_callback, request_params
 from api.jobs import require_visible
 from api.ratelimit import charge, costs_jobs, request_cost
 from api.services import Services, services
 from common import operations as registry
-from common import options as opts
 from common.batches import PLAIN, Batch, ItemState
 from common.bodies import progress_body
-from common.errors import BadRequest, ExifqError
-from common.fetch import FetchPolicy
-from common.names import clean_file_name, relative_name
+from common.errors import BadRequest
 from common.status import COMPLETED, FAILED
 from common.storage import ObjectNotFound
 
@@ -51,7 +48,6 @@ bp = Blueprint("batch", __name__)
 
 MAX_PAGE = 1000
 PARALLEL_READS = 8
-_BATCH_PARAMS = {"operations", "urls", "url", "file", "wait", "key", "base64", "callbackUrl"}
 
 
 def allow_large_request(req: Request, svc: Services) -> None:
@@ -59,88 +55,6 @@ def allow_large_request(req: Request, svc: Services) -> None:
     req.max_content_length = svc.settings.MAX_BATCH_BYTES
     req.max_form_parts = 2 * svc.settings.MAX_BATCH_ITEMS + 100
     req.max_form_memory_size = 64 * 1024 * 1024
-
-
-def _as_list(value: object, what: str) -> list:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list):
-        return value
-    raise BadRequest(f"{what} must be a list or a comma-separated string")
-
-
-def parse_operations(params: dict) -> dict[str, dict]:
-    """Each requested operation with its options (JSON-safe); an option none of them takes
-    is a 400."""
-    names = _as_list(params.get("operations", "extract"), "operations")
-    ops = [registry.get(name) if isinstance(name, str) else None for name in names]
-    if not ops or None in ops:
-        known = ", ".join(op.name for op in registry.all_operations())
-        raise BadRequest(f"operations must be some of {known}")
-    ops = list(dict.fromkeys(ops))
-    allowed = {name for op in ops for name in opts.names(op.options)}
-    unknown = sorted(set(params) - allowed - _BATCH_PARAMS)
-    if unknown:
-        chosen = ", ".join(op.name for op in ops)
-        raise BadRequest(f"unknown parameter for operations {chosen}: {', '.join(unknown)}")
-    return {op.name: opts.to_json(op.parse_options(params, strict=False)) for op in ops}
-
-
-def _url_input(value: object, policy: FetchPolicy) -> BatchInput:
-    name = value if isinstance(value, str) else json.dumps(value)
-    try:
-        return BatchInput(name=name[:2048], url=check_url(value, policy))
-    except ExifqError as exc:
-        return BatchInput(name=name[:2048], error=exc.to_dict())
-
-
-def _file_input(file, max_bytes: int) -> BatchInput:
-    name = relative_name(file.filename)
-    try:
-        stream, fmt, size = read_upload(file, max_bytes)
-    except ExifqError as exc:
-        return BatchInput(name=name, error=exc.to_dict())
-    return BatchInput(
-        name=name, upload=stream, upload_format=fmt, size=size, file_name=clean_file_name(name)
-    )
-
-
-def _inline_input(value: object, index: int, max_bytes: int) -> BatchInput:
-    try:
-        stream, fmt, size, name = read_inline(value, max_bytes)
-    except ExifqError as exc:
-        return BatchInput(name=f"base64-{index}", error=exc.to_dict())
-    name = f"base64-{index}{fmt.extension}"
-    return BatchInput(name=name, upload=stream, upload_format=fmt, size=size, file_name=name)
-
-
-def _inline_values(req: Request, params: dict) -> list:
-    """``base64``: repeated form fields, or a JSON string or list of strings."""
-    if not req.is_json:
-        return req.form.getlist("base64")
-    value = params.get("base64", [])
-    return value if isinstance(value, list) else [value]
-
-
-def read_inputs(req: Request, params: dict, svc: Services) -> list[BatchInput]:
-    """The batch's inputs in order: files first, then base64 files, then URLs."""
-    urls = req.form.getlist("url") + req.form.getlist("urls")
-    if req.is_json:
-        urls += _as_list(params.get("urls", []), "urls")
-        if "url" in params:
-            urls.append(params["url"])
-    files = req.files.getlist("file")
-    inline = _inline_values(req, params)
-    count = len(files) + len(urls) + len(inline)
-    if count == 0:
-        raise BadRequest("send files (multipart 'file'), 'base64' and/or 'urls'")
-    if count > svc.settings.MAX_BATCH_ITEMS:
-        raise BadRequest(f"too many inputs: {count} (limit {svc.settings.MAX_BATCH_ITEMS})")
-    max_bytes = svc.settings.MAX_UPLOAD_BYTES
-    policy = FetchPolicy.from_settings(svc.settings)
-    uploads = [_file_input(file, max_bytes) for file in files]
-    uploads += [_inline_input(value, i, max_bytes) for i, value in enumerate(inline)]
-    return uploads + [_url_input(url, policy) for url in urls]
 
 
 def find_batch(svc: Services, kind: str, batch_id: str) -> Batch:
@@ -219,15 +133,18 @@ def submit():
     svc = services()
     owner = request_owner(svc.settings.api_keys, required=True)
     allow_large_request(request, svc)
-    params = request_params(request)
-    operations = parse_operations(params)
-    wait = parse_wait(params.get("wait"))
-    callback = read_callback(params.get("callbackUrl"), svc.settings)
-    inputs = read_inputs(request, params, svc)
-    charge(request_cost(len(inputs) * len(operations)))
-    batch = create_batch(
-        svc, PLAIN, owner=owner, inputs=inputs, operations=operations, callback_url=callback
-    )
+    if is_streamed(request):
+        batch, wait = StreamedBatch(svc, owner).read(request)
+    else:
+        params = request_params(request)
+        operations = parse_operations(params)
+        wait = parse_wait(params.get("wait"))
+        callback = read_callback(params.get("callbackUrl"), svc.settings)
+        inputs = read_inputs(request, params, svc)
+        charge(request_cost(len(inputs) * len(operations)))
+        batch = create_batch(
+            svc, PLAIN, owner=owner, inputs=inputs, operations=operations, callback_url=callback
+        )
     if wait > 0:
         return _answer(svc, batch, wait)
     body = {**progress_body(batch), "statusUrl": f"/api/v1/batch/{batch.uuid}"}

@@ -7,18 +7,30 @@ by ``bytes.find`` plus one expression compiled once, matching exactly what
 Werkzeug's expressions match; :class:`FormDataParser` drives it as Werkzeug's
 ``MultiPartParser`` does (same limits, same fields and ``FileStorage`` files),
 and :class:`Request` is Flask's request with that parser (``api.create_app``).
+
+:func:`parts` drives the same decoder over a request's stream and yields each part as soon
+as it has arrived (``POST /api/v1/batch`` starts a batch's items while the rest of the body
+is still coming: ``api.batch_stream``). A file is spooled as Werkzeug's default stream
+factory spools it (memory, then a temporary file past 500 kB) and never kept beyond
+``max_file_bytes + 1`` bytes: what follows is read and dropped, so an oversized file is
+one refused input (its size says so), not a failed request. The request's limits hold as
+they do for ``request.form``: parts (413), one field's bytes (413), the body's length.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 from flask import Request as FlaskRequest
 from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser as WerkzeugFormDataParser
 from werkzeug.formparser import MultiPartParser
+from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, NeedData
 from werkzeug.sansio.multipart import MultipartDecoder as WerkzeugDecoder
 
@@ -26,6 +38,8 @@ from werkzeug.sansio.multipart import MultipartDecoder as WerkzeugDecoder
 # optional spaces and a line break (Werkzeug's group 1; "spaces" are [^\S\n\r]).
 _TAIL = re.compile(rb"(--[^\S\n\r]*(?:\r\n|\n|\r)?|[^\S\n\r]*(?:\r\n|\n|\r))")
 _PLACEHOLDER = b"exifq-boundary"  # Werkzeug compiles its expressions for this once (re's cache)
+SPOOL_BYTES = 500 * 1024  # a file part stays in memory up to this size (as Werkzeug's)
+READ_BYTES = 64 * 1024  # read from the request's stream at a time (Werkzeug's buffer size)
 
 
 class _Match:
@@ -161,3 +175,109 @@ class Request(FlaskRequest):
     """Flask's request, its multipart bodies parsed by :class:`FormDataParser`."""
 
     form_data_parser_class = FormDataParser
+
+
+@dataclass(frozen=True)
+class FieldPart:
+    """A form field: its name (``None`` when the part had none) and its text."""
+
+    name: str | None
+    value: str
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """A file part, its data spooled (positioned at byte 0; see :func:`parts` for the bound)."""
+
+    name: str | None
+    filename: str
+    stream: IO[bytes]
+
+
+def parts(
+    stream: IO[bytes],
+    boundary: bytes,
+    *,
+    max_form_memory_size: int | None,
+    max_parts: int | None,
+    max_file_bytes: int,
+) -> Iterator[FieldPart | FilePart]:
+    """Each part of a multipart body as soon as it has arrived, in order. A body that ends
+    before its closing boundary (or is not multipart) is a 400; too many parts or too large a
+    field a 413; the stream's own errors (a client gone: 400; past the length limit: 413) pass
+    through."""
+    decoder = Decoder(boundary, max_form_memory_size, max_parts=max_parts)
+    part: Any = None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        data = _read(stream)
+        decoder.receive_data(data or None)
+        event = _next_event(decoder)
+        while not isinstance(event, Epilogue | NeedData):
+            if isinstance(event, Field | File):
+                part, size = event, 0
+                chunks = [] if isinstance(event, Field) else _spool()
+            elif isinstance(event, Data):
+                size = _collect(
+                    part, chunks, size, event.data, max_form_memory_size, max_file_bytes
+                )
+                if not event.more_data:
+                    yield _finished(part, chunks)
+            event = _next_event(decoder)
+        if isinstance(event, Epilogue):
+            return
+
+
+def _read(stream: IO[bytes]) -> bytes:
+    """The body's next bytes. The server's own reading errors (the connection dropped, broken
+    chunked framing) are the client's: a 400, as Werkzeug's for a body cut short."""
+    try:
+        return stream.read(READ_BYTES)
+    except HTTPException:
+        raise
+    except Exception as exc:  # gunicorn's NoMoreData (an OSError), its ParseExceptions, ...
+        raise ClientDisconnected(f"the request body could not be read: {exc!r}") from None
+
+
+def _spool() -> IO[bytes]:
+    """Where a file part's data goes (closed by whoever takes the part)."""
+    return tempfile.SpooledTemporaryFile(SPOOL_BYTES)
+
+
+def _next_event(decoder: Decoder) -> Any:
+    try:
+        return decoder.next_event()
+    except ValueError as exc:  # the body ended early, or a part without Content-Disposition
+        raise BadRequest(f"malformed or truncated multipart body ({exc})") from None
+
+
+def _collect(
+    part: Any, chunks: Any, size: int, data: bytes, max_field: int | None, max_file: int
+) -> int:
+    """Keep ``data`` of ``part``; the part's size so far."""
+    size += len(data)
+    if isinstance(part, Field):
+        if max_field is not None and size > max_field:
+            raise RequestEntityTooLarge()
+        chunks.append(data)
+    elif size - len(data) <= max_file:  # past max_file + 1 bytes: dropped
+        chunks.write(data[: max_file + 1 - (size - len(data))])
+    return size
+
+
+def _finished(part: Any, chunks: Any) -> FieldPart | FilePart:
+    if isinstance(part, Field):
+        return FieldPart(part.name, b"".join(chunks).decode(_charset(part.headers), "replace"))
+    chunks.seek(0)
+    return FilePart(part.name, part.filename, chunks)
+
+
+_CHARSETS = frozenset({"ascii", "us-ascii", "utf-8", "iso-8859-1"})
+
+
+def _charset(headers: Any) -> str:
+    """A field's charset: its ``Content-Type``'s when it is a safe one, else UTF-8 (as
+    Werkzeug's parser decides)."""
+    charset = parse_options_header(headers.get("content-type", ""))[1].get("charset", "")
+    return charset.lower() if charset.lower() in _CHARSETS else "utf-8"

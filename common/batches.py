@@ -19,6 +19,15 @@ run twice, and publishes on the batch's channel when the last item finishes.
 A poll reads the batch hash, one page of items and their entries: three
 commands however large the batch.
 
+A batch can also be written while its request is still arriving (``api.fanout.GrowingBatch``):
+:meth:`BatchStore.open` writes the record with ``total`` = :data:`RECEIVING_TOTAL`, a number no
+batch reaches, so the finish script never reports it done however many items finish meanwhile;
+:meth:`BatchStore.append` adds items and their jobs as they come (one pipeline per group);
+:meth:`BatchStore.seal` sets the real total in one script and says whether every item had
+already finished, in which case the sealer (not a job's finish) does what follows a batch's end.
+Exactly one of the two sees ``completed + failed == total``: the scripts run one at a time.
+:meth:`BatchStore.remove` takes back a batch whose request failed part-way.
+
 ``kind`` is ``batch`` for ``POST /api/v1/batch`` and the similarity kind
 (``visual_hash``, ``remove_duplicates``, ``rank_images``) otherwise; a
 similarity job is finished once its answer is stored, after every item.
@@ -45,6 +54,22 @@ PROCESSING_STATUS, DONE, DONE_WITH_ERRORS = "processing", "completed", "complete
 _ITEM_CHUNK = 1000  # items per RPUSH / HSET when a batch is created
 CHUNK_JOBS = 100  # most jobs per ``exifq.chunk`` task (``worker.chunks``)
 SPREAD = 8  # a batch is cut into at least this many chunks when it has the jobs
+RECEIVING_TOTAL = 10**15  # ``total`` of a batch whose items are still arriving (see ``open``)
+
+# KEYS: the record, the items, the item states. ARGV: the real total, the batch's channel,
+# now. Returns -1 (no such batch), 1 (every item finished already: published on the channel) or 0.
+_SEAL_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], 'total', ARGV[1])
+local left = tonumber(redis.call('HGET', KEYS[1], 'expires_at')) - tonumber(ARGV[3])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], math.max(1, math.ceil(left))) end
+local counts = redis.call('HMGET', KEYS[1], 'completed', 'failed')
+if tonumber(counts[1] or 0) + tonumber(counts[2] or 0) == tonumber(ARGV[1]) then
+    redis.call('PUBLISH', ARGV[3], 'finished')
+    return 1
+end
+return 0
+"""
 
 
 def chunks(job_ids: Sequence[str]) -> list[list[str]]:
@@ -111,6 +136,11 @@ class Batch:
     callback_url: str | None = None  # POSTed the batch's status once it is finished
 
     @property
+    def receiving(self) -> bool:
+        """Items are still being added (``BatchStore.open``; not yet sealed)."""
+        return self.total == RECEIVING_TOTAL
+
+    @property
     def done(self) -> int:
         return self.completed + self.failed
 
@@ -160,6 +190,7 @@ class BatchStore:
         self.prefix = jobs.prefix
         self.ttl = jobs.ttl
         self.clock = clock or jobs.clock
+        self._seal = self.redis.register_script(_SEAL_SCRIPT)
 
     def create(
         self,
@@ -175,44 +206,114 @@ class BatchStore:
 
         Items whose job is already ``failed`` count as failed from the start.
         """
-        now = self.clock.now()
         failed = sum(1 for new in items if new.job.status == FAILED)
-        record = {
-            "uuid": batch_id,
-            "kind": kind,
-            "owner": owner,
-            "operations": json.dumps(operations),
-            "total": len(items),
-            "completed": 0,
-            "failed": failed,
-            "created_at": now,
-            "expires_at": now + self.ttl,
-        }
-        if callback_url:
-            record["callback_url"] = callback_url
+        pipe = self.redis.pipeline(transaction=False)
+        self._write_record(pipe, batch_id, kind, owner, operations, callback_url, len(items))
+        pipe.hset(batch_key(self.prefix, batch_id), "failed", failed)
+        self._write_items(pipe, batch_id, items)
+        pipe.execute()
+        return self.get(batch_id)
+
+    def open(
+        self,
+        batch_id: str,
+        kind: str,
+        *,
+        owner: str,
+        operations: list[str],
+        callback_url: str | None = None,
+    ) -> None:
+        """Write a batch whose items are still to come (:meth:`append`, then :meth:`seal`)."""
+        pipe = self.redis.pipeline(transaction=False)
+        self._write_record(pipe, batch_id, kind, owner, operations, callback_url, RECEIVING_TOTAL)
+        pipe.execute()
+
+    def append(self, batch_id: str, items: Sequence[NewItem]) -> None:
+        """Add ``items`` (after those already there) and write their jobs, in one pipeline;
+        those already ``failed`` are counted as failed."""
+        failed = sum(1 for new in items if new.job.status == FAILED)
+        pipe = self.redis.pipeline(transaction=False)
+        if failed:
+            pipe.hincrby(batch_key(self.prefix, batch_id), "failed", failed)
+        self._write_items(pipe, batch_id, items)
+        pipe.execute()
+
+    def seal(self, batch_id: str, total: int) -> bool:
+        """Set the real ``total`` of an :meth:`open` batch (its keys then expire with the batch);
+        whether every item had already finished (the caller then does what follows the end of
+        a batch: no job's finish will). ``KeyError`` when the batch is gone."""
         keys = [
             batch_key(self.prefix, batch_id),
             items_key(self.prefix, batch_id),
             status_key(self.prefix, batch_id),
         ]
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(keys[0], mapping=record)
+        done = self._seal(keys=keys, args=[total, channel(self.prefix, batch_id), self.clock.now()])
+        if done < 0:
+            raise KeyError(batch_id)
+        return done == 1
+
+    def remove(self, batch_id: str, job_ids: Sequence[str]) -> None:
+        """Delete the batch and the jobs ``job_ids`` (its items) in one transaction: a worker
+        that meets one of them afterwards finds no record and drops it."""
+        pipe = self.redis.pipeline(transaction=True)
+        for start in range(0, len(job_ids), _ITEM_CHUNK):
+            chunk = job_ids[start : start + _ITEM_CHUNK]
+            pipe.delete(*(self.jobs.key(job_id) for job_id in chunk))
+            pipe.zrem(self.jobs.queued_key, *chunk)
+        pipe.delete(
+            batch_key(self.prefix, batch_id),
+            items_key(self.prefix, batch_id),
+            status_key(self.prefix, batch_id),
+        )
+        pipe.execute()
+
+    def _write_record(
+        self,
+        pipe: redis.client.Pipeline,
+        batch_id: str,
+        kind: str,
+        owner: str,
+        operations: list[str],
+        callback_url: str | None,
+        total: int,
+    ) -> None:
+        now = self.clock.now()
+        record = {
+            "uuid": batch_id,
+            "kind": kind,
+            "owner": owner,
+            "operations": json.dumps(operations),
+            "total": total,
+            "completed": 0,
+            "failed": 0,
+            "created_at": now,
+            "expires_at": now + self.ttl,
+        }
+        if callback_url:
+            record["callback_url"] = callback_url
+        key = batch_key(self.prefix, batch_id)
+        pipe.hset(key, mapping=record)
+        pipe.expire(key, self.ttl)
+
+    def _write_items(
+        self, pipe: redis.client.Pipeline, batch_id: str, items: Sequence[NewItem]
+    ) -> None:
+        """Queue the items' entries, the failed ones' states and the jobs on ``pipe``."""
+        keys = [items_key(self.prefix, batch_id), status_key(self.prefix, batch_id)]
         for start in range(0, len(items), _ITEM_CHUNK):
             chunk = items[start : start + _ITEM_CHUNK]
-            pipe.rpush(keys[1], *(_item_json(new) for new in chunk))
+            pipe.rpush(keys[0], *(_item_json(new) for new in chunk))
             entries = {
                 new.job.uuid: json.dumps({"status": FAILED, "error": new.job.error})
                 for new in chunk
                 if new.job.status == FAILED
             }
             if entries:
-                pipe.hset(keys[2], mapping=entries)
+                pipe.hset(keys[1], mapping=entries)
             for new in chunk:
                 self.jobs.write(pipe, new.job)
         for key in keys:
             pipe.expire(key, self.ttl)
-        pipe.execute()
-        return self.get(batch_id)
 
     def get(self, batch_id: str) -> Batch | None:
         raw = self.redis.hgetall(batch_key(self.prefix, batch_id))

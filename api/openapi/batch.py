@@ -109,7 +109,10 @@ def _batch_body(ops: tuple[Operation, ...]) -> dict:
     return {
         "required": True,
         "description": "Files first, then base64 inputs, then URLs; an unusable input is an "
-        "item failed from the start. Options go to every operation that takes them.",
+        "item failed from the start. Options go to every operation that takes them. A "
+        "multipart body is read as it arrives and its first items start before it ends: "
+        "send `operations` and the options before the files (an option after files already "
+        "at work is a 400).",
         "content": {
             "application/json": {"schema": by_json, "example": requests.batch()},
             "multipart/form-data": {"schema": multipart},

@@ -8,10 +8,10 @@ import random
 import re
 
 import pytest
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser as WerkzeugParser
 
-from api.multipart import FormDataParser
+from api.multipart import FieldPart, FilePart, FormDataParser, parts
 
 BREAKS = [b"\r\n", b"\n", b"\r"]
 
@@ -115,3 +115,41 @@ def test_no_regular_expression_is_compiled_per_request(monkeypatch):
         text = body.replace(b"q1", other)
         assert _parse(FormDataParser, text, other)[0] == [("a", "v")]
         assert not any(other in p for p in compiled if isinstance(p, bytes))
+
+
+def _parts(body: bytes, boundary: bytes, trickle: int, max_file_bytes: int = 10**9) -> tuple:
+    """What :func:`parts` yields for ``body``, read ``trickle`` bytes at a time."""
+    found = list(
+        parts(
+            Trickle(body, trickle),
+            boundary,
+            max_form_memory_size=None,
+            max_parts=None,
+            max_file_bytes=max_file_bytes,
+        )
+    )
+    fields = [(p.name, p.value) for p in found if isinstance(p, FieldPart)]
+    files = [(p.name, p.filename, p.stream.read()) for p in found if isinstance(p, FilePart)]
+    return fields, files
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_parts_as_they_arrive_are_the_forms_parts(seed):
+    rng = random.Random(seed)
+    boundary = rng.choice([b"b0undary", b"----WebKitFormBoundary7MA4YWxk", b"a.b+c(d)=e?f"])
+    body = _body(rng, boundary)
+    size = rng.choice([7, 64, 1024, 1 << 20])
+    fields, files = _parse(WerkzeugParser, body, boundary, trickle=size)
+    assert _parts(body, boundary, size) == (fields, [(k, n, d) for k, n, _, d in files])
+
+
+def test_parts_keep_a_file_only_up_to_its_limit_and_refuse_a_body_cut_short():
+    boundary = b"xyz"
+    body = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="big"\r\n\r\n'
+    body += b"x" * 300_000 + b'\r\n--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nv'
+    body += b"\r\n--xyz--\r\n"
+    fields, files = _parts(body, boundary, 7000, max_file_bytes=1000)
+    assert fields == [("a", "v")] and files == [("file", "big", b"x" * 1001)]
+    for cut in (10, 200, len(body) - 3):
+        with pytest.raises(BadRequest):
+            _parts(body[:cut], boundary, 64)
