@@ -9,7 +9,9 @@ all expiring with the batch (``RESULT_TTL_SECONDS`` after its creation):
 - ``{prefix}batch-items:{uuid}`` — a list, one JSON entry per item in
   submission order: ``{"name", "op", "uuid"}``.
 - ``{prefix}batch-status:{uuid}`` — a hash, job UUID → JSON
-  ``{"status", "error"?, "summary"?}`` for every item that has started.
+  ``{"status", "error"?, "summary"?}`` for every item that has started, and a
+  field ``-`` written with the batch, so the hash exists (with the batch's TTL)
+  before the job store's scripts add to it.
 
 A job of a batch carries the batch's UUID; when the job store moves such a
 job to ``processing``, ``completed`` or ``failed`` it writes the item's entry
@@ -54,6 +56,7 @@ PROCESSING_STATUS, DONE, DONE_WITH_ERRORS = "processing", "completed", "complete
 _ITEM_CHUNK = 1000  # items per RPUSH / HSET when a batch is created
 CHUNK_JOBS = 100  # most jobs per ``exifq.chunk`` task (``worker.chunks``)
 SPREAD = 8  # a batch is cut into at least this many chunks when it has the jobs
+_STATES_MARK = "-"  # a field of every item states' hash, no job's UUID
 RECEIVING_TOTAL = 10**15  # ``total`` of a batch whose items are still arriving (see ``open``)
 
 # KEYS: the record, the items, the item states. ARGV: the real total, the batch's channel,
@@ -294,6 +297,11 @@ class BatchStore:
         key = batch_key(self.prefix, batch_id)
         pipe.hset(key, mapping=record)
         pipe.expire(key, self.ttl)
+        # The item states' hash exists from the start, so it has the batch's TTL before the job
+        # store's scripts add to it (a hash they created would never expire).
+        states = status_key(self.prefix, batch_id)
+        pipe.hset(states, _STATES_MARK, "")
+        pipe.expire(states, self.ttl)
 
     def _write_items(
         self, pipe: redis.client.Pipeline, batch_id: str, items: Sequence[NewItem]

@@ -44,8 +44,9 @@ def _some_item_completed(client: redis.Redis, prefix: str) -> str | None:
     batch_id = _receiving_batch(client, prefix)
     if batch_id is None:
         return None
-    entries = client.hvals(f"{prefix}batch-status:{batch_id}")
-    return batch_id if any(json.loads(e)["status"] == COMPLETED for e in entries) else None
+    entries = client.hgetall(f"{prefix}batch-status:{batch_id}")
+    states = [json.loads(entry) for job_id, entry in entries.items() if job_id != "-"]
+    return batch_id if any(state["status"] == COMPLETED for state in states) else None
 
 
 @pytest.fixture(scope="module")

@@ -230,6 +230,9 @@ def test_a_poll_of_a_10000_url_batch_costs_three_redis_commands(own_redis, tmp_p
     for job_id in job_ids[:7]:
         jobs.start(job_id, "w")
         jobs.fail(job_id, {"code": "url_fetch_failed", "message": "x"})
+    # The item states the job store wrote expire with the batch (no item had failed at first).
+    states = f"{prefix}batch-status:{body['uuid']}"
+    assert 0 < client.ttl(states) <= settings.RESULT_TTL_SECONDS
 
     client.config_resetstat()
     page = app.test_client().get(f"{body['statusUrl']}?offset=5&limit=100").get_json()
