@@ -40,8 +40,6 @@ from worker.media.formats import Format
 
 log = logging.getLogger(__name__)
 
-PARALLEL_UPLOADS = 8  # uploads stored at once (each is one PUT)
-
 
 @dataclass(frozen=True)
 class BatchInput:
@@ -92,12 +90,15 @@ def _store_uploads(
 def _store_all(
     svc: Services, pairs: Sequence[tuple[BatchInput, list[str]]], stored: list[str]
 ) -> None:
-    """Store the uploads among ``pairs`` (an input, its jobs), :data:`PARALLEL_UPLOADS` at once;
-    each key stored is added to ``stored``."""
+    """Store the uploads among ``pairs`` (an input, its jobs), as many at once as the storage
+    takes (``Storage.parallel_puts``); each key stored is added to ``stored``."""
     uploads = [(inp, ids) for inp, ids in pairs if inp.upload is not None]
-    if not uploads:
+    workers = min(svc.storage.parallel_puts, len(uploads))
+    if workers <= 1:
+        for inp, ids in uploads:
+            _store_uploads(svc, inp, ids, stored)
         return
-    with ThreadPoolExecutor(max_workers=min(PARALLEL_UPLOADS, len(uploads))) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_store_uploads, svc, inp, ids, stored) for inp, ids in uploads]
         for done in futures:
             done.result()

@@ -14,6 +14,8 @@ MAX_NAME = 255
 
 def _printable(text: str) -> str:
     """``text`` without control or format characters (Unicode category C), trimmed."""
+    if text.isascii() and text.isprintable():  # the usual name: no character of category C
+        return text.strip()
     return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip()
 
 

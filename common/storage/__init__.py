@@ -39,6 +39,10 @@ def check_key(key: str) -> str:
 class Storage(ABC):
     """Where uploads, results and cleaned files live for ``RESULT_TTL_SECONDS``."""
 
+    # How many puts are worth running at once: a network store hides its latency behind
+    # parallel requests; a local disk has none to hide (threads would only add their cost).
+    parallel_puts: int = 8
+
     @abstractmethod
     def ensure_ready(self) -> None:
         """Create what the backend needs (bucket, lifecycle rule, directory); idempotent."""

@@ -38,6 +38,10 @@ class Breaker(Storage):
         self._open_until = 0.0  # while failing fast; 0 when closed
         self._probing = False
 
+    @property
+    def parallel_puts(self) -> int:  # type: ignore[override]
+        return self.backend.parallel_puts
+
     def _admit(self) -> bool:
         """Whether a call may go to the backend; ``True`` for the probe of an open breaker."""
         with self._lock:

@@ -44,6 +44,8 @@ def _disk_errors(key: str) -> Iterator[None]:
 
 
 class LocalStorage(Storage):
+    parallel_puts = 1
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 

@@ -54,3 +54,10 @@ def test_a_missing_key_is_an_answer_not_a_failure(tmp_path):
         with pytest.raises(ObjectNotFound):
             breaker.get("results/missing.json")
     assert not breaker.is_open
+
+
+def test_the_guard_takes_as_many_puts_at_once_as_its_store():
+    from common.storage.s3 import S3Storage
+
+    assert Breaker(LocalStorage(".")).parallel_puts == 1  # a local disk: one at a time
+    assert S3Storage.parallel_puts == 8  # requests over the network: several at once
