@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import redis
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
+
 from common.status import PROCESSING
 
 # Lua transitions. Each reads the job's status first: a missing or finished job is
@@ -62,3 +68,30 @@ if total > 0 and tonumber(counts[2] or 0) + tonumber(counts[3] or 0) == total th
 end
 return {MOVED}
 """
+
+
+def run_pipelined(client: redis.Redis, script: Script, calls: Sequence[tuple[list, list]]) -> list:
+    """``script`` once per ``(keys, args)`` of ``calls``, in one round trip; the answers.
+
+    ``EVALSHA`` pipelined by hand: redis-py's pipeline asks ``SCRIPT EXISTS`` before
+    each execution (a second round trip). Should Redis have lost the script (a restart, a
+    ``SCRIPT FLUSH``), it is loaded and the calls that did not run are run again.
+    """
+    answers = _evalsha_all(client, script, calls)
+    missing = [i for i, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+    if missing:
+        script.sha = client.script_load(script.script)
+        again = _evalsha_all(client, script, [calls[i] for i in missing])
+        for i, answer in zip(missing, again, strict=True):
+            answers[i] = answer
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    return answers
+
+
+def _evalsha_all(client: redis.Redis, script: Script, calls: Sequence[tuple[list, list]]) -> list:
+    pipe = client.pipeline(transaction=False)
+    for keys, args in calls:
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
+    return pipe.execute(raise_on_error=False)

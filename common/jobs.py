@@ -58,7 +58,7 @@ from common.job_record import (
     safe_name,
     upload_key,
 )
-from common.job_scripts import FINISH_SCRIPT, MOVED, START_SCRIPT
+from common.job_scripts import FINISH_SCRIPT, MOVED, START_SCRIPT, run_pipelined
 from common.status import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL
 from common.waiting import Listening, Record, unsubscribe
 
@@ -95,6 +95,9 @@ class Finish:
 
     def __bool__(self) -> bool:
         return self.moved
+
+
+_PROCESSING_ENTRY = json.dumps({"status": PROCESSING})  # a started item's state
 
 
 class JobStore:
@@ -232,7 +235,7 @@ class JobStore:
         return _started(self._start_script(keys=keys, args=args))
 
     def _start_call(self, job_id: str, worker: str) -> FinishCall:
-        entry = json.dumps({"status": PROCESSING})
+        entry = _PROCESSING_ENTRY
         args = [*self._batch_prefixes, job_id, worker, self.clock.now(), entry, *TERMINAL]
         return [self.key(job_id), self.queued_key], args
 
@@ -303,22 +306,14 @@ class JobStore:
 
     def finish_many(self, calls: Sequence[FinishCall]) -> list[Finish]:
         """Run many finishes in one round trip (each still its own atomic script)."""
-        if not calls:
-            return []
-        pipe = self.redis.pipeline(transaction=False)
-        for keys, args in calls:
-            self._finish_script(keys=keys, args=args, client=pipe)
-        return [finish_answer(answer) for answer in pipe.execute()]
+        answers = run_pipelined(self.redis, self._finish_script, calls) if calls else []
+        return [finish_answer(answer) for answer in answers]
 
     def start_many(self, job_ids: Sequence[str], worker: str) -> list[Job | None]:
         """:meth:`start` for each of ``job_ids``, in one round trip."""
-        if not job_ids:
-            return []
-        pipe = self.redis.pipeline(transaction=False)
-        for job_id in job_ids:
-            keys, args = self._start_call(job_id, worker)
-            self._start_script(keys=keys, args=args, client=pipe)
-        return [_started(answer) for answer in pipe.execute()]
+        calls = [self._start_call(job_id, worker) for job_id in job_ids]
+        answers = run_pipelined(self.redis, self._start_script, calls) if calls else []
+        return [_started(answer) for answer in answers]
 
     def _finish_call(
         self,

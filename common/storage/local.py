@@ -91,6 +91,10 @@ class LocalStorage(Storage):
                 Path(temp).unlink(missing_ok=True)
                 raise
 
+    def get(self, key: str) -> bytes:
+        with _disk_errors(key), open(self._path(key), "rb", buffering=0) as stream:
+            return stream.readall()
+
     def open(self, key: str) -> BinaryIO:
         with _disk_errors(key):
             return self._path(key).open("rb")
