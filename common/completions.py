@@ -40,12 +40,11 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable
 
 import redis
 
 from common.keys import events_channel, required_key
-from common.waiting import REREAD, UNREAD, Decode, Record, wait_loop
+from common.waiting import REREAD, Receiver
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ _PONG_WITHIN = 10.0  # a connection whose PONG takes longer is given up
 CLIENT_NAME = "exifq-completions"  # the listener's connections, in Redis's CLIENT LIST
 
 
-class Waiter:
+class Waiter(Receiver):
     """One request waiting for one job's finish message through the process's listener."""
 
     __slots__ = ("_event", "_text", "notify")
@@ -79,16 +78,6 @@ class Waiter:
         self._event.clear()
         text, self._text = self._text, None
         return REREAD if text is None else text
-
-    def wait(
-        self,
-        read: Callable[[], Record | None],
-        timeout: float,
-        record: Record | None = UNREAD,
-        decode: Decode | None = None,
-    ) -> tuple[Record | None, str]:
-        """As :meth:`common.waiting.Listening.wait`, woken by the listener."""
-        return wait_loop(read, timeout, record, decode, self._receive)
 
 
 class _Unsupported(Exception):

@@ -68,13 +68,13 @@ def wait_loop(
     return record, notice
 
 
-@dataclass
-class Listening:
-    """A subscription to a finish channel, entered by :meth:`JobStore.listening`."""
+class Receiver:
+    """Waits for a finish message through its ``_receive(seconds)`` (see :func:`wait_loop`)."""
 
-    listener: redis.client.PubSub
-    channel: str
-    notify = None  # no listener's channel to record in the job: it publishes on its own
+    __slots__ = ()
+
+    def _receive(self, timeout: float) -> object:
+        raise NotImplementedError
 
     def wait(
         self,
@@ -84,8 +84,17 @@ class Listening:
         decode: Decode | None = None,
     ) -> tuple[Record | None, str]:
         """``read()`` (unless ``record`` is given) until it is finished or ``timeout`` s
-        passed, woken by a message on the channel (see :func:`wait_loop`)."""
+        passed, woken by a finish message (see :func:`wait_loop`)."""
         return wait_loop(read, timeout, record, decode, self._receive)
+
+
+@dataclass
+class Listening(Receiver):
+    """A subscription to a finish channel, entered by :meth:`JobStore.listening`."""
+
+    listener: redis.client.PubSub
+    channel: str
+    notify = None  # no listener's channel to record in the job: it publishes on its own
 
     def _receive(self, timeout: float) -> str | None:
         message = self.listener.get_message(timeout=timeout)
