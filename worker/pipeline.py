@@ -19,6 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+import orjson
 import redis
 
 from common import jobmetrics, operations
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 MISSING = "missing"
 # Faults a task retries (or a chunk hands to the single-job path): storage, network, Redis.
 TRANSIENT = (TransientError, redis.ConnectionError, redis.TimeoutError)
-NOTICE_MAX_CHARS = 256 * 1024
+NOTICE_MAX_BYTES = 256 * 1024
 
 
 def worker_lost(deliveries: int) -> dict:
@@ -139,8 +140,8 @@ def _store(rt: Runtime, job: Job, name: str, outcome: Outcome, cpu: float) -> Fi
     """Write the job's result (and cleaned file); the completion to run once they are stored.
     ``cpu``: the CPU seconds the operation took (a job metric)."""
     results = result_key(job.uuid)
-    text = json.dumps(outcome.result, ensure_ascii=False)
-    rt.storage.put(results, text.encode(), content_type="application/json")
+    body = result_json(outcome.result)
+    rt.storage.put(results, body, content_type="application/json")
     cleaned = cleaned_key(job.uuid, name)
     if not staging.put_cleaned(rt.storage, cleaned, outcome):
         cleaned = None
@@ -155,11 +156,22 @@ def _store(rt: Runtime, job: Job, name: str, outcome: Outcome, cpu: float) -> Fi
         cleaned,
         cleaned_type=outcome.cleaned_type,
         file_name=name,
-        notice=text if single and len(text) <= NOTICE_MAX_CHARS else "",
+        notice=body.decode() if single and len(body) <= NOTICE_MAX_BYTES else "",
         summary=None if single else outcome.summary,
         started=job if single else None,
         counters=finish_counters(rt, job, COMPLETED, cpu=cpu),
     )
+
+
+def result_json(result: dict) -> bytes:
+    """``result`` as UTF-8 JSON: by orjson (a tenth of the json module's time on a typical
+    extract), or by the json module for what orjson refuses (an integer over 64 bits). A
+    float that is not a number is ``null`` (the json module would write ``NaN``, which is not
+    JSON)."""
+    try:
+        return orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(result, ensure_ascii=False).encode()
 
 
 def finish_counters(

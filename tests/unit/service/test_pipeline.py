@@ -119,3 +119,11 @@ def test_transient_faults_propagate_for_the_task_to_retry(h, monkeypatch):
 
 def test_expired_jobs_are_dropped(h):
     assert h.process("1d3c2b8e-0000-4000-8000-000000000000") == pipeline.MISSING
+
+
+def test_results_are_written_as_the_json_module_reads_them():
+    result = {"fileName": "é.jpg", "Make": "Canon", "values": [1, 2.5, None], 7: "int key"}
+    expected = json.loads(json.dumps(result, ensure_ascii=False))  # the int key as text
+    assert json.loads(pipeline.result_json(result)) == expected
+    assert json.loads(pipeline.result_json({"n": 2**70})) == {"n": 2**70}  # orjson refuses it
+    assert json.loads(pipeline.result_json({"x": float("nan")})) == {"x": None}  # not NaN
