@@ -42,16 +42,26 @@ class QuickSettings:
     @cached_property
     def exiftool(self) -> str | None:
         """As :attr:`common.settings.Settings.exiftool`."""
-        return self.EXIFTOOL or shutil.which("exiftool")
+        return exiftool_program(self.EXIFTOOL)
 
     @cached_property
     def tables_dir(self) -> Path:
         """As :attr:`common.settings.Settings.tables_dir`."""
-        if self.TABLES_DIR is not None:
-            return self.TABLES_DIR
-        import platformdirs
+        return tables_directory(self.TABLES_DIR)
 
-        return platformdirs.user_cache_path("exifq") / "tables"
+
+def exiftool_program(configured: str | None) -> str | None:
+    """``EXIFTOOL``, else the ``exiftool`` program on PATH (``None``: not installed)."""
+    return configured or shutil.which("exiftool")
+
+
+def tables_directory(configured: Path | None) -> Path:
+    """``TABLES_DIR``, else ``tables`` in exifq's user cache directory (platformdirs)."""
+    if configured is not None:
+        return configured
+    import platformdirs
+
+    return platformdirs.user_cache_path("exifq") / "tables"
 
 
 def load_quick_settings(environ: dict[str, str] | None = None) -> QuickSettings:

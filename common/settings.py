@@ -7,12 +7,13 @@ reads ``os.environ`` anywhere else.
 from __future__ import annotations
 
 import os
-import shutil
 from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.quick_settings import exiftool_program, tables_directory
 
 MiB = 1024 * 1024
 
@@ -174,16 +175,12 @@ class Settings(BaseSettings):
     @cached_property
     def exiftool(self) -> str | None:
         """``EXIFTOOL``, else the ``exiftool`` program on PATH (``None``: not installed)."""
-        return self.EXIFTOOL or shutil.which("exiftool")
+        return exiftool_program(self.EXIFTOOL)
 
     @cached_property
     def tables_dir(self) -> Path:
         """``TABLES_DIR``, else ``tables`` in exifq's user cache directory (platformdirs)."""
-        if self.TABLES_DIR is not None:
-            return self.TABLES_DIR
-        import platformdirs
-
-        return platformdirs.user_cache_path("exifq") / "tables"
+        return tables_directory(self.TABLES_DIR)
 
 
 def load_settings(**overrides: object) -> Settings:
