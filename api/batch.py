@@ -30,10 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Blueprint, Request, request
 
 from api.auth import request_owner
-from api.batch_inputs import parse_operations, read_inputs
+from api.batch_inputs import Parameters, read_inputs
 from api.batch_stream import StreamedBatch, is_streamed
 from api.fanout import create_batch
-from api.inputs import parse_wait, read_callback, request_params
+from api.inputs import parse_wait, request_params
 from api.jobs import require_visible
 from api.ratelimit import charge, costs_jobs, request_cost
 from api.services import Services, services
@@ -137,14 +137,18 @@ def submit():
         batch, wait = StreamedBatch(svc, owner).read(request)
     else:
         params = request_params(request)
-        operations = parse_operations(params)
-        wait = parse_wait(params.get("wait"))
-        callback = read_callback(params.get("callbackUrl"), svc.settings)
+        checked = Parameters.check(params, svc)
         inputs = read_inputs(request, params, svc)
-        charge(request_cost(len(inputs) * len(operations)))
+        charge(request_cost(len(inputs) * len(checked.operations)))
         batch = create_batch(
-            svc, PLAIN, owner=owner, inputs=inputs, operations=operations, callback_url=callback
+            svc,
+            PLAIN,
+            owner=owner,
+            inputs=inputs,
+            operations=checked.operations,
+            callback_url=checked.callback_url,
         )
+        wait = checked.wait
     if wait > 0:
         return _answer(svc, batch, wait)
     body = {**progress_body(batch), "statusUrl": f"/api/v1/batch/{batch.uuid}"}

@@ -5,11 +5,12 @@ never a failed request), and the operations with their options."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from flask import Request
 
 from api.fanout import BatchInput
-from api.inputs import check_url, read_inline, read_upload
+from api.inputs import check_url, parse_wait, read_callback, read_inline, read_upload
 from api.services import Services
 from common import operations as registry
 from common import options as opts
@@ -43,6 +44,23 @@ def parse_operations(params: dict) -> dict[str, dict]:
         chosen = ", ".join(op.name for op in ops)
         raise BadRequest(f"unknown parameter for operations {chosen}: {', '.join(unknown)}")
     return {op.name: opts.to_json(op.parse_options(params, strict=False)) for op in ops}
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """A batch request's parameters, checked: a 400 for a wrong one."""
+
+    operations: dict[str, dict]
+    wait: float
+    callback_url: str | None
+
+    @classmethod
+    def check(cls, params: dict, svc: Services) -> Parameters:
+        return cls(
+            parse_operations(params),
+            parse_wait(params.get("wait")),
+            read_callback(params.get("callbackUrl"), svc.settings),
+        )
 
 
 def url_input(value: object, policy: FetchPolicy) -> BatchInput:

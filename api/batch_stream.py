@@ -28,14 +28,11 @@ service away. Items a worker ran meanwhile leave results that expire with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Request
 from werkzeug.datastructures import FileStorage
 
-from api.batch_inputs import file_input, inline_input, parse_operations, url_input
+from api.batch_inputs import Parameters, file_input, inline_input, url_input
 from api.fanout import BatchInput, GrowingBatch, create_batch
-from api.inputs import parse_wait, read_callback
 from api.multipart import FieldPart, FilePart, parts
 from api.ratelimit import charge, request_cost
 from api.services import Services
@@ -51,23 +48,6 @@ LATE_PARAMETER = "send operations and options before the files (or in the query 
 def is_streamed(request: Request) -> bool:
     """Whether the batch request's body is multipart (read as it arrives)."""
     return request.mimetype == "multipart/form-data"
-
-
-@dataclass(frozen=True)
-class Parameters:
-    """A batch request's parameters, checked: a 400 for a wrong one."""
-
-    operations: dict[str, dict]
-    wait: float
-    callback_url: str | None
-
-    @classmethod
-    def check(cls, params: dict, svc: Services) -> Parameters:
-        return cls(
-            parse_operations(params),
-            parse_wait(params.get("wait")),
-            read_callback(params.get("callbackUrl"), svc.settings),
-        )
 
 
 def group_jobs(groups_written: int) -> int:
