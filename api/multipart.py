@@ -30,7 +30,6 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser as WerkzeugFormDataParser
 from werkzeug.formparser import MultiPartParser
-from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, NeedData
 from werkzeug.sansio.multipart import MultipartDecoder as WerkzeugDecoder
 
@@ -194,6 +193,11 @@ class FilePart:
     stream: IO[bytes]
 
 
+# A field's charset as Werkzeug's parser decides it (a safe one named by its Content-Type,
+# else UTF-8); the method reads nothing of its parser.
+_PART_CHARSET = MultiPartParser().get_part_charset
+
+
 def parts(
     stream: IO[bytes],
     boundary: bytes,
@@ -268,16 +272,6 @@ def _collect(
 
 def _finished(part: Any, chunks: Any) -> FieldPart | FilePart:
     if isinstance(part, Field):
-        return FieldPart(part.name, b"".join(chunks).decode(_charset(part.headers), "replace"))
+        return FieldPart(part.name, b"".join(chunks).decode(_PART_CHARSET(part.headers), "replace"))
     chunks.seek(0)
     return FilePart(part.name, part.filename, chunks)
-
-
-_CHARSETS = frozenset({"ascii", "us-ascii", "utf-8", "iso-8859-1"})
-
-
-def _charset(headers: Any) -> str:
-    """A field's charset: its ``Content-Type``'s when it is a safe one, else UTF-8 (as
-    Werkzeug's parser decides)."""
-    charset = parse_options_header(headers.get("content-type", ""))[1].get("charset", "")
-    return charset.lower() if charset.lower() in _CHARSETS else "utf-8"
