@@ -19,9 +19,10 @@ so the counts are exact however often a task runs. (The batch's keys are
 derived from the job's ``batch`` field inside the script, which standalone
 Redis allows; a Redis Cluster would need them in one hash slot.)
 
-Every job not yet started is also in one sorted set (``queued_key``, by the
-time it was queued), which the start and finish scripts leave: it is how
-``worker.recovery`` finds jobs whose task message the broker lost.
+Every job whose task message is sent and not yet taken is also in one sorted set
+(``queued_key``, by the time it was sent): a job not yet started, and a started one a
+chunk handed over to the single-job path (:meth:`resending`). The start and finish scripts
+take a job out; it is how ``worker.recovery`` finds jobs whose task message the broker lost.
 
 ``deliveries`` counts how often a worker started the job's current attempt;
 the worker fails the job as ``worker_lost`` when a message keeps killing its
@@ -131,7 +132,8 @@ class JobStore:
 
     @property
     def queued_key(self) -> str:
-        """The sorted set of jobs not yet started: job UUID → when it was (re)queued."""
+        """The sorted set of jobs whose task message is sent and not yet taken: job UUID → when
+        it was (re)sent."""
         return f"{self.prefix}jobs-queued"
 
     def create(self, op: str, *, also: Sequence[Command] = (), **fields: object) -> Job:
@@ -195,22 +197,27 @@ class JobStore:
             pipe.zadd(self.queued_key, {job.uuid: job.created_at})
 
     def queued_before(self, cutoff: float, limit: int = 10_000) -> list[str]:
-        """Jobs (re)queued before ``cutoff`` and not started since, oldest first."""
+        """Jobs in the index (re)sent before ``cutoff`` and not taken since, oldest first."""
         return self.redis.zrangebyscore(self.queued_key, "-inf", cutoff, start=0, num=limit)
 
+    def resending(self, job_ids: Sequence[str]) -> None:
+        """Put ``job_ids`` (back) in the index, as of now: their task is about to be sent again.
+        A chunk's started jobs it did not run are then found if that message is lost too; the
+        finished or expired ones among them leave the index at the next :meth:`requeued`."""
+        if job_ids:
+            self.redis.zadd(self.queued_key, dict.fromkeys(job_ids, self.clock.now()))
+
     def requeued(self, job_ids: list[str]) -> list[str]:
-        """Of ``job_ids``, those still queued, their time in the index set to now (their task is
-        about to be sent again); the others (started, finished or expired) leave the index."""
+        """Of ``job_ids``, those not finished, their time in the index set to now (their task is
+        about to be sent again); the others (finished or expired) leave the index. A job in the
+        index is either queued or one a chunk started and handed over (:meth:`resending`)."""
         pipe = self.redis.pipeline(transaction=False)
         for job_id in job_ids:
             pipe.hget(self.key(job_id), "status")
         statuses = pipe.execute()
-        still = [
-            job_id for job_id, status in zip(job_ids, statuses, strict=True) if status == QUEUED
-        ]
-        gone = [
-            job_id for job_id, status in zip(job_ids, statuses, strict=True) if status != QUEUED
-        ]
+        still, gone = [], []
+        for job_id, status in zip(job_ids, statuses, strict=True):
+            (still if status in (QUEUED, PROCESSING) else gone).append(job_id)
         pipe = self.redis.pipeline(transaction=False)
         if gone:
             pipe.zrem(self.queued_key, *gone)

@@ -4,11 +4,13 @@ Kombu's Redis transport takes a message off the queue (``BRPOP``) and only
 afterwards records it as unacknowledged: a worker killed in between loses
 the message for good (celery/celery#7950, celery/kombu#305), and its job
 would stay ``queued`` until it expires. The job store is the record that
-survives: every job not yet started is in ``JobStore.queued_key``. A job
-still there a visibility timeout after it was queued, whose id is in no
-message the broker holds (the queue, the unacknowledged messages, a pending
-``exifq.fanout`` chunk), lost its message: its ``exifq.process`` is sent
-again. Were the check ever wrong (a message in flight between the two), the
+survives: every job whose message is sent and not yet taken is in
+``JobStore.queued_key`` (a job not yet started, or one a chunk started and
+handed over to the single-job path unrun). A job still there a visibility
+timeout after it was sent, whose id is in no message the broker holds (the
+queue, the unacknowledged messages, a pending ``exifq.chunk`` or
+``exifq.fanout``), lost its message: its ``exifq.process`` is sent again.
+Were the check ever wrong (a message in flight between the two), the
 job would merely run twice, which the job store makes harmless.
 
 Every worker's main process calls :func:`recover` on a timer

@@ -145,7 +145,10 @@ def process_job(self: Task, job_id: str) -> str:
 
 
 def _hand_over(task: Task, job_ids: list[str]) -> None:
-    """Send ``exifq.process`` for each of ``job_ids`` (the single-job path)."""
+    """Send ``exifq.process`` for each of ``job_ids`` (the single-job path), having put them in
+    the job store's index first: some may be started already, and ``worker.recovery`` must
+    find them should these messages be lost."""
+    _runtime(task).jobs.resending(job_ids)
     with task.app.producer_or_acquire() as producer:
         for job_id in job_ids:
             task.app.send_task(PROCESS_TASK, args=[job_id], queue=QUEUE, producer=producer)

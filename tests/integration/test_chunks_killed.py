@@ -65,7 +65,17 @@ def test_a_worker_killed_mid_chunk_leaves_exact_counts_and_single_job_results(ne
         status = _batch_status(stack, body)
         return status if status["completed"] + status["failed"] >= status["total"] else None
 
-    done = wait_for(finished, 240, "the batch to finish", interval=0.5)
+    try:
+        done = wait_for(finished, 240, "the batch to finish", interval=0.5)
+    except TimeoutError as exc:  # say where the unfinished items stand
+        records = [
+            client.hgetall(f"{stack.prefix}job:{item['uuid']}") for item in _items(stack, body)
+        ]
+        stuck = [
+            (r.get("status"), r.get("deliveries")) for r in records if r.get("status") != COMPLETED
+        ]
+        held = client.llen(f"{stack.prefix}{QUEUE}"), client.hlen(f"{stack.prefix}unacked")
+        raise AssertionError(f"{exc}: unfinished {stuck}; queued, unacked messages {held}") from exc
     assert (done["total"], done["completed"], done["failed"]) == (ITEMS, ITEMS, 0)
     items = _items(stack, body)
     assert [item["status"] for item in items] == [COMPLETED] * ITEMS

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 import redis
+import requests
 
-from common.jobs import COMPLETED, QUEUED, JobStore
+from common.jobs import COMPLETED, PROCESSING, QUEUED, JobStore
 from common.settings import load_settings
-from common.tasks import FANOUT_TASK, JOB_IDS_IN_ARGS, PROCESS_TASK, QUEUE
+from common.tasks import CHUNK_TASK, FANOUT_TASK, JOB_IDS_IN_ARGS, PROCESS_TASK, QUEUE
 from tests.integration.test_faults import FAST_REDELIVERY, job_records, small_images, submit_all
 from tests.support.stack import wait_for
 from worker import recovery
@@ -99,3 +100,55 @@ def test_a_job_whose_message_was_lost_completes_after_the_visibility_timeout(new
         interval=0.2,
     )
     assert all(r["deliveries"] == "1" for r in job_records(stack, bodies))
+
+
+def test_a_started_job_is_sent_again_only_once_a_chunk_handed_it_over(client):
+    clock = Clock()
+    jobs = JobStore(client, prefix=PREFIX, ttl=600, clock=clock)
+    running, handed, finished = (jobs.create("extract", options={}) for _ in range(3))
+    for job in (running, handed, finished):
+        jobs.start(job.uuid, "w/1")
+    assert jobs.queued_before(clock.now()) == []
+    jobs.resending([handed.uuid, finished.uuid])  # a chunk hands two of them over
+    jobs.complete(finished.uuid, "results/x.json")  # the one whose message did arrive
+    clock.value += 11
+    sent: list[str] = []
+    lost = recovery.recover(jobs, set, sent.append, grace=10, lock_seconds=5)
+    # ``running`` is its worker's (its message unacknowledged, restored by kombu if need be)
+    assert lost == sent == [handed.uuid]
+    assert jobs.queued_before(clock.now()) == [handed.uuid]
+    jobs.start(handed.uuid, "w/2")  # its message arrived: it leaves the index
+    assert jobs.queued_before(clock.now()) == []
+
+
+def test_jobs_a_chunk_handed_over_complete_when_those_messages_are_lost(new_stack):
+    stack = new_stack(**FAST_REDELIVERY)
+    stack.api_url = stack.start_api()  # no worker yet: the batch's chunks wait in the queue
+    files = small_images(30)
+    answer = requests.post(
+        f"{stack.api_url}/api/v1/batch",
+        files=[("file", (f"{i:02d}-{f.path.name}", f.data)) for i, f in enumerate(files)],
+        data={"operations": "extract", "pixels": "false"},
+        timeout=60,
+    )
+    assert answer.status_code == 202, answer.text
+    status_url = f"{stack.api_url}{answer.json()['statusUrl']}"
+    ids = [item["uuid"] for item in requests.get(status_url, timeout=30).json()["items"]]
+    queue, client = f"{stack.prefix}{QUEUE}", stack.redis()
+    client.delete(queue)
+    # One chunk runs here: its budget (FAST_REDELIVERY leaves none) is spent at once, so it
+    # starts its first group and hands every job over, one exifq.process each.
+    app = create_celery(load_settings(**stack.settings()))
+    app.loader.import_default_modules()  # worker.tasks, as a worker imports it
+    assert app.tasks[CHUNK_TASK].apply(args=[ids]).get() == 0
+    started = [r for r in job_records(stack, [{"uuid": i} for i in ids]) if r["status"] != QUEUED]
+    assert started and {r["status"] for r in started} == {PROCESSING}
+    assert client.delete(queue) == 1  # and the broker loses those messages, as at a SIGKILL
+    stack.start_worker()
+
+    def finished() -> dict | None:
+        status = requests.get(status_url, timeout=30).json()
+        return status if status["completed"] + status["failed"] == len(ids) else None
+
+    done = wait_for(finished, 90, "the handed-over jobs to complete", interval=0.5)
+    assert (done["completed"], done["failed"]) == (len(ids), 0)
