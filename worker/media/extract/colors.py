@@ -39,14 +39,14 @@ def predominant_colors(image: Image.Image, max_colors: int = MAX_COLORS) -> list
     rgba = sample.convert("RGBA")
     alpha = rgba.getchannel("A")
     rgb = rgba.convert("RGB")
-    visible = [a >= 128 for a in alpha.getdata()]
+    visible = [a >= 128 for a in alpha.tobytes()]  # one byte per pixel, as in "P" below
     count = sum(visible)
     if count == 0:
         return []
     quantized = rgb.quantize(colors=max_colors, method=Image.Quantize.FASTOCTREE)
     palette = quantized.getpalette() or []
     tally: dict[int, int] = {}
-    for index, shown in zip(quantized.getdata(), visible, strict=True):
+    for index, shown in zip(quantized.tobytes(), visible, strict=True):
         if shown:
             tally[index] = tally.get(index, 0) + 1
     colors = []
