@@ -5,8 +5,9 @@
 One stack (a private Redis, moto's S3 under gunicorn or a local directory, the
 compose file's worker and API, the adapter on), the same small corpus images,
 the same engine options (no pixels; printed values when the engine has them):
-``POST /compat/exiftools/api/v1/extract`` (waits on the job's completion
-channel) against ``POST /api/v1/extract?wait=30``. Each of ``--clients``
+``POST /compat/exiftools/api/v1/extract`` (waits through the API process's
+completion listener, as the native path does) against
+``POST /api/v1/extract?wait=30``. Each of ``--clients``
 threads sends an image through one path then the other, the order swapped from
 one image to the next, so load drifts alike for both. Prints each path's mean
 and median latency per round, and the ratio of the adapter's total time to the

@@ -2,8 +2,8 @@
 
 An adapter is a thin translation: it reads the hosted API's request, makes an
 ordinary job (``api.jobs``) or similarity batch (``api.fanout``) with the same
-storage, expiry, keys and limits as the native API, waits on the job's
-completion channel (``JobStore.wait``) up to ``COMPAT_WAIT_SECONDS``, and
+storage, expiry, keys and limits as the native API, waits for the job to
+finish (:func:`submit`, :func:`settle`) up to ``COMPAT_WAIT_SECONDS``, and
 writes the hosted API's answer. A job not finished by then is answered 202
 with its ``uuid`` and ``status``. Errors are written by the adapter's own
 ``render`` (:func:`install_errors`) in the hosted API's shape: a client's
@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import logging
+import uuid as uuid_module
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ from common.errors import BadRequest, ExifqError
 from common.fetch.policy import FetchPolicy
 from common.jobs import Job
 from common.names import clean_file_name
+from common.operations import Operation
 from common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -205,21 +207,50 @@ def create_job(
 ) -> Job:
     """An ordinary job of ``op_name`` for an upload or a URL, exactly as the native API makes
     it (``params``: options by name; an option the engine does not have is left out)."""
+    operation, submission = _submission(svc, op_name, params, file, url)
+    return new_job(svc, operation, submission, owner)
+
+
+def submit(
+    svc: Services,
+    op_name: str,
+    params: dict,
+    *,
+    owner: str,
+    file: FileStorage | None = None,
+    url: object = None,
+    wait: float | None = None,
+) -> tuple[Job, dict | None]:
+    """:func:`create_job`, then :func:`settle` it: the wait is registered with the API
+    process's completion listener before the job exists (``JobStore.awaiting``), as the
+    native ``?wait=`` is, so the request subscribes to nothing."""
+    operation, submission = _submission(svc, op_name, params, file, url)
+    timeout = svc.settings.COMPAT_WAIT_SECONDS if wait is None else wait
+    if timeout <= 0:
+        return settle(svc, new_job(svc, operation, submission, owner), 0)
+    job_id = str(uuid_module.uuid4())
+    with svc.jobs.awaiting(job_id) as waiting:
+        job = new_job(svc, operation, submission, owner, job_id, waiting.notify)
+        waited, notice = svc.jobs.wait(job_id, timeout, waiting, job)
+    return _settled(svc, waited or job, notice)
+
+
+def _submission(
+    svc: Services, op_name: str, params: dict, file: FileStorage | None, url: object
+) -> tuple[Operation, Submission]:
     operation = operations.get(op_name)
     known = set(opts.names(operation.options))
     options = operation.parse_options({k: v for k, v in params.items() if k in known})
     if file is not None:
         stream, fmt, size = read_upload(file, svc.settings.MAX_UPLOAD_BYTES)
         name = clean_file_name(file.filename)
-        submission = Submission(options, 0.0, stream, fmt, size, name)
-    elif url is not None:
+        return operation, Submission(options, 0.0, stream, fmt, size, name)
+    if url is not None:
         if not encodable(url):
             raise BadRequest("url must be a string")
         policy = FetchPolicy.from_settings(svc.settings)  # refused at once, as natively
-        submission = Submission(options, 0.0, url=check_url(url, policy))
-    else:
-        raise BadRequest("send a file or a url")
-    return new_job(svc, operation, submission, owner)
+        return operation, Submission(options, 0.0, url=check_url(url, policy))
+    raise BadRequest("send a file or a url")
 
 
 def has_option(op_name: str, name: str) -> bool:
@@ -236,9 +267,11 @@ def settle(svc: Services, job: Job, wait: float | None = None) -> tuple[Job, dic
         timeout = svc.settings.COMPAT_WAIT_SECONDS if wait is None else wait
         waited, notice = svc.jobs.wait(job.uuid, timeout)
         job = waited or job
-    if not job.finished:
-        return job, None
-    return job, job_body(svc, job, notice)
+    return _settled(svc, job, notice)
+
+
+def _settled(svc: Services, job: Job, notice: str) -> tuple[Job, dict | None]:
+    return job, (job_body(svc, job, notice) if job.finished else None)
 
 
 def pending(job_id: str, status: str, **more: object) -> tuple[dict, int]:

@@ -270,8 +270,7 @@ def upload(cloud_name: str):
     options.update({"colors": True} if asked["colors"] else {})
     options.update({"values": "printed"} if asked["image_metadata"] else {})
     upload_file, url = _file(params, svc)
-    job = base.create_job(svc, "extract", options, owner=owner, file=upload_file, url=url)
-    job, body = base.settle(svc, job)
+    job, body = base.submit(svc, "extract", options, owner=owner, file=upload_file, url=url)
     if body is None:
         return base.pending(job.uuid, job.status)
     if job.status == FAILED:

@@ -122,9 +122,8 @@ def _input() -> tuple[object, object]:
     return None, url
 
 
-def _answer(job: Job, shape, wait: float | None = None) -> tuple[dict, int]:
+def _answer(job: Job, body: dict | None, shape) -> tuple[dict, int]:
     svc = services()
-    job, body = base.settle(svc, job, wait)
     if body is None:
         follow = base.absolute(svc.settings, f"{PREFIX}/api/v1/{job.op}/{job.uuid}")
         return base.pending(job.uuid, job.status, success=True, statusUrl=follow)
@@ -152,8 +151,8 @@ def _submit(op: str, options: dict, shape):
     svc = services()
     owner = base.owner_for(svc, presented_key())
     file, url = _input()
-    job = base.create_job(svc, op, options, owner=owner, file=file, url=url)
-    return _answer(job, shape)
+    job, body = base.submit(svc, op, options, owner=owner, file=file, url=url)
+    return _answer(job, body, shape)
 
 
 def extract():
@@ -164,7 +163,8 @@ def remove():
     return _submit("remove", {}, _remove_body)
 
 
-def _find(op: str, job_id: str) -> Job:
+def _find(op: str, job_id: str) -> tuple[Job, dict | None]:
+    """The owner's job ``job_id`` of ``op`` as it stands, and its native body if finished."""
     svc = services()
     owner = base.owner_for(svc, presented_key(), required=False)
     try:
@@ -174,15 +174,15 @@ def _find(op: str, job_id: str) -> Job:
     job = svc.jobs.get(job_id)
     if not base.visible(svc, job, op, owner):
         raise NotFound(NO_RESULT)
-    return job
+    return base.settle(svc, job, 0)
 
 
 def extract_result(job_id: str):
-    return _answer(_find("extract", job_id), extract_body, wait=0)
+    return _answer(*_find("extract", job_id), extract_body)
 
 
 def remove_result(job_id: str):
-    return _answer(_find("remove", job_id), _remove_body, wait=0)
+    return _answer(*_find("remove", job_id), _remove_body)
 
 
 def blueprint() -> Blueprint:

@@ -63,9 +63,8 @@ def metadata(native: dict) -> dict:
     return {name: value for name, value in shaped.items() if value is not None}
 
 
-def _answer(job: Job, wait: float | None = None):
+def _answer(job: Job, body: dict | None):
     svc = services()
-    job, body = base.settle(svc, job, wait)
     if body is None:
         follow = base.absolute(svc.settings, f"{PREFIX}/v1/metadata/{job.uuid}")
         return base.pending(job.uuid, job.status, statusUrl=follow)
@@ -86,8 +85,7 @@ def from_url():
     url = request.args.get("url")
     if not url:
         raise BadRequest("Missing url parameter: the URL of the file to read.")
-    job = base.create_job(svc, "extract", {"pixels": True}, owner=owner, url=url)
-    return _answer(job)
+    return _answer(*base.submit(svc, "extract", {"pixels": True}, owner=owner, url=url))
 
 
 def result(job_id: uuid_module.UUID):
@@ -96,7 +94,7 @@ def result(job_id: uuid_module.UUID):
     job = svc.jobs.get(str(job_id))
     if not base.visible(svc, job, "extract", owner):
         raise base.NotFound("The requested file does not exist.")
-    return _answer(job, wait=0)
+    return _answer(*base.settle(svc, job, 0))
 
 
 def blueprint() -> Blueprint:

@@ -5,6 +5,7 @@ messages, and the API-keys marker is cached only while that cannot go stale."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import threading
@@ -46,9 +47,11 @@ def settled_calls(client: redis.Redis, command: str) -> int:
         last = now
 
 
-def make_harness(redis_url: str, tmp_path, prefix: str, *, worker: bool = True) -> Harness:
+def make_harness(
+    redis_url: str, tmp_path, prefix: str, *, worker: bool = True, **settings: object
+) -> Harness:
     """The API in process over real Redis; each job's task runs the pipeline in a thread."""
-    config = load_settings(LOCAL_STORAGE_DIR=tmp_path / "store", REDIS_URL=redis_url)
+    config = load_settings(LOCAL_STORAGE_DIR=tmp_path / "store", REDIS_URL=redis_url, **settings)
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     clock = ManualClock(time.time())
     store = JobStore(client, prefix=prefix, ttl=60, clock=clock)
@@ -64,9 +67,9 @@ def make_harness(redis_url: str, tmp_path, prefix: str, *, worker: bool = True) 
 def harnesses(redis_server, tmp_path):
     made: list[Harness] = []
 
-    def make(worker: bool = True) -> Harness:
+    def make(worker: bool = True, **settings: object) -> Harness:
         prefix = f"completions-{uuid.uuid4().hex[:8]}:"
-        h = make_harness(redis_server.url, tmp_path / prefix, prefix, worker=worker)
+        h = make_harness(redis_server.url, tmp_path / prefix, prefix, worker=worker, **settings)
         made.append(h)
         return h
 
@@ -109,6 +112,22 @@ def test_a_waited_submit_is_answered_by_the_listener_without_subscribing(harness
         assert h.client.get(f"/api/v1/extract/{body['uuid']}").get_json() == body
         assert h.jobs.get(body["uuid"]).notify == h.jobs.completions().channel
     assert h.jobs.completions().waiting() == 0  # every waiter removed
+
+
+def test_the_drop_in_adapters_wait_through_the_listener_too(harnesses):
+    h = harnesses(COMPAT_ADAPTERS="exiftools,cloudinary")
+    subscribed(h)
+    before = calls(h.jobs.redis, "subscribe"), calls(h.jobs.redis, "unsubscribe")
+    upload = {"file": (io.BytesIO(JPEG), "a.jpg")}
+    exiftools = h.client.post("/compat/exiftools/api/v1/extract", data=upload)
+    upload = {"file": (io.BytesIO(JPEG), "a.jpg"), "image_metadata": "1"}
+    cloudinary = h.client.post("/compat/cloudinary/v1_1/demo/image/upload", data=upload)
+    assert (calls(h.jobs.redis, "subscribe"), calls(h.jobs.redis, "unsubscribe")) == before
+    assert exiftools.status_code == 200 and exiftools.get_json()["success"] is True
+    assert exiftools.get_json()["metadata"]
+    assert cloudinary.status_code == 200 and cloudinary.get_json()["image_metadata"]
+    assert h.jobs.get(exiftools.get_json()["uuid"]).notify == h.jobs.completions().channel
+    assert h.jobs.completions().waiting() == 0
 
 
 def test_while_the_listener_is_down_a_waited_submit_subscribes_on_its_own(harnesses):
