@@ -196,21 +196,6 @@ def absolute(settings: Settings, path: str) -> str:
 # ------------------------------------------------------------------ jobs
 
 
-def create_job(
-    svc: Services,
-    op_name: str,
-    params: dict,
-    *,
-    owner: str,
-    file: FileStorage | None = None,
-    url: object = None,
-) -> Job:
-    """An ordinary job of ``op_name`` for an upload or a URL, exactly as the native API makes
-    it (``params``: options by name; an option the engine does not have is left out)."""
-    operation, submission = _submission(svc, op_name, params, file, url)
-    return new_job(svc, operation, submission, owner)
-
-
 def submit(
     svc: Services,
     op_name: str,
@@ -221,13 +206,15 @@ def submit(
     url: object = None,
     wait: float | None = None,
 ) -> tuple[Job, dict | None]:
-    """:func:`create_job`, then :func:`settle` it: the wait is registered with the API
-    process's completion listener before the job exists (``JobStore.awaiting``), as the
-    native ``?wait=`` is, so the request subscribes to nothing."""
+    """An ordinary job of ``op_name`` for an upload or a URL, exactly as the native API makes
+    it (``params``: options by name; an option the engine does not have is left out), then
+    as :func:`settle` gives it. The wait is registered with the API process's completion
+    listener before the job exists (``JobStore.awaiting``), as the native ``?wait=`` is, so
+    the request subscribes to nothing."""
     operation, submission = _submission(svc, op_name, params, file, url)
     timeout = svc.settings.COMPAT_WAIT_SECONDS if wait is None else wait
     if timeout <= 0:
-        return settle(svc, new_job(svc, operation, submission, owner), 0)
+        return new_job(svc, operation, submission, owner), None
     job_id = str(uuid_module.uuid4())
     with svc.jobs.awaiting(job_id) as waiting:
         job = new_job(svc, operation, submission, owner, job_id, waiting.notify)
@@ -263,8 +250,8 @@ def settle(svc: Services, job: Job, wait: float | None = None) -> tuple[Job, dic
     """The job after waiting for it up to ``wait`` (default ``COMPAT_WAIT_SECONDS``), and its
     native body (``api.jobs.job_body``) once finished, else ``None``."""
     notice = ""
-    if not job.finished:
-        timeout = svc.settings.COMPAT_WAIT_SECONDS if wait is None else wait
+    timeout = svc.settings.COMPAT_WAIT_SECONDS if wait is None else wait
+    if not job.finished and timeout > 0:
         waited, notice = svc.jobs.wait(job.uuid, timeout)
         job = waited or job
     return _settled(svc, job, notice)

@@ -192,7 +192,7 @@ def upload():
     options = {"pixels": True, "scan": bool(getattr(svc.settings, "CLAMD_URL", None))}
     answer = {}
     for field, file in files:
-        job = base.create_job(svc, "extract", options, owner=owner, file=file)
+        job, _ = base.submit(svc, "extract", options, owner=owner, file=file, wait=0)
         answer[field] = job.uuid
     return answer, 200
 
