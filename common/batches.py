@@ -68,7 +68,7 @@ local left = tonumber(redis.call('HGET', KEYS[1], 'expires_at')) - tonumber(ARGV
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], math.max(1, math.ceil(left))) end
 local counts = redis.call('HMGET', KEYS[1], 'completed', 'failed')
 if tonumber(counts[1] or 0) + tonumber(counts[2] or 0) == tonumber(ARGV[1]) then
-    redis.call('PUBLISH', ARGV[3], 'finished')
+    redis.call('PUBLISH', ARGV[2], 'finished')
     return 1
 end
 return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ import redis
 from kombu.exceptions import OperationalError
 
 from api.batch_stream import GROUP_CHUNKS, LATE_PARAMETER
-from common.batches import SPREAD
+from common.batches import PLAIN, SPREAD, BatchStore, channel
 from common.clock import ManualClock
 from common.errors import TransientError
 from common.fetch import Fetched
@@ -320,3 +321,20 @@ def test_a_service_away_part_way_is_a_503_and_everything_is_taken_back(make, awa
     answer = post(h, body(files(3 * FIRST_GROUP)))
     assert answer.status_code == 503, answer.get_json()
     assert len(h.chunks) == SPREAD and leftovers(h) == {"keys": [], "uploads": []}
+
+
+def test_a_seal_that_finds_every_item_done_wakes_the_batch_waiters(make):
+    h = make()
+    store = BatchStore(h.jobs)
+    listener = h.jobs.redis.pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(channel(h.jobs.prefix, "done"), channel(h.jobs.prefix, "open"))
+    for batch_id in ("done", "open"):
+        store.open(batch_id, PLAIN, owner="o", operations=["hash"])
+    assert store.seal("open", 1) is False  # one item still to finish: its finish will publish
+    assert store.seal("done", 0) is True
+    messages, until = [], time.monotonic() + 1.5  # (subscription replies read as None)
+    while time.monotonic() < until:
+        if (message := listener.get_message(timeout=0.2)) is not None:
+            messages.append((message["channel"], message["data"]))
+    listener.close()
+    assert messages == [(channel(h.jobs.prefix, "done"), "finished")]
