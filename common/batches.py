@@ -245,12 +245,8 @@ class BatchStore:
         """Set the real ``total`` of an :meth:`open` batch (its keys then expire with the batch);
         whether every item had already finished (the caller then does what follows the end of
         a batch: no job's finish will). ``KeyError`` when the batch is gone."""
-        keys = [
-            batch_key(self.prefix, batch_id),
-            items_key(self.prefix, batch_id),
-            status_key(self.prefix, batch_id),
-        ]
-        done = self._seal(keys=keys, args=[total, channel(self.prefix, batch_id), self.clock.now()])
+        args = [total, channel(self.prefix, batch_id), self.clock.now()]
+        done = self._seal(keys=self._keys(batch_id), args=args)
         if done < 0:
             raise KeyError(batch_id)
         return done == 1
@@ -263,12 +259,16 @@ class BatchStore:
             chunk = job_ids[start : start + _ITEM_CHUNK]
             pipe.delete(*(self.jobs.key(job_id) for job_id in chunk))
             pipe.zrem(self.jobs.queued_key, *chunk)
-        pipe.delete(
+        pipe.delete(*self._keys(batch_id))
+        pipe.execute()
+
+    def _keys(self, batch_id: str) -> list[str]:
+        """The batch's record, items list and item states' hash."""
+        return [
             batch_key(self.prefix, batch_id),
             items_key(self.prefix, batch_id),
             status_key(self.prefix, batch_id),
-        )
-        pipe.execute()
+        ]
 
     def _write_record(
         self,
