@@ -28,10 +28,9 @@ from api.services import Services, services
 from common import bodies, operations
 from common import options as opts
 from common.batches import Batch
-from common.completions import Waiter
 from common.errors import ExifqError
 from common.fetch.policy import FetchPolicy
-from common.jobs import Job, Listening, upload_key
+from common.jobs import Job, upload_key
 from common.operations import Operation
 from common.storage import ObjectNotFound
 from common.tasks import PROCESS_TASK
@@ -115,14 +114,35 @@ def new_job(
             with contextlib.suppress(*UNAVAILABLE):
                 svc.storage.delete(upload_key(job_id))
         raise
+    log.info("job %s: %s queued (%s)", job.uuid, op.name, job.source)
     return job
 
 
-def _answer(svc: Services, job: Job, wait: float, listening: Listening | Waiter | None = None):
-    notice = ""
-    if wait > 0 and not job.finished:
-        waited, notice = svc.jobs.wait(job.uuid, wait, listening, job if listening else None)
-        job = waited or job
+def created_and_waited(
+    svc: Services, op: Operation, submission: Submission, owner: str, wait: float
+) -> tuple[Job, str]:
+    """:func:`new_job`, then waited for up to ``wait`` s: the job as it then stands and the
+    notice its finish carried. The wait is registered before the job exists, with the API
+    process's listener (``JobStore.awaiting``), so the finish message is all it reads."""
+    if wait <= 0:
+        return new_job(svc, op, submission, owner), ""
+    job_id = str(uuid_module.uuid4())
+    with svc.jobs.awaiting(job_id) as waiting:
+        job = new_job(svc, op, submission, owner, job_id, waiting.notify)
+        waited, notice = svc.jobs.wait(job_id, wait, waiting, job)
+    return waited or job, notice
+
+
+def waited_for(svc: Services, job: Job, wait: float) -> tuple[Job, str]:
+    """An existing job once finished, or as it stands after ``wait`` s (subscribed to its
+    completion channel meanwhile); the notice its finish carried, if this wait received it."""
+    if wait <= 0 or job.finished:
+        return job, ""
+    waited, notice = svc.jobs.wait(job.uuid, wait)
+    return waited or job, notice
+
+
+def _answer(svc: Services, job: Job, notice: str = ""):
     if job.finished:
         return job_body(svc, job, notice), 200
     return job_body(svc, job), 202
@@ -137,23 +157,13 @@ def submit(op: str):
     submission = read_submission(
         operation, request, settings.MAX_UPLOAD_BYTES, settings.MAX_VIDEO_BYTES, policy
     )
-    job_id = str(uuid_module.uuid4())
-    if submission.wait <= 0:
-        job = new_job(svc, operation, submission, owner, job_id)
-        log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
-        return _answer(svc, job, 0)
-    # Waiting before the job exists: the finish message (carrying the finished record and
-    # result) is all the wait reads.
-    with svc.jobs.awaiting(job_id) as waiting:
-        job = new_job(svc, operation, submission, owner, job_id, waiting.notify)
-        log.info("job %s: %s queued (%s)", job.uuid, op, job.source)
-        return _answer(svc, job, submission.wait, waiting)
+    return _answer(svc, *created_and_waited(svc, operation, submission, owner, submission.wait))
 
 
 def status(op: str, job_id: uuid_module.UUID):
     svc = services()
     job = find_job(svc, op, str(job_id))
-    body, _ = _answer(svc, job, parse_wait(request.args.get("wait")))
+    body, _ = _answer(svc, *waited_for(svc, job, parse_wait(request.args.get("wait"))))
     return body, 200
 
 

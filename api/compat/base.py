@@ -16,7 +16,6 @@ import base64
 import binascii
 import json
 import logging
-import uuid as uuid_module
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from api.auth import key_owner
 from api.errors import UNAVAILABLE
 from api.inputs import Submission, check_url, read_upload
-from api.jobs import job_body, new_job
+from api.jobs import created_and_waited, job_body, waited_for
 from api.services import Services
 from common import operations
 from common import options as opts
@@ -207,19 +206,12 @@ def submit(
     wait: float | None = None,
 ) -> tuple[Job, dict | None]:
     """An ordinary job of ``op_name`` for an upload or a URL, exactly as the native API makes
-    it (``params``: options by name; an option the engine does not have is left out), then
-    as :func:`settle` gives it. The wait is registered with the API process's completion
-    listener before the job exists (``JobStore.awaiting``), as the native ``?wait=`` is, so
-    the request subscribes to nothing."""
+    it (``params``: options by name; an option the engine does not have is left out), waited
+    for as :func:`settle` waits, through the API process's listener as the native ``?wait=``
+    (``api.jobs.created_and_waited``)."""
     operation, submission = _submission(svc, op_name, params, file, url)
     timeout = svc.settings.COMPAT_WAIT_SECONDS if wait is None else wait
-    if timeout <= 0:
-        return new_job(svc, operation, submission, owner), None
-    job_id = str(uuid_module.uuid4())
-    with svc.jobs.awaiting(job_id) as waiting:
-        job = new_job(svc, operation, submission, owner, job_id, waiting.notify)
-        waited, notice = svc.jobs.wait(job_id, timeout, waiting, job)
-    return _settled(svc, waited or job, notice)
+    return _settled(svc, *created_and_waited(svc, operation, submission, owner, timeout))
 
 
 def _submission(
@@ -249,12 +241,8 @@ def has_option(op_name: str, name: str) -> bool:
 def settle(svc: Services, job: Job, wait: float | None = None) -> tuple[Job, dict | None]:
     """The job after waiting for it up to ``wait`` (default ``COMPAT_WAIT_SECONDS``), and its
     native body (``api.jobs.job_body``) once finished, else ``None``."""
-    notice = ""
     timeout = svc.settings.COMPAT_WAIT_SECONDS if wait is None else wait
-    if not job.finished and timeout > 0:
-        waited, notice = svc.jobs.wait(job.uuid, timeout)
-        job = waited or job
-    return _settled(svc, job, notice)
+    return _settled(svc, *waited_for(svc, job, timeout))
 
 
 def _settled(svc: Services, job: Job, notice: str) -> tuple[Job, dict | None]:
