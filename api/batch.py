@@ -32,10 +32,9 @@ from flask import Blueprint, Request, request
 from api.auth import request_owner
 from api.batch_inputs import Parameters, read_inputs
 from api.batch_stream import StreamedBatch, is_streamed
-from api.fanout import create_batch
 from api.inputs import parse_wait, request_params
 from api.jobs import require_visible
-from api.ratelimit import charge, costs_jobs, request_cost
+from api.ratelimit import costs_jobs
 from api.services import Services, services
 from common import operations as registry
 from common.batches import PLAIN, Batch, ItemState
@@ -138,16 +137,7 @@ def submit():
     else:
         params = request_params(request)
         checked = Parameters.check(params, svc)
-        inputs = read_inputs(request, params, svc)
-        charge(request_cost(len(inputs) * len(checked.operations)))
-        batch = create_batch(
-            svc,
-            PLAIN,
-            owner=owner,
-            inputs=inputs,
-            operations=checked.operations,
-            callback_url=checked.callback_url,
-        )
+        batch = checked.create_batch(svc, owner, read_inputs(request, params, svc))
         wait = checked.wait
     if wait > 0:
         return _answer(svc, batch, wait)

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 from flask import Request
 
-from api.fanout import BatchInput
+from api.fanout import BatchInput, create_batch
 from api.inputs import check_url, parse_wait, read_callback, read_inline, read_upload
+from api.ratelimit import charge, request_cost
 from api.services import Services
 from common import operations as registry
 from common import options as opts
+from common.batches import PLAIN, Batch
 from common.errors import BadRequest, ExifqError
 from common.fetch import FetchPolicy
 from common.names import clean_file_name, relative_name
@@ -60,6 +62,19 @@ class Parameters:
             parse_operations(params),
             parse_wait(params.get("wait")),
             read_callback(params.get("callbackUrl"), svc.settings),
+        )
+
+    def create_batch(self, svc: Services, owner: str, inputs: list[BatchInput]) -> Batch:
+        """A plain batch of ``inputs`` written at once (``api.fanout.create_batch``), the rate
+        limit charged for its jobs first."""
+        charge(request_cost(len(inputs) * len(self.operations)))
+        return create_batch(
+            svc,
+            PLAIN,
+            owner=owner,
+            inputs=inputs,
+            operations=self.operations,
+            callback_url=self.callback_url,
         )
 
 

@@ -32,11 +32,11 @@ from flask import Request
 from werkzeug.datastructures import FileStorage
 
 from api.batch_inputs import Parameters, file_input, inline_input, url_input
-from api.fanout import BatchInput, GrowingBatch, create_batch
+from api.fanout import BatchInput, GrowingBatch
 from api.multipart import FieldPart, FilePart, parts
 from api.ratelimit import charge, request_cost
 from api.services import Services
-from common.batches import CHUNK_JOBS, PLAIN, SPREAD, Batch
+from common.batches import CHUNK_JOBS, SPREAD, Batch
 from common.errors import BadRequest
 from common.fetch import FetchPolicy
 
@@ -166,16 +166,7 @@ class StreamedBatch:
         policy = FetchPolicy.from_settings(self.svc.settings)
         self.pending += [url_input(v, policy) for v in self.fields["url"] + self.fields["urls"]]
         if self.growing is None:  # nothing written yet: the whole batch at once, as ever
-            charge(request_cost(len(self.pending) * len(checked.operations)))
-            batch = create_batch(
-                self.svc,
-                PLAIN,
-                owner=self.owner,
-                inputs=self.pending,
-                operations=checked.operations,
-                callback_url=checked.callback_url,
-            )
-            return batch, checked.wait
+            return checked.create_batch(self.svc, self.owner, self.pending), checked.wait
         while self.pending:
             self._write(max(1, group_jobs(self.groups) // len(checked.operations)))
         return self.growing.seal(), checked.wait
